@@ -1,0 +1,66 @@
+/** Shared shapes of the domain: endpoint settings, clusters, findings and the evaluation result. */
+
+/** The three endpoint settings of a cluster, as observed (CIDRs always present, defaults applied). */
+export type EndpointConfig = {
+  endpointPublicAccess: boolean;
+  endpointPrivateAccess: boolean;
+  publicAccessCidrs: string[];
+};
+
+/** A remediation target: `publicAccessCidrs` is present only when public access is on. */
+export type EndpointTarget = {
+  endpointPublicAccess: boolean;
+  endpointPrivateAccess: boolean;
+  publicAccessCidrs?: string[];
+};
+
+export type ClusterRef = { name: string; account: string; region: string };
+
+export type PublicAccessLevel = 'forbidden' | 'restricted' | 'unrestricted';
+export type PrivateAccessLevel = 'required' | 'optional';
+export type Mode = 'enforce' | 'alert';
+
+/** The settings that apply to one cluster once defaults and the first matching rule are combined. */
+export type EffectiveSettings = {
+  rule: string | null;
+  mode: Mode;
+  publicAccess: PublicAccessLevel;
+  privateAccess: PrivateAccessLevel;
+  allowedPublicCidrs: string[];
+  maxPublicCidrs: number;
+};
+
+export type ViolationCode =
+  | 'PRIVATE_ACCESS_REQUIRED'
+  | 'PUBLIC_ACCESS_FORBIDDEN'
+  | 'PUBLIC_CIDR_NOT_ALLOWED'
+  | 'PUBLIC_CIDR_LIMIT_EXCEEDED';
+
+export type WarningCode = 'NODE_EGRESS_RISK' | 'EXEMPTION_EXPIRED' | 'EXEMPTION_TAG_INVALID' | 'NO_SAFE_REMEDIATION';
+
+export type Violation = { code: ViolationCode; message: string; cidr?: string };
+export type Warning = { code: WarningCode; message: string };
+
+export type Verdict = 'compliant' | 'violation' | 'exempt';
+export type Action = 'none' | 'remediate' | 'alert';
+
+export type Exemption = {
+  source: 'policy' | 'tag';
+  /** The policy exemption's name, or the tag key. */
+  name: string;
+  reason: string;
+  expires: string;
+};
+
+/** The decision for one cluster: the contract of `eks-endpoint-guard check --json`. */
+export type Evaluation = {
+  cluster: ClusterRef & { arn: string | null };
+  settings: EffectiveSettings;
+  observed: EndpointConfig & { status: string | null; vpcId: string | null; tags: Record<string, string> };
+  verdict: Verdict;
+  action: Action;
+  violations: Violation[];
+  warnings: Warning[];
+  target: EndpointTarget | null;
+  exemption: Exemption | null;
+};
