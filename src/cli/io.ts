@@ -1,0 +1,50 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { GuardError, InputError } from '../errors';
+
+/** Exit codes shared by every command. */
+export const EXIT = { OK: 0, VIOLATION: 1, BAD_INPUT: 2 } as const;
+
+/** Reads a file as text, turning a missing or unreadable file into an InputError that names it. */
+export async function readText(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    throw new InputError([`${what} ${path}: ${why}`], { cause: err });
+  }
+}
+
+/** Reads a JSON (or YAML, which is a superset) document from a file. */
+export async function readDocument(path: string, what: string): Promise<unknown> {
+  const text = await readText(path, what);
+  try {
+    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new InputError([`${what} ${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML/JSON'}: ${(err as Error).message.split('\n')[0]}`], { cause: err });
+  }
+}
+
+/** Prints a value as pretty JSON on stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * Runs a command body and maps errors to exit codes: our own errors print one line per problem on
+ * stderr and exit 2; anything else is a bug, printed with its stack and exit 2 as well.
+ */
+export async function runCommand(body: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await body();
+  } catch (err) {
+    if (err instanceof GuardError) {
+      const problems = 'problems' in err && Array.isArray(err.problems) ? (err.problems as string[]) : [err.message];
+      for (const p of problems) process.stderr.write(`error: ${p}\n`);
+    } else {
+      process.stderr.write(`error: unexpected failure: ${(err as Error)?.stack ?? String(err)}\n`);
+    }
+    process.exitCode = EXIT.BAD_INPUT;
+  }
+}

@@ -1,0 +1,22 @@
+import { Command, CommanderError } from 'commander';
+import { registerValidateCommand, registerCheckCommand } from './commands/policy';
+import { registerTriageCommand } from './commands/triage';
+import { registerEmulatorCommand } from './commands/emulator';
+import { EXIT } from './io';
+
+const program = new Command('eks-endpoint-guard')
+  .description('Keeps Amazon EKS API server endpoint access inside your organization\'s policy')
+  .showHelpAfterError()
+  // Usage errors (unknown option, missing argument) are bad input: exit 2 like every other input problem.
+  .exitOverride((err: CommanderError) => {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(EXIT.OK);
+    process.exit(EXIT.BAD_INPUT);
+  })
+  .version('0.1.0');
+
+registerValidateCommand(program);
+registerCheckCommand(program);
+registerTriageCommand(program);
+registerEmulatorCommand(program);
+
+await program.parseAsync(process.argv);
