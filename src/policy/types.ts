@@ -54,7 +54,7 @@ export type Exemption = {
 
 /** The decision for one cluster: the contract of `eks-endpoint-guard check --json`. */
 export type Evaluation = {
-  cluster: ClusterRef & { arn: string | null };
+  cluster: { name: string; account: string | null; region: string | null; arn: string | null };
   settings: EffectiveSettings;
   observed: EndpointConfig & { status: string | null; vpcId: string | null; tags: Record<string, string> };
   verdict: Verdict;

@@ -1,0 +1,82 @@
+import type { Command } from 'commander';
+import { InputError } from '../../errors';
+import { evaluateCluster, parseObservedCluster, parsePolicy, type Evaluation, type Policy } from '../../policy';
+import { EXIT, printJson, readDocument, readText, runCommand } from '../io';
+
+/** Reads and validates a policy file; every problem becomes one line of a PolicyError. */
+export async function loadPolicyFile(path: string): Promise<Policy> {
+  return parsePolicy(await readText(path, 'policy'), path);
+}
+
+function parseNow(value: string | undefined): number {
+  if (value === undefined) return Date.now();
+  const instant = Date.parse(value);
+  if (Number.isNaN(instant)) throw new InputError([`--now: not an ISO date-time (value: ${JSON.stringify(value)})`]);
+  return instant;
+}
+
+function formatEndpoint(c: { endpointPublicAccess: boolean; endpointPrivateAccess: boolean; publicAccessCidrs?: string[] }): string {
+  const pub = c.endpointPublicAccess ? `public on (${(c.publicAccessCidrs ?? []).join(', ')})` : 'public off';
+  return `${pub}, private ${c.endpointPrivateAccess ? 'on' : 'off'}`;
+}
+
+/** The human-readable form of `check`: what applies, what is wrong, what would be done. */
+export function renderEvaluation(e: Evaluation): string {
+  const rows: [string, string][] = [
+    ['cluster', `${e.cluster.name} (${e.cluster.account ?? '?'}/${e.cluster.region ?? '?'})`],
+    ['rule', `${e.settings.rule ?? '(defaults)'}: mode ${e.settings.mode}, public ${e.settings.publicAccess}, private ${e.settings.privateAccess}`],
+    ['allowed', e.settings.allowedPublicCidrs.join(', ') || '-'],
+    ['observed', formatEndpoint(e.observed)],
+    ['verdict', e.verdict.toUpperCase()],
+    ['action', e.action],
+    ['target', e.target ? formatEndpoint(e.target) : '-'],
+  ];
+  if (e.exemption) rows.push(['exemption', `${e.exemption.name} until ${e.exemption.expires}: ${e.exemption.reason}`]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  const lines = rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+  for (const v of e.violations) lines.push(`violation ${v.code}: ${v.message}`);
+  for (const w of e.warnings) lines.push(`warning   ${w.code}: ${w.message}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerValidateCommand(program: Command): void {
+  program
+    .command('validate')
+    .description('Validate a policy file; exit 0 when valid, 2 with every error otherwise')
+    .requiredOption('--policy <file>', 'policy file (YAML or JSON)')
+    .option('--json', 'print the result as JSON')
+    .action((opts: { policy: string; json?: boolean }) =>
+      runCommand(async () => {
+        const policy = await loadPolicyFile(opts.policy);
+        if (opts.json) printJson({ valid: true, rules: policy.rules.length, exemptions: policy.exemptions.length });
+        else process.stdout.write(`${opts.policy}: valid (${policy.rules.length} rules, ${policy.exemptions.length} exemptions)\n`);
+        return EXIT.OK;
+      }),
+    );
+}
+
+export function registerCheckCommand(program: Command): void {
+  program
+    .command('check')
+    .description('Judge one cluster (a DescribeCluster output) against the policy; exit 0 compliant or exempt, 1 violation, 2 bad input')
+    .requiredOption('--policy <file>', 'policy file (YAML or JSON)')
+    .requiredOption('--cluster <file>', 'DescribeCluster output (JSON), whole response or its "cluster" object')
+    .option('--account <id>', 'account id (default: from the cluster ARN)')
+    .option('--region <region>', 'region (default: from the cluster ARN)')
+    .option('--now <iso>', 'judge exemptions at this instant (default: now)')
+    .option('--json', 'print the evaluation as JSON')
+    .action((opts: { policy: string; cluster: string; account?: string; region?: string; now?: string; json?: boolean }) =>
+      runCommand(async () => {
+        const now = parseNow(opts.now);
+        if (opts.account !== undefined && !/^\d{12}$/.test(opts.account)) {
+          throw new InputError([`--account: not a 12-digit AWS account id (value: ${JSON.stringify(opts.account)})`]);
+        }
+        const [policy, doc] = await Promise.all([loadPolicyFile(opts.policy), readDocument(opts.cluster, 'cluster')]);
+        const cluster = parseObservedCluster(doc, { account: opts.account, region: opts.region });
+        const evaluation = evaluateCluster(policy, cluster, { now });
+        if (opts.json) printJson(evaluation);
+        else process.stdout.write(renderEvaluation(evaluation));
+        return evaluation.verdict === 'violation' ? EXIT.VIOLATION : EXIT.OK;
+      }),
+    );
+}

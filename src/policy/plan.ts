@@ -1,0 +1,65 @@
+import { cidrContains, parseCidr, parseCidrs } from './cidr';
+import type { EffectiveSettings, EndpointConfig, EndpointTarget } from './types';
+
+/** The outcome of planning: a target, or null with the reason no automatic change is safe. */
+export type Plan = { target: EndpointTarget; unsafe: null } | { target: null; unsafe: string };
+
+/**
+ * Narrows a public CIDR list to the allowlist with the least change. Each observed block is kept when an
+ * allowed block contains it; otherwise it is replaced by the allowed blocks it contains (policy order);
+ * otherwise dropped. CIDR blocks either nest or are disjoint, so these three cases are exhaustive.
+ * Exact duplicates are removed, keeping the first. An empty or over-long result falls back to the
+ * allowlist as it stands, which validation guarantees is non-empty and within the limit.
+ */
+export function narrowCidrs(observed: readonly string[], allowed: readonly string[], max: number): string[] {
+  const allowedBlocks = parseCidrs(allowed);
+  const narrowed: string[] = [];
+  for (const text of observed) {
+    const block = parseCidr(text);
+    // An unparsable observed entry cannot be proved safe: drop it.
+    if (!block) continue;
+    if (allowedBlocks.some((a) => cidrContains(a, block))) narrowed.push(text);
+    else narrowed.push(...allowedBlocks.filter((a) => cidrContains(block, a)).map((a) => a.text));
+  }
+  const unique = [...new Set(narrowed)];
+  return unique.length === 0 || unique.length > max ? [...allowed] : unique;
+}
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * The smallest endpoint change that complies with `settings`, starting from `observed`.
+ * - `forbidden`: public access off.
+ * - `restricted` with public access on: narrow the CIDRs (see `narrowCidrs`).
+ * - `unrestricted` over the CIDR limit: no safe automatic choice of which blocks to drop.
+ * Private access is turned on when required, when public access ends up off (EKS refuses both off), or
+ * when the CIDR list was narrowed while private access was off: narrowing without private access cuts
+ * off nodes whose egress addresses are not listed (the EKS user guide's own advice). Public access is
+ * never turned on, so a target never admits an address that neither the observed config nor the
+ * allowlist admitted. Planning the target again returns it unchanged.
+ */
+export function planTarget(settings: EffectiveSettings, observed: EndpointConfig): Plan {
+  let publicOn = observed.endpointPublicAccess;
+  let cidrs = [...observed.publicAccessCidrs];
+  let narrowedWithoutPrivate = false;
+
+  if (settings.publicAccess === 'forbidden') {
+    publicOn = false;
+  } else if (settings.publicAccess === 'restricted' && publicOn) {
+    cidrs = narrowCidrs(observed.publicAccessCidrs, settings.allowedPublicCidrs, Math.min(settings.maxPublicCidrs, 40));
+    narrowedWithoutPrivate = !sameList(cidrs, observed.publicAccessCidrs) && !observed.endpointPrivateAccess;
+  } else if (settings.publicAccess === 'unrestricted' && publicOn && observed.publicAccessCidrs.length > settings.maxPublicCidrs) {
+    return {
+      target: null,
+      unsafe: `public access allows ${observed.publicAccessCidrs.length} CIDR blocks, more than the limit of ${settings.maxPublicCidrs}, and the policy (unrestricted) gives no allowlist to choose which to keep`,
+    };
+  }
+
+  const privateOn = observed.endpointPrivateAccess || settings.privateAccess === 'required' || !publicOn || narrowedWithoutPrivate;
+  return {
+    target: publicOn
+      ? { endpointPublicAccess: true, endpointPrivateAccess: privateOn, publicAccessCidrs: cidrs }
+      : { endpointPublicAccess: false, endpointPrivateAccess: privateOn },
+    unsafe: null,
+  };
+}
