@@ -46,8 +46,10 @@ export type EvaluateResult = {
   /** The cluster is busy (UPDATING/CREATING): the live values are not final yet, so judge later. */
   settled: boolean;
   waitSeconds: number;
+  /** The cluster stayed busy past the wait budget: stop and alert. */
+  timedOut: boolean;
   evaluation: Evaluation | null;
-  /** Whether this is the first evaluation (before any revert) - kept for the alert's before/after. */
+  /** When the live cluster was read (epoch ms). */
   observedAt: number;
 };
 
