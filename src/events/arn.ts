@@ -37,7 +37,8 @@ export function parseRoleArn(arn: string): RoleIdentity | null {
   if (!parts || parts.service !== 'iam' || parts.region !== '' || !parts.resource.startsWith('role/')) return null;
   const rest = parts.resource.slice('role/'.length);
   const cut = rest.lastIndexOf('/');
-  const path = cut < 0 ? '' : rest.slice(0, cut + 1);
+  // The IAM path starts and ends with `/`: `role/NAME` has path `/`, `role/a/b/NAME` has path `/a/b/`.
+  const path = `/${rest.slice(0, cut + 1)}`;
   const roleName = rest.slice(cut + 1);
   if (!ROLE_NAME.test(roleName) || !ROLE_PATH.test(path) || path.includes('//')) return null;
   return { partition: parts.partition, account: parts.account, roleName };

@@ -58,11 +58,16 @@ export const EndpointRequestSchema = z.object({
   publicAccessCidrs: z.array(z.string().min(1)).nullish(),
 });
 
-/** The parts of an EKS request body that triage reads; older CreateCluster records say `clusterName`. */
-export const EksRequestSchema = z.object({
+/** Where an EKS request body names its cluster; older CreateCluster records say `clusterName`. */
+export const ClusterNameParamsSchema = z.object({
   name: z.string().min(1).nullish(),
   clusterName: z.string().min(1).nullish(),
+});
+
+/** The endpoint-related parts of a CreateCluster or UpdateClusterConfig request body. */
+export const EndpointParamsSchema = z.object({
   resourcesVpcConfig: EndpointRequestSchema.nullish(),
+  // IPv6 clusters get a dual-stack public endpoint whose default allowlist also holds `::/0`.
   kubernetesNetworkConfig: z.object({ ipFamily: optionalString }).nullish(),
 });
 

@@ -46,15 +46,15 @@ function issueLines(issue: z.core.$ZodIssue, doc: unknown): string[] {
  */
 function crossFieldProblems(policy: Policy): string[] {
   const problems: string[] = [];
-  const checkSettings = (where: string, s: { publicAccess: string; allowedPublicCidrs: string[]; maxPublicCidrs: number }, cidrPath: string) => {
+  const checkSettings = (s: { publicAccess: string; allowedPublicCidrs: string[]; maxPublicCidrs: number }, cidrPath: string) => {
     if (s.publicAccess === 'restricted' && s.allowedPublicCidrs.length === 0) {
-      problems.push(`${where}: publicAccess is restricted but allowedPublicCidrs is empty or missing (value: ${describeValue(s.allowedPublicCidrs)})`);
+      problems.push(`${cidrPath}: publicAccess is restricted but allowedPublicCidrs is empty or missing (value: ${describeValue(s.allowedPublicCidrs)})`);
     }
     if (s.allowedPublicCidrs.length > s.maxPublicCidrs) {
       problems.push(`${cidrPath}: ${s.allowedPublicCidrs.length} CIDR blocks exceed maxPublicCidrs ${s.maxPublicCidrs} (value: ${describeValue(s.allowedPublicCidrs)})`);
     }
   };
-  checkSettings('defaults', policy.defaults, 'defaults.allowedPublicCidrs');
+  checkSettings(policy.defaults, 'defaults.allowedPublicCidrs');
   policy.rules.forEach((rule, i) => {
     const overlaid = {
       publicAccess: rule.publicAccess ?? policy.defaults.publicAccess,
@@ -63,7 +63,7 @@ function crossFieldProblems(policy: Policy): string[] {
     };
     // A rule that never mentions CIDRs inherits a problem of the defaults; report it once, at the defaults.
     const inheritsOnly = rule.publicAccess === undefined && rule.allowedPublicCidrs === undefined && rule.maxPublicCidrs === undefined;
-    if (!inheritsOnly) checkSettings(`rules[${i}]`, overlaid, `rules[${i}].allowedPublicCidrs`);
+    if (!inheritsOnly) checkSettings(overlaid, `rules[${i}].allowedPublicCidrs`);
   });
   return problems;
 }

@@ -1,0 +1,6 @@
+import { lambdaHandler } from '../src/lambda';
+import { evaluateClusterStep } from '../src/workflow/steps';
+import type { ExecutionState } from '../src/workflow/types';
+
+/** EvaluateCluster state: judges the live cluster against the bundled policy. */
+export const handler = lambdaHandler('EvaluateCluster', (state: ExecutionState, deps) => evaluateClusterStep(state, deps.workflow));

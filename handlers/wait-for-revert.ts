@@ -1,0 +1,6 @@
+import { lambdaHandler } from '../src/lambda';
+import { waitForRevert } from '../src/workflow/steps';
+import type { ExecutionState } from '../src/workflow/types';
+
+/** WaitForRevert state: has the guard's own update finished? */
+export const handler = lambdaHandler('WaitForRevert', (state: ExecutionState, deps) => waitForRevert(state, deps.workflow));

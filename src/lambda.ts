@@ -1,0 +1,26 @@
+/**
+ * Wraps use cases as Lambda handlers with middy. Dependencies are built once per cold start (see
+ * src/dependencies.ts), never per request; errors keep their `name`, which is what the state machine's
+ * Retry and Catch match.
+ */
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { getDependencies, type Dependencies } from './dependencies';
+
+/** Logs an error with the step's name and lets it propagate: the state machine (or EventBridge) decides what happens next. */
+function logErrors(step: string): middy.MiddlewareObj<unknown, unknown, Error, Context> {
+  return {
+    onError: async (request) => {
+      const deps = await getDependencies();
+      const err = request.error;
+      deps.log.error('step failed', { step, errorName: err?.name, errorMessage: err?.message });
+    },
+  };
+}
+
+/** A Lambda handler for one use case, given the cold-start dependencies. */
+export function lambdaHandler<In, Out>(step: string, useCase: (event: In, deps: Dependencies, context: Context) => Promise<Out>) {
+  return middy<In, Out, Error, Context>()
+    .use(logErrors(step) as middy.MiddlewareObj<In, Out, Error, Context>)
+    .handler(async (event: In, context: Context) => useCase(event, await getDependencies(), context));
+}

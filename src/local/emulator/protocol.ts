@@ -1,0 +1,66 @@
+import type { Clock } from './clock';
+import type { CloudTrail } from './cloudtrail';
+import type { Faults } from './faults';
+import type { AccessKey, Identities } from './identity';
+import type { World } from './world';
+
+/** A refusal in AWS's terms; each protocol renders it in its own wire shape. */
+export class AwsError extends Error {
+  override readonly name = 'AwsError';
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+    /** Extra members of the error body (EKS adds clusterName and the like). */
+    readonly fields: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export type Reply = { status: number; headers: Record<string, string>; body: string };
+
+export type CallContext = {
+  requestId: string;
+  service: string;
+  region: string;
+  account: string;
+  key: AccessKey;
+  sourceIp: string;
+  userAgent: string;
+  method: string;
+  /** Raw (still percent-encoded) path. */
+  path: string;
+  query: URLSearchParams;
+  body: Buffer;
+};
+
+export type Settings = { updateMs: number };
+
+/** What a service handler can reach: the shared model, time, faults and identities. */
+export type Env = {
+  world: World;
+  clock: Clock;
+  faults: Faults;
+  identities: Identities;
+  cloudTrail: CloudTrail;
+  settings: Settings;
+};
+
+/** One resolved call: its name for faults and CloudTrail, and the body that decides it. */
+export type Operation = {
+  name: string;
+  cluster?: string;
+  /** Mutating EKS calls are recorded in CloudTrail, accepted or refused. */
+  audited?: boolean;
+  requestParameters?: () => unknown;
+  run: () => unknown;
+};
+
+export type Service = {
+  resolve(ctx: CallContext, env: Env): Operation;
+  success(op: Operation, payload: unknown, ctx: CallContext): Reply;
+  error(err: AwsError, ctx: CallContext): Reply;
+  throttled(): AwsError;
+  serverError(): AwsError;
+};

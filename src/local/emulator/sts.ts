@@ -1,0 +1,65 @@
+import { AwsError, type CallContext, type Env, type Operation, type Service } from './protocol';
+import { awsQueryError, awsQuerySuccess, queryParams } from './xml';
+
+const NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
+
+function validation(field: string, constraint: string, value: string | null): AwsError {
+  return new AwsError('ValidationError', `1 validation error detected: Value ${value === null ? 'null' : `'${value}'`} at '${field}' failed to satisfy constraint: ${constraint}`);
+}
+
+function getCallerIdentity(_env: Env, ctx: CallContext): unknown {
+  const p = ctx.key.principal;
+  return { Arn: p.arn, UserId: p.principalId, Account: p.account };
+}
+
+/** Trust policies are not modelled: any caller may assume any role, in any account. */
+function assumeRole(env: Env, _ctx: CallContext, params: URLSearchParams): unknown {
+  const roleArn = params.get('RoleArn');
+  if (!roleArn) throw validation('roleArn', 'Member must not be null', roleArn);
+  const session = params.get('RoleSessionName');
+  if (!session) throw validation('roleSessionName', 'Member must not be null', session);
+  if (!/^[\w+=,.@-]{2,64}$/.test(session)) throw validation('roleSessionName', 'Member must satisfy regular expression pattern: [\\w+=,.@-]*', session);
+  const durationRaw = params.get('DurationSeconds');
+  const duration = durationRaw === null ? 3600 : Number(durationRaw);
+  if (!Number.isInteger(duration) || duration < 900 || duration > 43200) {
+    throw validation('durationSeconds', 'Member must have value between 900 and 43200', durationRaw);
+  }
+  const now = env.clock.now();
+  let key;
+  try {
+    key = env.identities.assumeRole(roleArn, session, now, now + duration * 1000);
+  } catch {
+    throw validation('roleArn', 'Member must be a role ARN such as arn:aws:iam::123456789012:role/NAME', roleArn);
+  }
+  return {
+    Credentials: {
+      AccessKeyId: key.accessKeyId,
+      SecretAccessKey: key.secretAccessKey,
+      SessionToken: key.sessionToken,
+      Expiration: new Date(key.expiresMs!).toISOString(),
+    },
+    AssumedRoleUser: { AssumedRoleId: key.principal.principalId, Arn: key.principal.arn },
+    PackedPolicySize: 0,
+  };
+}
+
+const ACTIONS: Record<string, (env: Env, ctx: CallContext, params: URLSearchParams) => unknown> = {
+  GetCallerIdentity: getCallerIdentity,
+  AssumeRole: assumeRole,
+};
+
+/** STS: the awsQuery protocol. */
+export const stsService: Service = {
+  resolve(ctx, env): Operation {
+    const params = queryParams(ctx);
+    const action = params.get('Action');
+    if (!action) throw new AwsError('MissingAction', 'The request must contain the parameter Action');
+    const handler = ACTIONS[action];
+    if (!handler) throw new AwsError('InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
+    return { name: action, run: () => handler(env, ctx, params) };
+  },
+  success: (op, payload, ctx) => awsQuerySuccess(op.name, NAMESPACE, payload, ctx.requestId),
+  error: (err, ctx) => awsQueryError(err, NAMESPACE, ctx.requestId),
+  throttled: () => new AwsError('Throttling', 'Rate exceeded', 400),
+  serverError: () => new AwsError('InternalFailure', 'An internal error occurred (fault injected by the emulator).', 500),
+};

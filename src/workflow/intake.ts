@@ -1,0 +1,93 @@
+import { InputError } from '../errors';
+import { triageEvent, type TriageResult } from '../events/triage';
+import { evaluateCluster as judge, parseObservedCluster } from '../policy';
+import type { IntakeDeps } from './deps';
+import type { ExecutionInput } from './types';
+
+export type IntakeResult = { triage: TriageResult; executionName: string | null; started: boolean };
+
+/** Step Functions execution names: 1-80 characters of letters, digits, `-` and `_`. */
+export function executionName(prefix: string, id: string): string {
+  return `${prefix}-${id}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
+}
+
+/**
+ * The intake: triages a CloudTrail event and starts one execution per event, named from the CloudTrail
+ * eventID so that a redelivered event finds its execution already there and starts nothing.
+ * A malformed event throws, so the invocation fails and the event goes to the dead-letter queue
+ * instead of vanishing.
+ */
+export async function intakeEvent(event: unknown, deps: IntakeDeps): Promise<IntakeResult> {
+  const account = (event as { account?: unknown; detail?: { recipientAccountId?: unknown } } | null)?.detail?.recipientAccountId ?? (event as { account?: unknown } | null)?.account;
+  const triage = triageEvent(event, { selfRoleArns: deps.selfRoleArnsFor(typeof account === 'string' ? account : null) });
+  if (triage.decision === 'ignore') {
+    deps.log.info('event ignored', { reason: triage.reason, eventName: triage.eventName, eventId: triage.eventId, cluster: triage.cluster });
+    return { triage, executionName: null, started: false };
+  }
+  if (!triage.cluster || !triage.waitFor) throw new InputError([`event ${triage.eventId}: no cluster name, account or region`]);
+  const input: ExecutionInput = {
+    cluster: triage.cluster,
+    startedAt: deps.now(),
+    trigger: {
+      kind: 'event',
+      eventId: triage.eventId,
+      eventName: triage.eventName,
+      eventTime: triage.eventTime ?? new Date(deps.now()).toISOString(),
+      updateId: triage.updateId,
+      requested: triage.requested,
+      actor: triage.actor,
+      waitFor: triage.waitFor === 'update' && !triage.updateId ? 'cluster-active' : triage.waitFor,
+    },
+  };
+  const name = executionName('evt', triage.eventId);
+  const started = await deps.executions.start(name, input);
+  deps.log.info(started ? 'execution started' : 'execution already exists (redelivered event)', { executionName: name, cluster: triage.cluster });
+  return { triage, executionName: name, started };
+}
+
+export type SweepResult = {
+  scanned: number;
+  violations: number;
+  started: number;
+  failures: { account: string; cluster: string; error: string }[];
+};
+
+/**
+ * The scheduled sweep: CloudTrail delivery is best effort and clusters created before deployment never
+ * produced an event, so every cluster is judged on a schedule and each violation gets an execution.
+ * Execution names carry the sweep's scheduled time, so a redelivered schedule event starts nothing twice.
+ * One cluster's error does not stop the others; all are reported.
+ */
+export async function sweepClusters(accounts: string[], region: string, sweepTime: string, deps: IntakeDeps): Promise<SweepResult> {
+  const result: SweepResult = { scanned: 0, violations: 0, started: 0, failures: [] };
+  const stamp = sweepTime.replace(/[^0-9]/g, '').slice(0, 12);
+  for (const account of accounts) {
+    let names: string[];
+    try {
+      names = await deps.eks.listClusters(account, region);
+    } catch (err) {
+      result.failures.push({ account, cluster: '*', error: (err as Error).message });
+      continue;
+    }
+    for (const name of names) {
+      const cluster = { name, account, region };
+      try {
+        result.scanned += 1;
+        const observed = parseObservedCluster(await deps.eks.describeCluster(cluster), { account, region });
+        const evaluation = judge(deps.policy, observed, { now: deps.now(), forceMode: deps.settings.shadowMode ? 'alert' : undefined });
+        if (evaluation.verdict !== 'violation') continue;
+        result.violations += 1;
+        const input: ExecutionInput = {
+          cluster,
+          startedAt: deps.now(),
+          trigger: { kind: 'sweep', eventId: `sweep-${stamp}-${account}-${name}`, eventName: 'ScheduledSweep', eventTime: sweepTime, updateId: null, requested: null, actor: null, waitFor: 'none' },
+        };
+        if (await deps.executions.start(executionName(`sweep-${stamp}-${account}`, name), input)) result.started += 1;
+      } catch (err) {
+        result.failures.push({ account, cluster: name, error: (err as Error).message });
+      }
+    }
+  }
+  deps.log.info('sweep finished', { ...result });
+  return result;
+}

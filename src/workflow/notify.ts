@@ -1,0 +1,19 @@
+import { renderAlert } from '../alerts/render';
+import type { WorkflowDeps } from './deps';
+import { buildAlertCase } from './outcome';
+import type { ExecutionState, Outcome, Severity } from './types';
+
+export type NotifyResult = { outcome: Outcome; severity: Severity; published: boolean; messageId: string | null; subject: string };
+
+/**
+ * NotifyOutcome (and NotifyFailure): one SNS publish per outcome. A compliant result is published only
+ * when configured: a change that met the policy needs nobody's attention.
+ */
+export async function notifyOutcome(state: ExecutionState, deps: WorkflowDeps): Promise<NotifyResult> {
+  const alertCase = buildAlertCase(state, deps.now());
+  const alert = renderAlert(alertCase, {});
+  const quiet = alertCase.outcome === 'compliant' && !deps.settings.notifyCompliant;
+  const messageId = quiet ? null : await deps.alerts.publish(alert);
+  deps.log.info(quiet ? 'outcome not published' : 'alert published', { cluster: state.cluster, outcome: alertCase.outcome, messageId });
+  return { outcome: alertCase.outcome, severity: alertCase.severity, published: !quiet, messageId, subject: alert.subject };
+}
