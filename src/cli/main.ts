@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerValidateCommand, registerCheckCommand } from './commands/policy';
 import { registerTriageCommand } from './commands/triage';
 import { registerEmulatorCommand } from './commands/emulator';
+import { registerDemoCommand, registerSimulateCommand } from './commands/local';
 import { EXIT } from './io';
 
 const program = new Command('eks-endpoint-guard')
@@ -18,5 +19,7 @@ registerValidateCommand(program);
 registerCheckCommand(program);
 registerTriageCommand(program);
 registerEmulatorCommand(program);
+registerSimulateCommand(program);
+registerDemoCommand(program);
 
 await program.parseAsync(process.argv);

@@ -22,7 +22,9 @@ export function narrowCidrs(observed: readonly string[], allowed: readonly strin
     else narrowed.push(...allowedBlocks.filter((a) => cidrContains(block, a)).map((a) => a.text));
   }
   const unique = [...new Set(narrowed)];
-  return unique.length === 0 || unique.length > max ? [...allowed] : unique;
+  // The fallback is deduplicated too: a policy may repeat an allowlist entry, and a target with a
+  // repeated block would change when planned again.
+  return unique.length === 0 || unique.length > max ? [...new Set(allowed)] : unique;
 }
 
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);

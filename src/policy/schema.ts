@@ -28,6 +28,8 @@ export const expiryDate = z.union([
 /** The instant an expiry ends, in epoch milliseconds: a bare date lasts through the end of that day, UTC. */
 export function expiryInstant(expires: string): number | null {
   if (isoDate.test(expires)) {
+    // Date.parse rolls impossible days over (2027-02-30 becomes March 2): require a real calendar date.
+    if (!z.iso.date().safeParse(expires).success) return null;
     const start = Date.parse(`${expires}T00:00:00Z`);
     return Number.isNaN(start) ? null : start + 24 * 60 * 60 * 1000;
   }

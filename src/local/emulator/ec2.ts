@@ -1,6 +1,6 @@
-import { AwsError, type CallContext, type Env, type Operation, type Service } from './protocol';
+import { AwsError, type CallContext, type Env, type Service } from './protocol';
 import type { VpcRecord } from './world';
-import { itemSet, listParam, queryParams, xmlReply } from './xml';
+import { itemSet, listParam, resolveAction, xmlReply, type QueryAction } from './xml';
 
 const NAMESPACE = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 
@@ -139,7 +139,7 @@ function describeNatGateways(env: Env, ctx: CallContext, params: URLSearchParams
   };
 }
 
-const ACTIONS: Record<string, (env: Env, ctx: CallContext, params: URLSearchParams) => unknown> = {
+const ACTIONS: Record<string, QueryAction> = {
   DescribeVpcs: describeVpcs,
   DescribeVpcAttribute: describeVpcAttribute,
   DescribeDhcpOptions: describeDhcpOptions,
@@ -148,14 +148,7 @@ const ACTIONS: Record<string, (env: Env, ctx: CallContext, params: URLSearchPara
 
 /** EC2: its own query protocol; results sit directly under `<ActionResponse>`, errors under `<Response><Errors>`. */
 export const ec2Service: Service = {
-  resolve(ctx, env): Operation {
-    const params = queryParams(ctx);
-    const action = params.get('Action');
-    if (!action) throw new AwsError('MissingAction', 'The request must contain the parameter Action');
-    const handler = ACTIONS[action];
-    if (!handler) throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service.`);
-    return { name: action, run: () => handler(env, ctx, params) };
-  },
+  resolve: (ctx, env) => resolveAction(ctx, env, ACTIONS, (a) => `The action ${a} is not valid for this web service.`),
   success: (op, payload, ctx) =>
     xmlReply(200, { [`${op.name}Response`]: { '@_xmlns': NAMESPACE, requestId: ctx.requestId, ...(payload as object) } }, ctx.requestId),
   error: (err, ctx) =>

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { AwsError, type CallContext, type Env, type Operation, type Service } from './protocol';
+import { AwsError, type CallContext, type Env, type Service } from './protocol';
 import type { MessageAttribute, TopicRecord } from './world';
-import { awsQueryError, awsQuerySuccess, memberList, queryParams } from './xml';
+import { awsQueryError, awsQuerySuccess, memberList, resolveAction, type QueryAction } from './xml';
 
 const NAMESPACE = 'http://sns.amazonaws.com/doc/2010-03-31/';
 /** 256 KiB, message and attributes together. */
@@ -132,7 +132,7 @@ function listTopics(env: Env, ctx: CallContext, params: URLSearchParams): unknow
   };
 }
 
-const ACTIONS: Record<string, (env: Env, ctx: CallContext, params: URLSearchParams) => unknown> = {
+const ACTIONS: Record<string, QueryAction> = {
   CreateTopic: createTopic,
   ListTopics: listTopics,
   Publish: publish,
@@ -140,14 +140,7 @@ const ACTIONS: Record<string, (env: Env, ctx: CallContext, params: URLSearchPara
 
 /** SNS: the awsQuery protocol. */
 export const snsService: Service = {
-  resolve(ctx, env): Operation {
-    const params = queryParams(ctx);
-    const action = params.get('Action');
-    if (!action) throw new AwsError('MissingAction', 'The request must contain the parameter Action');
-    const handler = ACTIONS[action];
-    if (!handler) throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service.`);
-    return { name: action, run: () => handler(env, ctx, params) };
-  },
+  resolve: (ctx, env) => resolveAction(ctx, env, ACTIONS, (a) => `The action ${a} is not valid for this web service.`),
   success: (op, payload, ctx) => awsQuerySuccess(op.name, NAMESPACE, payload, ctx.requestId),
   error: (err, ctx) => awsQueryError(err, NAMESPACE, ctx.requestId),
   throttled: () => new AwsError('Throttling', 'Rate exceeded', 400),

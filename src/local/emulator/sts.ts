@@ -1,5 +1,5 @@
-import { AwsError, type CallContext, type Env, type Operation, type Service } from './protocol';
-import { awsQueryError, awsQuerySuccess, queryParams } from './xml';
+import { AwsError, type CallContext, type Env, type Service } from './protocol';
+import { awsQueryError, awsQuerySuccess, resolveAction, type QueryAction } from './xml';
 
 const NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
@@ -43,21 +43,14 @@ function assumeRole(env: Env, _ctx: CallContext, params: URLSearchParams): unkno
   };
 }
 
-const ACTIONS: Record<string, (env: Env, ctx: CallContext, params: URLSearchParams) => unknown> = {
+const ACTIONS: Record<string, QueryAction> = {
   GetCallerIdentity: getCallerIdentity,
   AssumeRole: assumeRole,
 };
 
 /** STS: the awsQuery protocol. */
 export const stsService: Service = {
-  resolve(ctx, env): Operation {
-    const params = queryParams(ctx);
-    const action = params.get('Action');
-    if (!action) throw new AwsError('MissingAction', 'The request must contain the parameter Action');
-    const handler = ACTIONS[action];
-    if (!handler) throw new AwsError('InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
-    return { name: action, run: () => handler(env, ctx, params) };
-  },
+  resolve: (ctx, env) => resolveAction(ctx, env, ACTIONS, (a) => `Could not find operation ${a} for version 2011-06-15`),
   success: (op, payload, ctx) => awsQuerySuccess(op.name, NAMESPACE, payload, ctx.requestId),
   error: (err, ctx) => awsQueryError(err, NAMESPACE, ctx.requestId),
   throttled: () => new AwsError('Throttling', 'Rate exceeded', 400),

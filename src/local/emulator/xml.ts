@@ -1,5 +1,5 @@
 import { XMLBuilder } from 'fast-xml-parser';
-import { AwsError, type CallContext, type Reply } from './protocol';
+import { AwsError, type CallContext, type Env, type Operation, type Reply } from './protocol';
 
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_', suppressEmptyNode: false });
 
@@ -22,9 +22,9 @@ export function memberList(items: unknown[]): unknown {
 }
 
 /** Query-protocol parameters: the form body, plus the query string (the AWS CLI may use either). */
-export function queryParams(ctx: CallContext): URLSearchParams {
-  const params = new URLSearchParams(ctx.query);
-  const form = ctx.body.length ? new URLSearchParams(ctx.body.toString('utf8')) : new URLSearchParams();
+export function queryParams(query: URLSearchParams, body: Buffer): URLSearchParams {
+  const params = new URLSearchParams(query);
+  const form = body.length ? new URLSearchParams(body.toString('utf8')) : new URLSearchParams();
   for (const [k, v] of form) params.append(k, v);
   return params;
 }
@@ -69,4 +69,16 @@ export function awsQueryError(err: AwsError, namespace: string, requestId: strin
     },
     requestId,
   );
+}
+
+export type QueryAction = (env: Env, ctx: CallContext, params: URLSearchParams) => unknown;
+
+/** Resolves a query-protocol call by its `Action` parameter. */
+export function resolveAction(ctx: CallContext, env: Env, actions: Record<string, QueryAction>, unknown: (action: string) => string): Operation {
+  const params = queryParams(ctx.query, ctx.body);
+  const action = params.get('Action');
+  if (!action) throw new AwsError('MissingAction', 'The request must contain the parameter Action');
+  const handler = Object.hasOwn(actions, action) ? actions[action] : undefined;
+  if (!handler) throw new AwsError('InvalidAction', unknown(action));
+  return { name: action, run: () => handler(env, ctx, params) };
 }

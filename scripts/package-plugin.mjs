@@ -1,0 +1,158 @@
+// A local osls plugin (listed in serverless.yml before serverless-esbuild) that makes a bad configuration
+// fail the deploy instead of the first event:
+//   - checks the stage parameters (custom.guard) and names the parameter and the value on error;
+//   - validates the policy file with the project's own parser (scripts/validate-policy.mjs), listing every problem;
+//   - generates one SNS e-mail subscription per address of alertEmails (CloudFormation cannot loop over a list);
+//   - bundles the validated policy at `policy.yaml` in the Lambda task root, whatever the file is called here,
+//     which is where the functions read it (POLICY_FILE).
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { validatePolicyFile } from './validate-policy.mjs';
+
+/** Where the functions find the policy, relative to the Lambda task root (POLICY_FILE). */
+export const BUNDLED_POLICY = 'policy.yaml';
+
+const BOOLEAN = /^(true|false)$/;
+const SCHEDULE = /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/;
+const EMAIL = /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/;
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+const ACCOUNT = /^\d{12}$/;
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
+
+const guardSchema = {
+  type: 'object',
+  properties: {
+    guard: {
+      type: 'object',
+      properties: {
+        policyFile: { type: 'string' },
+        shadowMode: { type: 'string' },
+        sweepRate: { type: 'string' },
+        alertEmails: { type: 'string' },
+        notifyCompliant: { type: 'string' },
+        crossAccountRoleName: { type: 'string' },
+        sweepAccounts: { type: 'string' },
+        maxWaitSeconds: { type: 'string' },
+        logLevel: { type: 'string' },
+        alertTopic: { type: 'string' },
+      },
+      required: ['policyFile', 'alertTopic'],
+      additionalProperties: false,
+    },
+  },
+};
+
+/** Splits a comma-separated parameter, trimming blanks around entries. */
+function splitList(value) {
+  return String(value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0);
+}
+
+/** Every problem with the stage parameters, one line each, naming the parameter and its value. */
+export function parameterProblems(guard, { stateMachineTimeoutSeconds } = {}) {
+  const problems = [];
+  const bad = (param, expected) => problems.push(`stage parameter ${param}: expected ${expected} (value: ${JSON.stringify(guard[param])})`);
+  for (const param of ['shadowMode', 'notifyCompliant']) {
+    if (!BOOLEAN.test(String(guard[param]))) bad(param, 'true or false');
+  }
+  if (!SCHEDULE.test(String(guard.sweepRate))) bad('sweepRate', 'an EventBridge schedule such as rate(6 hours) or cron(0 */6 * * ? *)');
+  for (const email of splitList(guard.alertEmails)) {
+    if (!EMAIL.test(email)) problems.push(`stage parameter alertEmails: not an e-mail address (value: ${JSON.stringify(email)})`);
+  }
+  const roleName = String(guard.crossAccountRoleName ?? '');
+  if (roleName !== '' && !ROLE_NAME.test(roleName)) bad('crossAccountRoleName', 'an IAM role name (1-64 of A-Z a-z 0-9 +=,.@_-), or empty');
+  const accounts = splitList(guard.sweepAccounts);
+  for (const account of accounts) {
+    if (!ACCOUNT.test(account)) problems.push(`stage parameter sweepAccounts: not a 12-digit AWS account id (value: ${JSON.stringify(account)})`);
+  }
+  if (accounts.length > 0 && roleName === '') {
+    problems.push(`stage parameter sweepAccounts: other accounts can only be swept through crossAccountRoleName, which is empty (value: ${JSON.stringify(guard.sweepAccounts)})`);
+  }
+  const maxWait = Number(guard.maxWaitSeconds);
+  if (!/^\d+$/.test(String(guard.maxWaitSeconds)) || maxWait < 60 || maxWait > 86400) {
+    bad('maxWaitSeconds', 'a whole number of seconds from 60 to 86400');
+  } else if (stateMachineTimeoutSeconds !== undefined && maxWait >= stateMachineTimeoutSeconds) {
+    // Past TimeoutSeconds Step Functions ends the execution without the guard's own timeout alert.
+    bad('maxWaitSeconds', `less than the state machine's TimeoutSeconds (${stateMachineTimeoutSeconds})`);
+  }
+  if (guard.logLevel !== undefined && !LOG_LEVELS.includes(String(guard.logLevel))) bad('logLevel', LOG_LEVELS.join(', '));
+  return problems;
+}
+
+/**
+ * One AWS::SNS::Subscription per distinct address. The logical id comes from a hash of the address, so
+ * adding or removing one address leaves the others' subscriptions (and their confirmations) alone.
+ */
+export function emailSubscriptions(alertEmails, topicLogicalId) {
+  const seen = new Set();
+  const resources = {};
+  for (const email of splitList(alertEmails)) {
+    const key = email.toLowerCase();
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const id = createHash('sha256').update(key).digest('hex').slice(0, 10);
+    resources[`AlertEmailSubscription${id}`] = {
+      Type: 'AWS::SNS::Subscription',
+      Properties: { TopicArn: { Ref: topicLogicalId }, Protocol: 'email', Endpoint: email },
+    };
+  }
+  return resources;
+}
+
+export default class GuardPackagingPlugin {
+  constructor(serverless, _options, { log } = {}) {
+    this.serverless = serverless;
+    this.log = log;
+    serverless.configSchemaHandler.defineCustomProperties(guardSchema);
+    this.hooks = {
+      'before:package:initialize': () => this.checkConfiguration(),
+      'before:package:createDeploymentArtifacts': () => this.bundlePolicy(),
+      'before:deploy:function:packageFunction': async () => {
+        await this.checkConfiguration();
+        await this.bundlePolicy();
+      },
+    };
+  }
+
+  get guard() {
+    return this.serverless.service.custom?.guard ?? {};
+  }
+
+  fail(lines) {
+    throw new this.serverless.classes.Error(lines.join('\n'), 'EKS_ENDPOINT_GUARD_INVALID_CONFIGURATION');
+  }
+
+  stateMachineTimeoutSeconds() {
+    const machines = Object.values(this.serverless.service.stepFunctions?.stateMachines ?? {});
+    const timeouts = machines.map((m) => m?.definition?.TimeoutSeconds).filter((t) => typeof t === 'number');
+    return timeouts.length > 0 ? Math.min(...timeouts) : undefined;
+  }
+
+  async checkConfiguration() {
+    const guard = this.guard;
+    const problems = parameterProblems(guard, { stateMachineTimeoutSeconds: this.stateMachineTimeoutSeconds() });
+    const policy = await validatePolicyFile(guard.policyFile, { cwd: this.serverless.serviceDir });
+    if (!policy.valid) problems.push(...policy.problems);
+    if (problems.length > 0) {
+      this.fail([`eks-endpoint-guard: ${problems.length} problem(s) in the configuration, nothing was packaged:`, ...problems.map((p) => `  - ${p}`)]);
+    }
+    this.log?.notice?.(`Policy ${guard.policyFile}: valid (${policy.rules} rules, ${policy.exemptions} exemptions)`);
+
+    const resources = (this.serverless.service.resources ??= {});
+    resources.Resources ??= {};
+    Object.assign(resources.Resources, emailSubscriptions(guard.alertEmails, guard.alertTopic));
+  }
+
+  /** Copies the validated policy into serverless-esbuild's build folder, which is zipped as the task root. */
+  async bundlePolicy() {
+    const esbuild = this.serverless.pluginManager.getPlugins().find((plugin) => plugin?.constructor?.name === 'EsbuildServerlessPlugin');
+    if (!esbuild?.buildDirPath) {
+      this.fail(['eks-endpoint-guard: serverless-esbuild is not loaded (or has no build folder), so the policy cannot be bundled; list ./scripts/package-plugin.mjs before serverless-esbuild in plugins']);
+    }
+    await mkdir(esbuild.buildDirPath, { recursive: true });
+    await copyFile(resolve(this.serverless.serviceDir, this.guard.policyFile), join(esbuild.buildDirPath, BUNDLED_POLICY));
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * Words for what the guard saw and did: endpoint settings, the changes between two of them, the
+ * problem a violation amounts to, and the AWS CLI commands a person can paste. Shared by the subject,
+ * the email text and the chat notification so all three say the same thing. Pure.
+ */
+import { cidrContains, isWorldOpen, parseCidr } from '../policy/cidr';
+import type { ClusterRef, EffectiveSettings, EndpointConfig, EndpointTarget, Violation } from '../policy/types';
+import type { PreflightProblem } from '../workflow/types';
+import { oneLine, shellWord } from './format';
+
+/** Endpoint settings as an alert shows them: a config or a target, with rule 3 of endpoint-rules.md applied. */
+export type Endpoint = { publicOn: boolean; privateOn: boolean; cidrs: string[] };
+
+export type Change =
+  | { kind: 'public-closed' | 'public-opened' | 'private-enabled' | 'private-disabled' }
+  | { kind: 'cidrs-narrowed' | 'cidrs-changed'; cidrs: string[] };
+
+const WORLD_V4 = '0.0.0.0/0';
+
+/**
+ * Reads an observed config or a remediation target into one shape. Public access on with no CIDRs means
+ * open to all (EKS never treats an empty list as restricted), so it reads as `0.0.0.0/0`; the CIDRs of a
+ * public endpoint that is off are dropped, since EKS keeps them but they admit no one.
+ */
+export function toEndpoint(config: EndpointConfig | EndpointTarget | null | undefined): Endpoint | null {
+  if (!config) return null;
+  const listed = (config.publicAccessCidrs ?? []).map((c) => oneLine(c, 64));
+  const cidrs = !config.endpointPublicAccess ? [] : listed.length > 0 ? listed : [WORLD_V4];
+  return { publicOn: config.endpointPublicAccess, privateOn: config.endpointPrivateAccess, cidrs };
+}
+
+/**
+ * The endpoint changes from `before` to `after`, public access first. CIDR changes are called narrowed
+ * when every new block lies inside an old one (what the guard's planner always produces), changed
+ * otherwise, so an alert never claims a narrowing it cannot prove.
+ */
+export function endpointChanges(before: Endpoint, after: Endpoint): Change[] {
+  const changes: Change[] = [];
+  if (before.publicOn && !after.publicOn) changes.push({ kind: 'public-closed' });
+  if (!before.publicOn && after.publicOn) changes.push({ kind: 'public-opened' });
+  if (before.publicOn && after.publicOn && !sameSet(before.cidrs, after.cidrs)) {
+    changes.push({ kind: isNarrowing(before.cidrs, after.cidrs) ? 'cidrs-narrowed' : 'cidrs-changed', cidrs: after.cidrs });
+  }
+  if (!before.privateOn && after.privateOn) changes.push({ kind: 'private-enabled' });
+  if (before.privateOn && !after.privateOn) changes.push({ kind: 'private-disabled' });
+  return changes;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+function isNarrowing(before: readonly string[], after: readonly string[]): boolean {
+  const old = before.map(parseCidr).filter((c) => c !== null);
+  return after.every((text) => {
+    const block = parseCidr(text);
+    return block !== null && old.some((o) => cidrContains(o, block));
+  });
+}
+
+/**
+ * One change in words, as done (`public endpoint closed`) or as planned, to follow "would"
+ * (`close public endpoint`).
+ */
+export function changePhrase(change: Change, tense: 'done' | 'planned'): string {
+  const done = tense === 'done';
+  switch (change.kind) {
+    case 'public-closed':
+      return done ? 'public endpoint closed' : 'close public endpoint';
+    case 'public-opened':
+      return done ? 'public endpoint opened' : 'open public endpoint';
+    case 'private-enabled':
+      return done ? 'private access enabled' : 'enable private access';
+    case 'private-disabled':
+      return done ? 'private access disabled' : 'disable private access';
+    case 'cidrs-narrowed':
+      return done ? `public CIDRs narrowed to ${cidrSummary(change.cidrs)}` : `narrow public CIDRs to ${cidrSummary(change.cidrs)}`;
+    case 'cidrs-changed':
+      return done ? `public CIDRs changed to ${cidrSummary(change.cidrs)}` : `change public CIDRs to ${cidrSummary(change.cidrs)}`;
+  }
+}
+
+/**
+ * The changes for a one-line summary. Enabling private access is left out when the public endpoint is
+ * closed: EKS refuses both off, so it goes without saying, and the subject has little room.
+ */
+export function changesSummary(changes: readonly Change[], tense: 'done' | 'planned'): string {
+  const closes = changes.some((c) => c.kind === 'public-closed');
+  const shown = changes.filter((c) => !(closes && c.kind === 'private-enabled'));
+  return shown.map((c) => changePhrase(c, tense)).join(' and ');
+}
+
+/** A short CIDR list: up to two blocks, then how many more. */
+export function cidrSummary(cidrs: readonly string[]): string {
+  if (cidrs.length === 0) return 'none';
+  if (cidrs.length <= 2) return cidrs.join(', ');
+  return `${cidrs.slice(0, 2).join(', ')} and ${cidrs.length - 2} more`;
+}
+
+/** `public on (203.0.113.0/24), private off`: one endpoint setting on one line. */
+export function endpointSummary(e: Endpoint): string {
+  const pub = e.publicOn ? `public on (${cidrSummary(e.cidrs)})` : 'public off';
+  return `${pub}, private ${e.privateOn ? 'on' : 'off'}`;
+}
+
+/**
+ * What is wrong, in the fewest words, for a subject: the worst violation wins. A world-open CIDR is named
+ * as such because that is what makes on-call people act fastest.
+ */
+export function problemPhrase(before: Endpoint | null, violations: readonly Violation[], settings: EffectiveSettings | null): string {
+  const has = (code: Violation['code']) => violations.some((v) => v.code === code);
+  const publicProblem = has('PUBLIC_ACCESS_FORBIDDEN') || has('PUBLIC_CIDR_NOT_ALLOWED');
+  const world = before?.publicOn ? before.cidrs.filter((c) => isWorld(c)) : [];
+  if (publicProblem && world.length > 0) return `open to ${world.slice(0, 2).join(' and ')}`;
+  if (has('PUBLIC_ACCESS_FORBIDDEN')) return 'public endpoint on';
+  const notAllowed = violations.filter((v) => v.code === 'PUBLIC_CIDR_NOT_ALLOWED');
+  if (notAllowed.length === 1) return `public CIDR ${oneLine(notAllowed[0]?.cidr ?? '', 64) || 'not allowed'} not allowed`;
+  if (notAllowed.length > 1) return `${notAllowed.length} public CIDRs not allowed`;
+  if (has('PUBLIC_CIDR_LIMIT_EXCEEDED')) {
+    const count = before?.cidrs.length;
+    return count && settings ? `${count} public CIDRs, limit ${settings.maxPublicCidrs}` : 'too many public CIDRs';
+  }
+  if (has('PRIVATE_ACCESS_REQUIRED')) return 'private access off';
+  return 'endpoint breaks policy';
+}
+
+function isWorld(text: string): boolean {
+  const block = parseCidr(text);
+  return block !== null && isWorldOpen(block);
+}
+
+const CHECK_WORDS: Record<PreflightProblem['check'], string> = {
+  enableDnsSupport: 'DNS support',
+  enableDnsHostnames: 'DNS hostnames',
+  AmazonProvidedDNS: 'AmazonProvidedDNS',
+};
+
+/** `VPC lacks DNS hostnames`: the preflight problems for a subject. */
+export function preflightPhrase(problems: readonly PreflightProblem[]): string {
+  const attributes = problems.filter((p) => p.check !== 'AmazonProvidedDNS').map((p) => CHECK_WORDS[p.check]);
+  const parts: string[] = [];
+  if (attributes.length > 0) parts.push(`VPC lacks ${[...new Set(attributes)].join(' and ')}`);
+  if (problems.some((p) => p.check === 'AmazonProvidedDNS')) parts.push('VPC DHCP options lack AmazonProvidedDNS');
+  return parts.length > 0 ? parts.join(', ') : 'fix not safe for the VPC';
+}
+
+/**
+ * The AWS CLI command that fixes a preflight problem, for when the preflight step gave none. The region
+ * is spelled out because the reader's CLI default region is often not the cluster's.
+ */
+export function preflightFix(check: PreflightProblem['check'], vpcId: string | null, region: string): string {
+  const vpc = shellWord(vpcId ?? 'VPC_ID');
+  const r = shellWord(region);
+  switch (check) {
+    case 'enableDnsSupport':
+      return `aws ec2 modify-vpc-attribute --region ${r} --vpc-id ${vpc} --enable-dns-support '{"Value":true}'`;
+    case 'enableDnsHostnames':
+      return `aws ec2 modify-vpc-attribute --region ${r} --vpc-id ${vpc} --enable-dns-hostnames '{"Value":true}'`;
+    case 'AmazonProvidedDNS':
+      return `associate a DHCP options set whose domain-name-servers include AmazonProvidedDNS: aws ec2 create-dhcp-options --region ${r} --dhcp-configurations 'Key=domain-name-servers,Values=AmazonProvidedDNS', then aws ec2 associate-dhcp-options --region ${r} --vpc-id ${vpc} --dhcp-options-id DOPT_ID`;
+  }
+}
+
+// A command is only useful whole; a target this long is not something the planner produces (EKS allows 40).
+const MAX_CIDRS_IN_COMMAND = 50;
+
+/**
+ * The `aws eks update-cluster-config` command that applies a target by hand, with only the endpoint
+ * fields (EKS accepts one update type per call). JSON rather than CLI shorthand, whose list syntax
+ * inside a structure is easy to get wrong. Null when the target is too long to print whole.
+ */
+export function updateCommand(cluster: ClusterRef, target: EndpointTarget): string | null {
+  if ((target.publicAccessCidrs?.length ?? 0) > MAX_CIDRS_IN_COMMAND) return null;
+  const config: Record<string, unknown> = {
+    endpointPublicAccess: target.endpointPublicAccess,
+    endpointPrivateAccess: target.endpointPrivateAccess,
+  };
+  if (target.endpointPublicAccess && target.publicAccessCidrs) config.publicAccessCidrs = target.publicAccessCidrs.map((c) => oneLine(c, 64));
+  const json = JSON.stringify(config);
+  return `aws eks update-cluster-config --region ${shellWord(oneLine(cluster.region, 32))} --name ${shellWord(oneLine(cluster.name, 100))} --resources-vpc-config '${json.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The AWS partition of a region, for ARNs and console hosts outside the commercial partition. */
+function partitionOf(region: string): 'aws' | 'aws-cn' | 'aws-us-gov' {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+const CONSOLE_HOSTS = {
+  aws: 'https://console.aws.amazon.com',
+  'aws-cn': 'https://console.amazonaws.cn',
+  'aws-us-gov': 'https://console.amazonaws-us-gov.com',
+} as const;
+
+/**
+ * The EKS console page of the cluster. Without a configured base URL the host follows the region's
+ * partition, because the commercial console cannot open a China or GovCloud cluster.
+ */
+export function consoleUrl(cluster: ClusterRef, baseUrl?: string): string {
+  const region = oneLine(cluster.region, 32);
+  const base = (baseUrl ? oneLine(baseUrl, 200) : CONSOLE_HOSTS[partitionOf(region)]).replace(/\/+$/, '');
+  return `${base}/eks/home?region=${encodeURIComponent(region)}#/clusters/${encodeURIComponent(oneLine(cluster.name, 100))}`;
+}
+
+/** The cluster ARN as EKS builds it, for commands when DescribeCluster's ARN is not at hand. */
+export function derivedClusterArn(cluster: ClusterRef): string {
+  const region = oneLine(cluster.region, 32);
+  return `arn:${partitionOf(region)}:eks:${region}:${oneLine(cluster.account, 32)}:cluster/${oneLine(cluster.name, 100)}`;
+}

@@ -1,0 +1,188 @@
+import type { Clock } from './clock';
+import { CloudTrail, type CloudTrailEvent, type CloudTrailListener } from './cloudtrail';
+import { clusterStatus, updateToWire, type EndpointConfig, type ErrorDetail, type LogSetup, type UpdateParam } from './cluster';
+import { platformUpdate } from './eks-rules';
+import { Faults, type Fault } from './faults';
+import { Identities, type Credentials } from './identity';
+import type { Env } from './protocol';
+import { parseEmulatorState, type EmulatorState, type ResolvedEmulatorState } from './state';
+import { World, type PublishedMessage } from './world';
+
+export const DEFAULT_UPDATE_SECONDS = 10;
+
+export type UpdateSnapshot = {
+  id: string;
+  type: string;
+  status: string;
+  params: UpdateParam[];
+  createdAt: string;
+  endsAt: string;
+  errors: ErrorDetail[];
+  startedByEks: boolean;
+};
+
+export type ClusterSnapshot = {
+  account: string;
+  region: string;
+  name: string;
+  arn: string;
+  status: string;
+  version: string;
+  platformVersion: string;
+  vpcId: string;
+  /** The live endpoint configuration (what DescribeCluster shows). */
+  config: EndpointConfig;
+  logging: LogSetup[];
+  tags: Record<string, string>;
+  updates: UpdateSnapshot[];
+};
+
+export type EmulatorSnapshot = {
+  now: string;
+  updateSeconds: number;
+  accounts: { id: string; name?: string }[];
+  clusters: ClusterSnapshot[];
+  vpcs: {
+    account: string;
+    region: string;
+    id: string;
+    enableDnsSupport: boolean;
+    enableDnsHostnames: boolean;
+    dhcpOptionsId: string;
+    domainNameServers: string[];
+    natGatewayIps: string[];
+  }[];
+  topics: { account: string; region: string; name: string; arn: string }[];
+  faults: Fault[];
+};
+
+export type PlatformUpdateInput = { account: string; region: string; cluster: string; seconds?: number };
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The emulator without its HTTP server: state, time, faults, identities and CloudTrail. */
+export class EmulatorCore {
+  readonly env: Env;
+  private initial: ResolvedEmulatorState;
+
+  constructor(
+    readonly clock: Clock,
+    state: EmulatorState | undefined,
+    private readonly fixedUpdateSeconds: number | undefined,
+    cloudTrailFile: string | undefined,
+  ) {
+    this.initial = parseEmulatorState(state ?? {}, 'state');
+    const settings = { updateMs: 0 };
+    this.env = {
+      world: new World(clock, () => settings.updateMs),
+      clock,
+      faults: new Faults(),
+      identities: new Identities(),
+      cloudTrail: new CloudTrail(cloudTrailFile),
+      settings,
+    };
+    this.apply(this.initial);
+  }
+
+  private apply(state: ResolvedEmulatorState): void {
+    this.env.settings.updateMs = (this.fixedUpdateSeconds ?? state.updateSeconds ?? DEFAULT_UPDATE_SECONDS) * 1000;
+    this.env.identities.load(state, this.clock.now());
+    this.env.world.load(state);
+    this.env.cloudTrail.clear();
+    this.env.faults.clear();
+  }
+
+  /**
+   * Replaces the whole world (resources, messages, CloudTrail events, faults) with `state`, which
+   * becomes what `reset` returns to. Keys issued by credentialsFor and AssumeRole stay valid.
+   */
+  loadState(state: EmulatorState): void {
+    const parsed = parseEmulatorState(state, 'state');
+    this.initial = parsed;
+    this.apply(parsed);
+  }
+
+  reset(): void {
+    this.apply(this.initial);
+  }
+
+  snapshot(): EmulatorSnapshot {
+    const { world, clock, faults } = this.env;
+    const now = clock.now();
+    return {
+      now: iso(now),
+      updateSeconds: this.env.settings.updateMs / 1000,
+      accounts: world.accounts(),
+      clusters: world.allClusters().map((c) => ({
+        account: c.account,
+        region: c.region,
+        name: c.name,
+        arn: c.arn,
+        status: clusterStatus(c, now),
+        version: c.version,
+        platformVersion: c.platformVersion,
+        vpcId: c.vpcId,
+        config: { ...c.endpoint, publicAccessCidrs: [...c.endpoint.publicAccessCidrs] },
+        logging: c.logging,
+        tags: { ...c.tags },
+        updates: c.updates.map((u) => ({
+          id: u.id,
+          type: u.type,
+          status: u.status,
+          params: u.params,
+          createdAt: iso(u.createdAtMs),
+          endsAt: iso(u.endsAtMs),
+          errors: u.errors,
+          startedByEks: u.byEks,
+        })),
+      })),
+      vpcs: world.allVpcs().map((v) => ({
+        account: v.account,
+        region: v.region,
+        id: v.id,
+        enableDnsSupport: v.enableDnsSupport,
+        enableDnsHostnames: v.enableDnsHostnames,
+        dhcpOptionsId: v.dhcpOptions.id,
+        domainNameServers: v.dhcpOptions.domainNameServers,
+        natGatewayIps: v.natGateways.map((n) => n.publicIp),
+      })),
+      topics: world.allTopics().map((t) => ({ ...t })),
+      faults: faults.list(),
+    };
+  }
+
+  publishedMessages(): PublishedMessage[] {
+    return this.env.world.messages.map((m) => ({ ...m }));
+  }
+
+  cloudTrailEvents(): CloudTrailEvent[] {
+    return this.env.cloudTrail.list();
+  }
+
+  onCloudTrail(listener: CloudTrailListener): () => void {
+    return this.env.cloudTrail.subscribe(listener);
+  }
+
+  setFault(fault: Fault): void {
+    this.env.faults.add(fault);
+  }
+
+  clearFaults(): void {
+    this.env.faults.clear();
+  }
+
+  /** Starts an update "by EKS" (a platform version patch): the cluster stays ACTIVE but refuses other updates until it ends. */
+  startPlatformUpdate(input: PlatformUpdateInput): Record<string, unknown> {
+    const cluster = this.env.world.cluster(input.account, input.region, input.cluster);
+    if (!cluster) throw new RangeError(`no cluster ${input.cluster} in ${input.account} ${input.region}`);
+    const seconds = input.seconds ?? this.env.settings.updateMs / 1000;
+    const update = platformUpdate(cluster, this.clock.now(), seconds * 1000);
+    cluster.updates.push(update);
+    return updateToWire(update);
+  }
+
+  credentialsFor(principalArn: string, opts: { sourceIp?: string; userAgent?: string } = {}): Credentials {
+    const key = this.env.identities.credentialsFor(principalArn, opts, this.clock.now());
+    return { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, ...(key.sessionToken ? { sessionToken: key.sessionToken } : {}) };
+  }
+}

@@ -1,0 +1,90 @@
+import type { AddressInfo } from 'node:net';
+import { realClock, type Clock } from './clock';
+import type { CloudTrailEvent, CloudTrailListener } from './cloudtrail';
+import { EmulatorCore, type EmulatorSnapshot, type PlatformUpdateInput } from './core';
+import type { Fault } from './faults';
+import type { Credentials } from './identity';
+import { createEmulatorServer } from './server';
+import type { EmulatorState } from './state';
+import type { PublishedMessage } from './world';
+
+export { realClock, manualClock, scaledClock, DEFAULT_MANUAL_START_MS, type Clock } from './clock';
+export type { CloudTrailEvent, CloudTrailListener, CloudTrailRecord, CloudTrailUserIdentity } from './cloudtrail';
+export { DEFAULT_UPDATE_SECONDS, type ClusterSnapshot, type EmulatorSnapshot, type PlatformUpdateInput, type UpdateSnapshot } from './core';
+export { faultSchema, OPERATIONS, type Fault, type OperationName } from './faults';
+export { FALLBACK_ACCOUNT, FALLBACK_USER, DEFAULT_SESSION_NAME, type Credentials } from './identity';
+export { emulatorStateSchema, parseEmulatorState, stateReferenceProblems, type EmulatorState, type ResolvedEmulatorState } from './state';
+export { REFUSED_PUBLIC_CIDRS } from './cidr';
+export type { MessageAttribute, PublishedMessage } from './world';
+
+export type EmulatorOptions = {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Loopback only: the emulator has no authentication. */
+  host?: '127.0.0.1';
+  state?: EmulatorState;
+  /** Emulated seconds an update or a cluster creation takes; wins over the state's `updateSeconds` (default 10). */
+  updateSeconds?: number;
+  clock?: Clock;
+  /** A JSON Lines file every CloudTrail event is appended to. */
+  cloudTrailFile?: string;
+};
+
+/** A running emulator: its URL, and the in-process twin of the /_emulator/ control API. */
+export type Emulator = {
+  url: string;
+  port: number;
+  clock: Clock;
+  close(): Promise<void>;
+  loadState(state: EmulatorState): void;
+  reset(): void;
+  snapshot(): EmulatorSnapshot;
+  publishedMessages(): PublishedMessage[];
+  cloudTrailEvents(): CloudTrailEvent[];
+  /** The listener runs synchronously when a mutating call is decided, before its HTTP response is written. */
+  onCloudTrail(listener: CloudTrailListener): () => void;
+  setFault(fault: Fault): void;
+  clearFaults(): void;
+  startPlatformUpdate(input: PlatformUpdateInput): Record<string, unknown>;
+  credentialsFor(principalArn: string, opts?: { sourceIp?: string; userAgent?: string }): Credentials;
+};
+
+/**
+ * Starts EKS, EC2, SNS and STS on one loopback port. Throws an InputError when `state` is invalid
+ * (every problem listed with its path).
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const host = options.host ?? '127.0.0.1';
+  const clock = options.clock ?? realClock();
+  const core = new EmulatorCore(clock, options.state, options.updateSeconds, options.cloudTrailFile);
+  const server = createEmulatorServer(core);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    clock,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        // SDK clients keep connections alive; without this, close() waits for them to time out.
+        server.closeAllConnections();
+      }),
+    loadState: (state) => core.loadState(state),
+    reset: () => core.reset(),
+    snapshot: () => core.snapshot(),
+    publishedMessages: () => core.publishedMessages(),
+    cloudTrailEvents: () => core.cloudTrailEvents(),
+    onCloudTrail: (listener) => core.onCloudTrail(listener),
+    setFault: (fault) => core.setFault(fault),
+    clearFaults: () => core.clearFaults(),
+    startPlatformUpdate: (input) => core.startPlatformUpdate(input),
+    credentialsFor: (arn, opts) => core.credentialsFor(arn, opts),
+  };
+}

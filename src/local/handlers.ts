@@ -1,0 +1,24 @@
+/** The real Lambda handlers, by the function names serverless.yml and the state machine definition use. */
+import { handler as evaluateCluster } from '../../handlers/evaluate-cluster';
+import { handler as notifyOutcome } from '../../handlers/notify-outcome';
+import { handler as preflightCheck } from '../../handlers/preflight-check';
+import { handler as remediateCluster } from '../../handlers/remediate-cluster';
+import { handler as sweepClusters } from '../../handlers/sweep-clusters';
+import { handler as triageEvent } from '../../handlers/triage-event';
+import { handler as verifyRemediation } from '../../handlers/verify-remediation';
+import { handler as waitForChange } from '../../handlers/wait-for-change';
+import { handler as waitForRevert } from '../../handlers/wait-for-revert';
+
+export type LambdaFn = (event: never, context: never) => Promise<unknown>;
+
+export const LAMBDA_HANDLERS: Record<string, LambdaFn> = {
+  triageEvent,
+  sweepClusters,
+  waitForChange,
+  evaluateCluster,
+  preflightCheck,
+  remediateCluster,
+  waitForRevert,
+  verifyRemediation,
+  notifyOutcome,
+} as unknown as Record<string, LambdaFn>;

@@ -1,0 +1,236 @@
+/**
+ * Runs the deployed workflow on one machine: CloudTrail events from the local emulator go to the real
+ * intake handler, and each execution it starts runs the real state machine definition under
+ * aws-local-stepfunctions with the real Lambda handlers, which call the emulator through the real AWS
+ * SDK. Executions run one after another on the emulator's clock: each Wait state advances the clock by
+ * its seconds instead of sleeping, so a 10-minute EKS update takes milliseconds and results are
+ * deterministic.
+ */
+import './polyfills';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { Context } from 'aws-lambda';
+import type { TriageResult } from '../events/triage';
+import type { ClusterRef, EndpointConfig } from '../policy/types';
+import type { ExecutionPort } from '../workflow/ports';
+import type { ExecutionInput, ExecutionState, Outcome } from '../workflow/types';
+import type { NotifyResult } from '../workflow/notify';
+import type { IntakeResult } from '../workflow/intake';
+import { loadDefinition, resolvedDefinition } from './definition';
+import { LAMBDA_HANDLERS } from './handlers';
+
+export type LocalClock = { now(): number; advance(ms: number): void };
+
+export type ProgressEvent =
+  | { kind: 'event'; eventId: string; eventName: string; cluster: ClusterRef | null; decision: string; reason: string | null; started: boolean }
+  | { kind: 'state'; execution: string; cluster: ClusterRef; state: string; elapsedSeconds: number }
+  | { kind: 'finished'; execution: string; cluster: ClusterRef; outcome: Outcome; elapsedSeconds: number; stateTransitions: number };
+
+export type PublishedAlert = { subject: string; severity: string; outcome: string; text: string };
+
+export type ExecutionRecord = {
+  name: string;
+  eventId: string;
+  cluster: ClusterRef;
+  input: ExecutionInput;
+  status: 'SUCCEEDED' | 'FAILED';
+  outcome: Outcome;
+  /** Every state entered, and every retry: what a Standard workflow bills. */
+  stateTransitions: number;
+  states: string[];
+  awsCalls: Record<string, number>;
+  alerts: PublishedAlert[];
+  finalConfig: EndpointConfig | null;
+  /** Emulated seconds from the start of the execution to its end. */
+  elapsedSeconds: number;
+  error: string | null;
+};
+
+export type DeliveryRecord = { event: unknown; triage: TriageResult | null; executionName: string | null; started: boolean; error: string | null; executions: ExecutionRecord[] };
+
+/** What the runner needs from its surroundings; the composition (src/local/local-guard.ts) provides it. */
+export type RunnerHooks = {
+  clock: LocalClock;
+  /** Counts of AWS calls made by the guard's clients so far, by operation. */
+  awsCallCounts(): Record<string, number>;
+  /** SNS messages published so far (the runner takes the new ones per execution). */
+  publishedAlerts(): PublishedAlert[];
+  /** The live endpoint settings of a cluster, read for the report. */
+  readConfig(cluster: ClusterRef): Promise<EndpointConfig | null>;
+  /** Real milliseconds each Wait state lasts (0 in tests; a little in the demo so progress is visible). */
+  waitMs?: number;
+  onProgress?: (event: ProgressEvent) => void;
+};
+
+function lambdaContext(functionName: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: `local-${Math.random().toString(16).slice(2)}`,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+function diff(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [op, n] of Object.entries(after)) {
+    const d = n - (before[op] ?? 0);
+    if (d > 0) out[op] = d;
+  }
+  return out;
+}
+
+/** Reads `$.a.b` (the only JSONPath form the definition's SecondsPath uses) from a state's input. */
+function readPath(input: unknown, path: string): unknown {
+  return path
+    .replace(/^\$\.?/, '')
+    .split('.')
+    .filter(Boolean)
+    .reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), input);
+}
+
+export class LocalRunner {
+  private readonly names = new Set<string>();
+  private readonly queue: { name: string; input: ExecutionInput }[] = [];
+  private readonly loaded = loadDefinition();
+  readonly executions: ExecutionRecord[] = [];
+
+  /** The ExecutionPort the intake uses locally: names are unique, like a Standard workflow's. */
+  readonly executionPort: ExecutionPort = {
+    start: async (name, input) => {
+      if (this.names.has(name)) return false;
+      this.names.add(name);
+      this.queue.push({ name, input });
+      return true;
+    },
+  };
+
+  constructor(private readonly hooks: RunnerHooks) {}
+
+  /** Delivers one EventBridge event to the intake handler, then runs every execution it started. */
+  async deliver(event: unknown): Promise<DeliveryRecord> {
+    const record: DeliveryRecord = { event, triage: null, executionName: null, started: false, error: null, executions: [] };
+    try {
+      const result = (await LAMBDA_HANDLERS.triageEvent!(event as never, lambdaContext('triageEvent') as never)) as IntakeResult;
+      record.triage = result.triage;
+      record.executionName = result.executionName;
+      record.started = result.started;
+      const t = result.triage;
+      this.hooks.onProgress?.({ kind: 'event', eventId: t.eventId, eventName: t.eventName, cluster: t.cluster, decision: t.decision, reason: t.reason, started: result.started });
+    } catch (err) {
+      record.error = `${(err as Error).name}: ${(err as Error).message}`;
+    }
+    record.executions = await this.drain();
+    return record;
+  }
+
+  /** Invokes the sweep handler as the schedule would, then runs every execution it started. */
+  async sweep(time: string): Promise<{ result: unknown; executions: ExecutionRecord[] }> {
+    const result = await LAMBDA_HANDLERS.sweepClusters!({ time, source: 'aws.events', 'detail-type': 'Scheduled Event' } as never, lambdaContext('sweepClusters') as never);
+    return { result, executions: await this.drain() };
+  }
+
+  /** Runs the queued executions, one at a time, in the order they were started. */
+  async drain(): Promise<ExecutionRecord[]> {
+    const done: ExecutionRecord[] = [];
+    for (let next = this.queue.shift(); next; next = this.queue.shift()) done.push(await this.run(next.name, next.input));
+    return done;
+  }
+
+  private async run(name: string, input: ExecutionInput): Promise<ExecutionRecord> {
+    const { definition, taskFunctions } = this.loaded;
+    const clock = this.hooks.clock;
+    const startedClock = clock.now();
+    const callsBefore = this.hooks.awsCallCounts();
+    const alertsBefore = this.hooks.publishedAlerts().length;
+    const states: string[] = [];
+    let transitions = 0;
+
+    // Wait states advance the emulator's clock when they are entered. Events are dispatched
+    // synchronously and read in microtasks, so by the next macrotask the log reader has seen the Wait
+    // (and moved the clock) that came before this Task: the Lambda never runs early.
+    const logCaughtUp = () => new Promise<void>((resolve) => setImmediate(resolve));
+    const taskHandlers = Object.fromEntries(
+      Object.entries(taskFunctions).map(([stateName, fn]) => {
+        const handler = LAMBDA_HANDLERS[fn];
+        if (!handler) throw new Error(`state ${stateName} invokes ${fn}, which has no handler in src/local/handlers.ts`);
+        return [
+          stateName,
+          async (stateInput: unknown) => {
+            await logCaughtUp();
+            return (await handler(stateInput as never, lambdaContext(fn) as never)) as never;
+          },
+        ];
+      }),
+    );
+    const waitStates = Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait');
+    const machine = new StateMachine(resolvedDefinition(definition, taskFunctions, input.cluster.account, input.cluster.region) as unknown as StateMachineDefinition, {
+      validationOptions: { checkArn: false, checkPaths: true },
+    });
+    const execution = machine.run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: taskHandlers,
+        waitTimeOverrides: Object.fromEntries(waitStates.map(([n]) => [n, this.hooks.waitMs ?? 0])),
+        retryIntervalOverrides: Object.fromEntries(Object.keys(taskFunctions).map((n) => [n, 0])),
+      },
+      context: { Execution: { Name: name, StartTime: new Date(startedClock).toISOString() } },
+    });
+
+    const logReader = (async () => {
+      for await (const ev of execution.eventLogs) {
+        if (ev.type === 'StateEntered') {
+          transitions += 1;
+          states.push(ev.state.name);
+          const state = definition.States[ev.state.name];
+          if (state?.Type === 'Wait' && state.SecondsPath) {
+            const seconds = Number(readPath(ev.state.input, state.SecondsPath));
+            if (Number.isFinite(seconds) && seconds > 0) clock.advance(seconds * 1000);
+          }
+          this.hooks.onProgress?.({ kind: 'state', execution: name, cluster: input.cluster, state: ev.state.name, elapsedSeconds: Math.round((clock.now() - startedClock) / 1000) });
+        } else if (ev.type === 'StateRetried') {
+          transitions += 1;
+        }
+      }
+    })();
+
+    let status: ExecutionRecord['status'] = 'SUCCEEDED';
+    let output: ExecutionState | null = null;
+    let error: string | null = null;
+    try {
+      output = (await execution.result) as unknown as ExecutionState;
+    } catch (err) {
+      status = 'FAILED';
+      error = (err as Error).message;
+    }
+    await logReader;
+
+    const alerts = this.hooks.publishedAlerts().slice(alertsBefore);
+    const notification = (output as { notification?: NotifyResult } | null)?.notification;
+    const outcome: Outcome = notification?.outcome ?? (alerts.at(-1)?.outcome as Outcome | undefined) ?? 'failed';
+    const record: ExecutionRecord = {
+      name,
+      eventId: input.trigger.eventId,
+      cluster: input.cluster,
+      input,
+      status,
+      outcome,
+      stateTransitions: transitions,
+      states,
+      awsCalls: diff(this.hooks.awsCallCounts(), callsBefore),
+      alerts,
+      finalConfig: await this.hooks.readConfig(input.cluster),
+      elapsedSeconds: Math.round((clock.now() - startedClock) / 1000),
+      error,
+    };
+    this.executions.push(record);
+    this.hooks.onProgress?.({ kind: 'finished', execution: name, cluster: input.cluster, outcome, elapsedSeconds: record.elapsedSeconds, stateTransitions: transitions });
+    return record;
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * `eks-endpoint-guard simulate`: a scenario is an emulator state plus steps (API calls made as a given
+ * principal, faults, time passing, sweeps). The steps run against a fresh emulator on virtual time; every
+ * CloudTrail event they cause then goes through the deployed workflow, run locally, and the report says
+ * what became of each.
+ */
+import { CreateClusterCommand, EKSClient, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
+import { z } from 'zod';
+import { InputError } from '../errors';
+import { formatPath } from '../policy/load';
+import type { Policy } from '../policy';
+import type { ClusterRef, EndpointConfig } from '../policy/types';
+import { emulatorStateSchema, faultSchema, manualClock, startEmulator, stateReferenceProblems, type Emulator } from './emulator';
+import { startLocalGuard } from './local-guard';
+import type { DeliveryRecord, ExecutionRecord } from './runner';
+
+const principalArn = z.string().regex(/^arn:aws:(iam::\d{12}:(user|role)\/\S+|sts::\d{12}:assumed-role\/\S+\/\S+)$/, { error: 'not an IAM user, role or assumed-role ARN' });
+
+const callStep = z.strictObject({
+  call: z.enum(['updateClusterConfig', 'createCluster']),
+  as: principalArn,
+  account: z.string().regex(/^\d{12}$/).optional(),
+  region: z.string().min(1),
+  cluster: z.string().min(1),
+  resourcesVpcConfig: z
+    .strictObject({
+      endpointPublicAccess: z.boolean().optional(),
+      endpointPrivateAccess: z.boolean().optional(),
+      publicAccessCidrs: z.array(z.string()).optional(),
+      subnetIds: z.array(z.string()).optional(),
+      securityGroupIds: z.array(z.string()).optional(),
+    })
+    .default({}),
+  logging: z.unknown().optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+  sourceIp: z.string().optional(),
+  userAgent: z.string().optional(),
+});
+const platformUpdateFault = z.strictObject({ kind: z.literal('platform-update'), account: z.string(), region: z.string(), cluster: z.string(), seconds: z.number().positive().optional() });
+const faultStep = z.strictObject({ fault: z.union([platformUpdateFault, faultSchema]) });
+const advanceStep = z.strictObject({ advance: z.number().nonnegative() });
+const sweepStep = z.strictObject({ sweep: z.literal(true) });
+const stepSchema = z.union([callStep, faultStep, advanceStep, sweepStep], { error: 'a step is {call, as, region, cluster, ...}, {fault: {...}}, {advance: SECONDS} or {sweep: true}' });
+
+export const scenarioSchema = emulatorStateSchema.extend({
+  description: z.string().optional(),
+  /** Where the guard runs; other accounts are reached by assuming its role. Default: the first account. */
+  guard: z.strictObject({ account: z.string().regex(/^\d{12}$/).optional(), region: z.string().optional(), shadowMode: z.boolean().optional(), notifyCompliant: z.boolean().optional() }).optional(),
+  steps: z.array(stepSchema).default([]),
+});
+export type Scenario = z.output<typeof scenarioSchema>;
+
+export type SimulationReport = {
+  executions: {
+    eventId: string;
+    eventName: string;
+    cluster: ClusterRef | null;
+    outcome: string;
+    reason: string | null;
+    finalConfig: EndpointConfig | null;
+    alerts: { subject: string; severity: string; outcome: string }[];
+    stateTransitions: number;
+    awsCalls: Record<string, number>;
+  }[];
+  clusters: { name: string; account: string; region: string; config: EndpointConfig }[];
+  alerts: { subject: string; severity: string; outcome: string }[];
+  steps: { index: number; kind: string; ok: boolean; result: string }[];
+};
+
+/** Validates a scenario document, naming every bad path. */
+export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
+  const parsed = scenarioSchema.safeParse(doc);
+  if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => `${source}: ${formatPath(i.path)}: ${i.message}`));
+  const problems = stateReferenceProblems(parsed.data);
+  if (problems.length > 0) throw new InputError(problems.map((p) => `${source}: ${p}`));
+  return parsed.data;
+}
+
+const accountOf = (arn: string) => /:(\d{12}):/.exec(arn)?.[1] ?? null;
+
+async function runCall(emulator: Emulator, step: z.output<typeof callStep>): Promise<string> {
+  const credentials = emulator.credentialsFor(step.as, { sourceIp: step.sourceIp ?? '203.0.113.24', userAgent: step.userAgent ?? 'aws-cli/2.17.20 md/command#eks' });
+  const client = new EKSClient({ region: step.region, endpoint: emulator.url, credentials, maxAttempts: 1 });
+  try {
+    if (step.call === 'createCluster') {
+      const out = await client.send(
+        new CreateClusterCommand({ name: step.cluster, roleArn: `arn:aws:iam::${accountOf(step.as)}:role/eks-cluster`, resourcesVpcConfig: step.resourcesVpcConfig, tags: step.tags }),
+      );
+      return `cluster ${out.cluster?.name} ${out.cluster?.status}`;
+    }
+    const out = await client.send(
+      new UpdateClusterConfigCommand({ name: step.cluster, resourcesVpcConfig: step.resourcesVpcConfig, logging: step.logging as never }),
+    );
+    return `update ${out.update?.id} ${out.update?.status}`;
+  } finally {
+    client.destroy();
+  }
+}
+
+function summarize(delivery: DeliveryRecord): SimulationReport['executions'] {
+  const t = delivery.triage;
+  const base = { eventId: t?.eventId ?? '?', eventName: t?.eventName ?? '?', cluster: t?.cluster ?? null };
+  const toEntry = (e: ExecutionRecord) => ({
+    ...base,
+    eventId: e.eventId,
+    cluster: e.cluster,
+    outcome: e.outcome,
+    reason: e.error,
+    finalConfig: e.finalConfig,
+    alerts: e.alerts.map(({ subject, severity, outcome }) => ({ subject, severity, outcome })),
+    stateTransitions: e.stateTransitions,
+    awsCalls: e.awsCalls,
+  });
+  if (delivery.executions.length > 0) return delivery.executions.map(toEntry);
+  const reason = delivery.error ?? t?.reason ?? (delivery.started ? null : 'DUPLICATE_EVENT');
+  return [{ ...base, outcome: 'ignored', reason, finalConfig: null, alerts: [], stateTransitions: 0, awsCalls: {} }];
+}
+
+/** Runs a scenario against a fresh emulator with the given policy and reports what happened. */
+export async function simulate(scenario: Scenario, policy: Policy): Promise<SimulationReport> {
+  const clock = manualClock();
+  const { steps, guard: guardOptions, description: _description, ...state } = scenario;
+  const emulator = await startEmulator({ state, clock });
+  const homeAccount = guardOptions?.account ?? state.accounts[0]?.id ?? state.clusters[0]?.account ?? '123456789012';
+  const homeRegion = guardOptions?.region ?? state.clusters[0]?.region ?? 'us-east-1';
+  const guard = startLocalGuard({ emulator, policy, homeAccount, homeRegion, shadowMode: guardOptions?.shadowMode, notifyCompliant: guardOptions?.notifyCompliant });
+  const report: SimulationReport = { executions: [], clusters: [], alerts: [], steps: [] };
+  try {
+    const deliveries: DeliveryRecord[] = [];
+    for (const [index, step] of steps.entries()) {
+      if ('call' in step) {
+        try {
+          report.steps.push({ index, kind: step.call, ok: true, result: await runCall(emulator, step) });
+        } catch (err) {
+          report.steps.push({ index, kind: step.call, ok: false, result: `${(err as Error).name}: ${(err as Error).message}` });
+        }
+      } else if ('fault' in step) {
+        if (step.fault.kind === 'platform-update') {
+          const f = step.fault as z.output<typeof platformUpdateFault>;
+          const update = emulator.startPlatformUpdate({ account: f.account, region: f.region, cluster: f.cluster, seconds: f.seconds });
+          report.steps.push({ index, kind: 'fault', ok: true, result: `platform update ${String(update.id)} started on ${f.cluster}` });
+        } else {
+          emulator.setFault(step.fault as z.output<typeof faultSchema>);
+          report.steps.push({ index, kind: 'fault', ok: true, result: `${step.fault.kind} fault set` });
+        }
+      } else if ('advance' in step) {
+        clock.advance(step.advance * 1000);
+        report.steps.push({ index, kind: 'advance', ok: true, result: `clock advanced ${step.advance}s` });
+      } else {
+        deliveries.push(...(await guard.processPending()));
+        const { executions } = await guard.runner.sweep(new Date(clock.now()).toISOString());
+        deliveries.push({ event: null, triage: null, executionName: null, started: true, error: null, executions });
+        report.steps.push({ index, kind: 'sweep', ok: true, result: `${executions.length} execution(s) started` });
+      }
+    }
+    deliveries.push(...(await guard.processPending()));
+    report.executions = deliveries.flatMap(summarize);
+    report.alerts = guard.alerts().map(({ subject, severity, outcome }) => ({ subject, severity, outcome }));
+    report.clusters = emulator.snapshot().clusters.map((c) => ({
+      name: c.name,
+      account: c.account,
+      region: c.region,
+      config: { endpointPublicAccess: c.config.endpointPublicAccess, endpointPrivateAccess: c.config.endpointPrivateAccess, publicAccessCidrs: c.config.publicAccessCidrs },
+    }));
+    return report;
+  } finally {
+    guard.close();
+    await emulator.close();
+  }
+}

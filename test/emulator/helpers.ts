@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { STSClient } from '@aws-sdk/client-sts';
+import { manualClock, parseEmulatorState, startEmulator, type Credentials, type Emulator, type EmulatorOptions } from '../../src/local/emulator';
+
+export const PROD = '111122223333';
+export const SANDBOX = '444455556666';
+export const ALICE: Credentials = { accessKeyId: 'AKIAPRODALICE0000001', secretAccessKey: 'local' };
+export const GUARD: Credentials = { accessKeyId: 'ASIAPRODGUARD0000001', secretAccessKey: 'local' };
+export const BOB: Credentials = { accessKeyId: 'AKIASANDBOXBOB000001', secretAccessKey: 'local' };
+
+export const DEMO_STATE_PATH = fileURLToPath(new URL('../fixtures/emulator/demo-state.yaml', import.meta.url));
+
+export function demoState() {
+  return parseEmulatorState(parseYaml(readFileSync(DEMO_STATE_PATH, 'utf8')), DEMO_STATE_PATH);
+}
+
+/** The demo world on virtual time: nothing finishes until a test advances the clock. */
+export function startDemo(options: EmulatorOptions = {}): Promise<Emulator> {
+  return startEmulator({ clock: manualClock(), state: demoState(), ...options });
+}
+
+type ClientOptions = { credentials?: Credentials; region?: string; maxAttempts?: number };
+
+function config(emulator: Emulator, o: ClientOptions) {
+  // One attempt by default: an error under test must reach the assertion, not be retried away.
+  return { endpoint: emulator.url, region: o.region ?? 'us-east-1', credentials: o.credentials ?? ALICE, maxAttempts: o.maxAttempts ?? 1 };
+}
+
+export const eksClient = (e: Emulator, o: ClientOptions = {}) => new EKSClient(config(e, o));
+export const ec2Client = (e: Emulator, o: ClientOptions = {}) => new EC2Client(config(e, o));
+export const snsClient = (e: Emulator, o: ClientOptions = {}) => new SNSClient(config(e, o));
+export const stsClient = (e: Emulator, o: ClientOptions = {}) => new STSClient(config(e, o));
+
+export type AwsFailure = Error & { $metadata?: { httpStatusCode?: number }; [k: string]: unknown };
+
+/** Captures the rejection of a call, failing the test if it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<AwsFailure> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as AwsFailure;
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
+
+export function clusterIn(emulator: Emulator, account: string, region: string, name: string) {
+  const found = emulator.snapshot().clusters.find((c) => c.account === account && c.region === region && c.name === name);
+  if (!found) throw new Error(`no cluster ${name} in ${account} ${region}`);
+  return found;
+}
