@@ -11,6 +11,7 @@ import { oneLine, shellWord } from './format';
 /** Endpoint settings as an alert shows them: a config or a target, with rule 3 of endpoint-rules.md applied. */
 export type Endpoint = { publicOn: boolean; privateOn: boolean; cidrs: string[] };
 
+/** One difference between two endpoint settings, in the terms a reader cares about. */
 export type Change =
   | { kind: 'public-closed' | 'public-opened' | 'private-enabled' | 'private-disabled' }
   | { kind: 'cidrs-narrowed' | 'cidrs-changed'; cidrs: string[] };
@@ -101,6 +102,11 @@ export function cidrSummary(cidrs: readonly string[]): string {
 export function endpointSummary(e: Endpoint): string {
   const pub = e.publicOn ? `public on (${cidrSummary(e.cidrs)})` : 'public off';
   return `${pub}, private ${e.privateOn ? 'on' : 'off'}`;
+}
+
+/** `public 203.0.113.0/24, private on`: the shortest form, for a subject. */
+export function endpointBrief(e: Endpoint): string {
+  return `public ${e.publicOn ? cidrSummary(e.cidrs) : 'off'}, private ${e.privateOn ? 'on' : 'off'}`;
 }
 
 /**

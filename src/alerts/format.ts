@@ -21,6 +21,17 @@ export function clip(text: string, max: number): string {
   return `${cutAt(text, max - 3).trimEnd()}...`;
 }
 
+/**
+ * Like `clip`, but cuts at a space when one is near the end, so a shortened subject does not end in
+ * half a word that reads as something else.
+ */
+export function clipWords(text: string, max: number): string {
+  if (text.length <= max || max <= 3) return clip(text, max);
+  const cut = cutAt(text, max - 3);
+  const space = cut.lastIndexOf(' ');
+  return `${(space >= max * 0.6 ? cut.slice(0, space) : cut).replace(/[\s,;:]+$/, '')}...`;
+}
+
 function cutAt(text: string, end: number): string {
   const code = text.charCodeAt(end - 1);
   // A high surrogate at the cut would be left without its pair.

@@ -7,9 +7,10 @@
 import { DEFAULT_EXEMPTION_TAG } from '../policy/schema';
 import type { Alert, AlertCase, Outcome, Severity } from '../workflow/types';
 import { consoleUrl, derivedClusterArn, type Endpoint } from './describe';
-import { asciiOnly, bounded, clip, codeSpan, formatDuration, isoTime, multiLine, oneLine, shellWord, wrap } from './format';
-import { type Story, tellStory } from './story';
+import { asciiOnly, bounded, clip, clipWords, codeSpan, formatDuration, isoTime, multiLine, oneLine, shellWord, wrap } from './format';
+import { type Step, type Story, tellStory } from './story';
 
+/** Deployment-specific parts of an alert; everything else comes from the `AlertCase`. */
 export type RenderOptions = {
   /** Replaces the default "how to request an exemption" text, e.g. with a link to the team's request form. */
   exemptionHowTo?: string;
@@ -43,7 +44,7 @@ const MAX_UPDATE_ERRORS = 20;
 const TEXT_MAX = 24_000;
 // Chat clients cut long messages (Slack: 3,000 characters per text block); the email carries the rest.
 const CHAT_DESCRIPTION_MAX = 3_000;
-const CHAT_STEP_MAX = 400;
+const CHAT_STEP_MAX = 1_000;
 const CHAT_MAX_STEPS = 6;
 const CHAT_CONTEXT_VALUE_MAX = 500;
 const WIDTH = 78;
@@ -109,7 +110,7 @@ function renderSubject(outcome: Outcome, story: Story): string {
   if (fixed + name.length + summary.length > SUBJECT_MAX) {
     name = clip(name, Math.max(SUBJECT_NAME_MIN, SUBJECT_MAX - fixed - summary.length));
   }
-  summary = clip(summary, Math.max(0, SUBJECT_MAX - fixed - name.length));
+  summary = clipWords(summary, Math.max(0, SUBJECT_MAX - fixed - name.length));
   return clip(`${tag} ${name} ${where}: ${summary}`.trim(), SUBJECT_MAX);
 }
 
@@ -140,7 +141,7 @@ function exemptionHelp(c: AlertCase, options: RenderOptions): ExemptionHelp {
       `- or the cluster tag ${tag}=YYYY-MM-DD (exempt through that day, UTC):`,
       `    aws eks tag-resource --region ${shellWord(oneLine(c.cluster.region, 32))} --resource-arn ${shellWord(arn)} --tags ${shellWord(`${tag}=YYYY-MM-DD`)}`,
     ],
-    short: `If intended, request an exemption: a policy exemption (name, match, reason, expires) or the cluster tag ${codeSpan(`${tag}=YYYY-MM-DD`)}`,
+    short: `If the setting is intended, request an exemption: a policy exemption (name, match, reason, expires) or the cluster tag ${codeSpan(`${tag}=YYYY-MM-DD`)}`,
   };
 }
 
@@ -151,8 +152,7 @@ function renderText(c: AlertCase, story: Story, url: string, exemption: Exemptio
     settingsSection(story),
   ];
   if (story.violations.length > 0) {
-    const heading = c.outcome === 'failed' ? 'VIOLATIONS (still present or judged before the revert)' : 'VIOLATIONS';
-    sections.push([heading, ...bullets(story.violations.map((v) => v.message), MAX_VIOLATIONS)]);
+    sections.push([story.violationsHeading, ...bullets(story.violations.map((v) => v.message), MAX_VIOLATIONS)]);
   }
   if (story.warnings.length > 0) sections.push(['WARNINGS', ...bullets(story.warnings.map((w) => w.message), MAX_WARNINGS)]);
   sections.push(['WHAT WAS DONE', ...story.done.flatMap((d) => wrap(d, WIDTH, '  '))]);
@@ -160,19 +160,33 @@ function renderText(c: AlertCase, story: Story, url: string, exemption: Exemptio
   if (story.failure) {
     sections.push([
       'FAILURE',
-      ...wrap(`Reason: ${story.failure.reason}`, WIDTH, '  '),
+      ...longField('Reason', story.failure.reason),
       '  What to do:',
-      ...bullets([...story.failure.whatToDo, ...(story.command ? [`Apply the fix yourself: ${story.command}`] : [])], 10, '    '),
+      ...stepLines(story.failure.whatToDo, '    '),
+      ...(story.command ? ['  To apply the fix by hand:', `    ${story.command}`] : []),
     ]);
   }
   if (c.outcome === 'alerted' && story.command) sections.push(['TO FIX IT BY HAND', `  ${story.command}`]);
   sections.push(updatesSection(c), timingSection(c, story), policySection(c));
-  if (c.outcome === 'exempt') sections.push(['EXEMPTION', ...story.done.flatMap((d) => wrap(d, WIDTH, '  ')), ...story.nextSteps.flatMap((s) => wrap(s, WIDTH, '  '))]);
+  if (c.outcome === 'exempt') sections.push(exemptionSection(c, story));
   else if (needsAction(c.outcome)) sections.push(['HOW TO REQUEST AN EXEMPTION', ...exemption.lines.map((l) => `  ${l}`)]);
   sections.push(['CONSOLE', `  ${url}`]);
   sections.push([`-- eks-endpoint-guard, event ${oneLine(c.trigger.eventId, 128)}, alert written ${isoTime(c.at)}`]);
   const text = sections.map((s) => s.join('\n')).join('\n\n');
   return text.length <= TEXT_MAX ? text : `${clip(text, TEXT_MAX - 80)}\n\n[message cut to fit SNS; see the execution history]`;
+}
+
+function exemptionSection(c: AlertCase, story: Story): string[] {
+  const ex = c.evaluation?.exemption;
+  if (!ex) return ['EXEMPTION', '  The evaluation recorded no exemption details.'];
+  return [
+    'EXEMPTION',
+    field('Source', ex.source === 'tag' ? 'cluster tag' : 'policy exemption'),
+    field(ex.source === 'tag' ? 'Tag' : 'Name', oneLine(ex.name, 128)),
+    ...longField('Reason', oneLine(ex.reason, 500)),
+    field('Expires', oneLine(ex.expires, 40)),
+    ...stepLines(story.nextSteps, '  '),
+  ];
 }
 
 function needsAction(outcome: Outcome): boolean {
@@ -183,11 +197,25 @@ function field(label: string, value: string): string {
   return `  ${`${label}:`.padEnd(14)} ${value}`;
 }
 
+/** A labelled field whose prose value wraps under itself, not under the label. */
+function longField(label: string, value: string): string[] {
+  const [first = '', ...rest] = wrap(value, WIDTH, ' '.repeat(17));
+  return [field(label, first.trimStart()), ...rest];
+}
+
 function bullets(items: readonly string[], max: number, indent = '  '): string[] {
   return bounded(items.map((i) => oneLine(i, 1_000)), max).flatMap((item) => {
     const [first = '', ...rest] = wrap(item, WIDTH, `${indent}  `);
     return [`${indent}- ${first.trimStart()}`, ...rest];
   });
+}
+
+/** Steps as bullets: the prose wrapped, each command whole on its own line so it can be pasted. */
+function stepLines(steps: readonly Step[], indent: string): string[] {
+  return steps.slice(0, 10).flatMap((step) => [
+    ...bullets([step.text], 1, indent),
+    ...(step.command ? [`${indent}    ${step.command}`] : []),
+  ]);
 }
 
 function whoSection(c: AlertCase): string[] {
@@ -263,11 +291,13 @@ function manualSection(story: Story): string[] {
   } else {
     lines.push(...wrap(`VPC ${manual.vpc} must resolve the private endpoint before the guard can change the cluster:`, WIDTH, '  '));
     manual.problems.forEach((p, i) => {
-      lines.push(...wrap(`${i + 1}. ${p.check}: ${p.message}`, WIDTH, '  '), `     Fix: ${p.fix}`);
+      const [first = '', ...rest] = wrap(`${p.check}: ${p.message}`, WIDTH, '     ');
+      // Commands stay on one line: a wrapped command cannot be pasted.
+      lines.push(`  ${i + 1}. ${first.trimStart()}`, ...rest, '     Fix:', `       ${p.fix}`);
     });
   }
-  lines.push(...wrap(story.command ? `Then apply the fix: ${story.command}` : 'Then wait for the next scheduled sweep.', WIDTH, '  '));
-  if (story.command) lines.push('  (or wait for the next scheduled sweep, which tries again)');
+  if (story.command) lines.push('  Then apply the fix (or wait for the next scheduled sweep, which tries again):', `    ${story.command}`);
+  else lines.push('  Then wait for the next scheduled sweep, which tries again.');
   return lines;
 }
 
@@ -295,9 +325,11 @@ function updatesSection(c: AlertCase): string[] {
 function timingSection(c: AlertCase, story: Story): string[] {
   const changedAt = Date.parse(c.trigger.eventTime);
   const since = Number.isNaN(changedAt) ? null : formatDuration((c.at - changedAt) / 1000);
+  // A sweep's time is when it found the problem; when the change itself happened is unknown.
+  const start = c.trigger.kind === 'sweep' ? 'finding' : 'change';
   const lines = ['TIMING', field(c.trigger.kind === 'sweep' ? 'Found at' : 'Changed at', oneLine(c.trigger.eventTime, 64) || 'unknown')];
-  if (story.timeToFix) lines.push(field('Time to fix', `${story.timeToFix} (change to verified fix)`));
-  lines.push(field('Alert', `${isoTime(c.at)}${since && since !== 'unknown' ? ` (${since} after the change)` : ''}`));
+  if (story.timeToFix) lines.push(field('Time to fix', `${story.timeToFix} (${start} to verified fix)`));
+  lines.push(field('Alert', `${isoTime(c.at)}${since && since !== 'unknown' ? ` (${since} after the ${start})` : ''}`));
   return lines;
 }
 
@@ -310,7 +342,7 @@ function policySection(c: AlertCase): string[] {
     field('Rule', s.rule ? oneLine(s.rule, 100) : 'defaults (no rule matched)'),
     field('Mode', s.mode),
     field('Requires', `public access ${s.publicAccess}, private access ${s.privateAccess}`),
-    ...wrap(`Allowed CIDRs: ${allowed} (at most ${s.maxPublicCidrs})`, WIDTH, '  '),
+    ...longField('Allowed CIDRs', `${allowed} (at most ${s.maxPublicCidrs})`),
   ];
 }
 
@@ -325,7 +357,8 @@ function renderChat(c: AlertCase, story: Story, subject: string, url: string, ex
   const revertId = remediation?.updateId ? oneLine(remediation.updateId, 128) : null;
   const clusterArn = c.evaluation?.cluster.arn ? oneLine(c.evaluation.cluster.arn, 300) : null;
   // The story's own steps come first; the exemption hint and the console link always make the list.
-  const steps = needsAction(c.outcome) ? [...story.nextSteps.slice(0, CHAT_MAX_STEPS - 2), exemption.short] : story.nextSteps.slice(0, CHAT_MAX_STEPS - 1);
+  const own = story.nextSteps.map((s) => chatStep(s));
+  const steps = needsAction(c.outcome) ? [...own.slice(0, CHAT_MAX_STEPS - 2), exemption.short] : own.slice(0, CHAT_MAX_STEPS - 1);
   const nextSteps = [...steps, `Open the cluster: ${url}`].map((s) => clip(s, CHAT_STEP_MAX));
   const context: Record<string, string | null> = {
     account,
@@ -372,6 +405,12 @@ function renderChat(c: AlertCase, story: Story, subject: string, url: string, ex
   };
 }
 
+/** A step for chat; a command too long to show whole is left to the email rather than cut. */
+function chatStep(step: Step): string {
+  const full = step.command ? `${step.text} ${codeSpan(step.command)}` : step.text;
+  return full.length <= CHAT_STEP_MAX ? full : `${clip(step.text, CHAT_STEP_MAX - 40)} (the command is in the email alert)`;
+}
+
 function chatDescription(c: AlertCase, story: Story, url: string): string {
   const lines = [story.happened];
   const a = c.trigger.actor;
@@ -403,8 +442,25 @@ function chatDescription(c: AlertCase, story: Story, url: string): string {
   if (errors.length > 0) lines.push(`*Update errors:* ${bounded(errors.map((e) => oneLine([e.errorCode, e.errorMessage].filter(Boolean).join(': '), 200)), 3).join('; ')}`);
   const s = c.evaluation?.settings;
   if (s) lines.push(`*Policy:* ${s.rule ? `rule ${codeSpan(oneLine(s.rule, 100))}` : 'defaults'}, mode ${s.mode}`);
-  lines.push(url);
-  return clip(lines.join('\n'), CHAT_DESCRIPTION_MAX);
+  return fitLines(lines, url, CHAT_DESCRIPTION_MAX);
+}
+
+/**
+ * Joins whole lines while they fit, always ending with `last`: a line cut in the middle could leave a
+ * code span open and garble the rest of the chat message, and the console link must survive.
+ */
+function fitLines(lines: readonly string[], last: string, max: number): string {
+  const note = '(more in the email alert)';
+  const budget = max - last.length - note.length - 2;
+  const kept: string[] = [];
+  let used = 0;
+  for (const line of lines) {
+    const piece = kept.length === 0 ? clip(line, Math.max(0, budget)) : line;
+    if (used + piece.length + 1 > budget) return [...kept, note, last].join('\n');
+    kept.push(piece);
+    used += piece.length + 1;
+  }
+  return [...kept, last].join('\n');
 }
 
 function endpointLine(e: Endpoint): string {

@@ -8,6 +8,7 @@ import type { AlertCase } from '../workflow/types';
 import {
   type Endpoint,
   changesSummary,
+  endpointBrief,
   endpointChanges,
   endpointSummary,
   preflightFix,
@@ -18,6 +19,9 @@ import {
 } from './describe';
 import { formatDuration, oneLine, shellWord } from './format';
 
+/** Something for the reader to do; a command is kept apart so it is never wrapped or reworded. */
+export type Step = { text: string; command?: string };
+
 /** Everything the renderers need, read once from an `AlertCase` and cleaned of control characters. */
 export type Story = {
   cluster: { name: string; account: string; region: string };
@@ -26,6 +30,8 @@ export type Story = {
   second: { label: 'after' | 'would be' | 'target'; endpoint: Endpoint } | null;
   target: EndpointTarget | null;
   violations: Violation[];
+  /** How to head the violations: after a failed revert they may be the ones still present. */
+  violationsHeading: string;
   warnings: Warning[];
   /** What is wrong, in a few words (`open to 0.0.0.0/0`). */
   problem: string;
@@ -36,11 +42,11 @@ export type Story = {
   /** What the guard did (or did not do) and why. */
   done: string[];
   /** Failure only: why, and what to do. */
-  failure: { reason: string; whatToDo: string[] } | null;
+  failure: { reason: string; whatToDo: Step[] } | null;
   /** Manual action only: the VPC and each preflight problem with the command that fixes it. */
   manual: { vpc: string; problems: Array<{ check: string; message: string; fix: string }> } | null;
   /** Commands and actions for the reader, most useful first. */
-  nextSteps: string[];
+  nextSteps: Step[];
   /** The command that applies the target by hand, when there is a target. */
   command: string | null;
   timeToFix: string | null;
@@ -69,8 +75,8 @@ export function tellStory(c: AlertCase): Story {
   const where = `cluster ${cluster.name} (account ${cluster.account}, ${cluster.region})`;
   const found = c.trigger.kind === 'sweep' ? `The scheduled sweep found that ${where}` : `After ${oneLine(c.trigger.eventName, 64)}, ${where}`;
   const timeToFix = c.timeToFixSeconds === null ? null : formatDuration(c.timeToFixSeconds);
-  const applyYourself = command ? [`Apply the fix yourself: ${command}`] : [];
-  const base = { cluster, before, target, violations, warnings, problem, command, timeToFix, failure: null, manual: null };
+  const applyYourself: Step[] = command ? [{ text: 'Apply the fix yourself:', command }] : [];
+  const base = { cluster, before, target, violations, violationsHeading: 'VIOLATIONS', warnings, problem, command, timeToFix, failure: null, manual: null };
 
   switch (c.outcome) {
     case 'remediated': {
@@ -81,18 +87,20 @@ export function tellStory(c: AlertCase): Story {
         ...base,
         second: result ? { label: 'after', endpoint: result } : null,
         summary: changes || 'verified compliant',
-        happened: `${found} broke the endpoint policy (${problem}); the guard ${alreadyThere ? 'found it already at the compliant setting' : 'reverted it'} and verified the fix${timeToFix ? ` ${timeToFix} after the change` : ''}.`,
+        happened: `${found} broke the endpoint policy (${problem}); the guard ${alreadyThere ? 'found it already at the compliant setting' : `reverted it (${changes || 'target applied'})`} and verified the fix${timeToFix ? ` ${timeToFix} after the ${c.trigger.kind === 'sweep' ? 'sweep found it' : 'change'}` : ''}.`,
         done: [
           alreadyThere
             ? 'EKS reported the cluster already at the target configuration, so no update was needed.'
-            : `Applied ${planned ? endpointSummary(planned) : 'the target'} with UpdateClusterConfig (endpoint fields only).`,
-          `Verified: the cluster now has ${after ? endpointSummary(after) : 'the target settings'} and complies with the policy.`,
+            : `Applied: ${planned ? endpointSummary(planned) : 'the target'} (UpdateClusterConfig, endpoint fields only).`,
+          `Verified: the cluster now has ${after ? endpointSummary(after) : 'the target settings'}, which complies with the policy.`,
         ],
         nextSteps: [
-          c.trigger.kind === 'sweep'
-            ? 'Find who made the change in CloudTrail event history (UpdateClusterConfig, CreateCluster) and ask whether it was intended.'
-            : 'Ask the actor above whether the change was intended.',
-          'If it was, request an exemption before making it again: otherwise the guard reverts it again.',
+          {
+            text:
+              c.trigger.kind === 'sweep'
+                ? 'Find who made the change in CloudTrail event history (UpdateClusterConfig, CreateCluster) and ask whether it was intended: if it is made again without an exemption, the guard reverts it again.'
+                : 'Ask the actor above whether the change was intended: if it is made again without an exemption, the guard reverts it again.',
+          },
         ],
       };
     }
@@ -103,10 +111,10 @@ export function tellStory(c: AlertCase): Story {
         return {
           ...base,
           second: null,
-          summary: `${problem}, no safe fix, nothing changed`,
+          summary: `${problem}, no safe fix`,
           happened: `${found} breaks the endpoint policy (${problem}) and no automatic change is safe, so nothing was changed.`,
           done: [`Nothing was changed: no safe automatic change (${why}).`],
-          nextSteps: ['Decide which endpoint settings to keep and change the cluster to comply with the policy.', 'If the current setting is intended, request an exemption.'],
+          nextSteps: [{ text: 'Decide which endpoint settings to keep and change the cluster to comply with the policy.' }],
         };
       }
       const planText = before ? changesSummary(endpointChanges(before, planned), 'planned') : '';
@@ -123,8 +131,7 @@ export function tellStory(c: AlertCase): Story {
         ],
         nextSteps: [
           ...applyYourself,
-          ...(alertMode ? [`To let the guard revert such changes, set mode: enforce for ${rule}.`] : []),
-          'If the current setting is intended, request an exemption.',
+          ...(alertMode ? [{ text: `To let the guard revert such changes, set mode: enforce for ${rule}.` }] : []),
         ],
       };
     }
@@ -144,17 +151,18 @@ export function tellStory(c: AlertCase): Story {
         happened: `${found} breaks the endpoint policy (${problem}), but the fix would cut clients inside the VPC off: VPC ${vpc} cannot resolve the private endpoint, so nothing was changed.`,
         done: [`Nothing was changed: the safety preflight failed for VPC ${vpc}${planned ? `, so ${endpointSummary(planned)} was not applied` : ''}.`],
         nextSteps: [
-          ...fixed.map((p) => `Fix the VPC: ${p.fix}`),
-          command ? `Then apply the fix: ${command} (or wait for the next scheduled sweep to do it)` : 'Then wait for the next scheduled sweep to apply the fix.',
+          ...fixed.map((p) => ({ text: `Fix the VPC (${p.check}):`, command: p.fix })),
+          command ? { text: 'Then apply the fix (or wait for the next scheduled sweep to do it):', command } : { text: 'Then wait for the next scheduled sweep to apply the fix.' },
         ],
       };
     }
     case 'failed': {
-      const failure = explainFailure(c, cluster);
-      const remaining = c.after && settings ? findViolations(settings, c.after) : null;
+      const remaining = c.after && settings ? findViolations(settings, c.after) : [];
+      const failure = explainFailure(c, cluster, remaining.length > 0);
       return {
         ...base,
-        violations: remaining && remaining.length > 0 && c.revertUpdate?.status === 'Successful' ? remaining : violations,
+        violations: remaining.length > 0 ? remaining : violations,
+        violationsHeading: remaining.length > 0 ? 'VIOLATIONS STILL PRESENT AFTER THE REVERT' : 'VIOLATIONS',
         second: after ? { label: 'after', endpoint: after } : planned ? { label: 'target', endpoint: planned } : null,
         summary: failure.summary,
         happened: `The guard could not bring ${where} into compliance (${failure.reason}); the cluster may still break the endpoint policy${violations.length > 0 ? ` (${problem})` : ''}.`,
@@ -170,20 +178,21 @@ export function tellStory(c: AlertCase): Story {
       return {
         ...base,
         second: null,
-        summary: violations.length > 0 ? `${problem} left as is, exempt until ${until}` : `exempt until ${until}`,
+        // The date first: it is what the reader needs, and a long problem may be cut.
+        summary: violations.length > 0 ? `exempt until ${until}, ${problem}` : `exempt until ${until}`,
         happened:
           violations.length > 0
-            ? `${found} breaks the endpoint policy (${problem}) but is exempt until ${until} by ${by}, so nothing was changed.`
-            : `${found} is exempt until ${until} by ${by}; it complies anyway.`,
-        done: [`Nothing was changed: exempt by ${by} until ${until}${ex ? ` (${oneLine(ex.reason, 300)})` : ''}.`],
-        nextSteps: [`The exemption ends ${until}; after that the guard enforces the policy on this cluster.`],
+            ? `${found} breaks the endpoint policy (${problem}) but is exempt until ${until} (${by}), so nothing was changed.`
+            : `${found} is exempt until ${until} (${by}); it complies anyway.`,
+        done: [`Nothing was changed: exempt until ${until} (${by}).`],
+        nextSteps: [{ text: `The exemption ends ${until}; after that the guard enforces the policy on this cluster.` }],
       };
     }
     case 'compliant':
       return {
         ...base,
         second: null,
-        summary: `complies with policy (${before ? endpointSummary(before) : 'settings unknown'})`,
+        summary: before ? `complies: ${endpointBrief(before)}` : 'complies with policy',
         happened: `${found} complies with the endpoint policy; nothing was changed.`,
         done: ['Nothing was changed: the cluster complies.'],
         nextSteps: [],
@@ -200,31 +209,21 @@ export function tellStory(c: AlertCase): Story {
   }
 }
 
-type FailureStory = { summary: string; reason: string; done: string[]; whatToDo: string[] };
+type FailureStory = { summary: string; reason: string; done: string[]; whatToDo: Step[] };
 
 /**
- * Why the guard failed and what a person should do about it, from the most specific evidence down: an
- * error caught by the state machine, a revert update that ended badly or did not end, a revert AWS
- * refused, a cluster that stayed busy, a revert that finished but left the cluster non-compliant.
+ * Why the guard failed and what a person should do about it. The state tells the most specific story, so
+ * it is read first: a revert update that ended badly or was still running at the timeout, a revert AWS
+ * refused, a cluster that stayed busy, a revert that finished but left the cluster non-compliant. Only
+ * then the recorded failure: a wait that ran out of time, or an error caught by the state machine.
  */
-function explainFailure(c: AlertCase, cluster: Story['cluster']): FailureStory {
+function explainFailure(c: AlertCase, cluster: Story['cluster'], stillViolating: boolean): FailureStory {
   const revertId = c.remediation?.updateId ?? null;
   const attempted = c.remediation !== null || c.revertUpdate !== null;
-  const history = `Open the Step Functions execution for event ${oneLine(c.trigger.eventId, 128)} and the Lambda logs for details.`;
-  if (c.failure) {
-    const error = oneLine(c.failure.error, 100) || 'Error';
-    const message = causeMessage(c.failure.cause);
-    const reason = message ? `${error}: ${message}` : error;
-    return {
-      summary: `${attempted ? 'revert failed' : 'guard error'}: ${reason}`,
-      reason,
-      done: [
-        `An unexpected error stopped the workflow${attempted ? ' during the revert' : ' before any change was made'}: ${reason}.`,
-      ],
-      whatToDo: [history, 'Check the cluster in the console: it may still break the policy.'],
-    };
-  }
   const revert = c.revertUpdate;
+  const remediation = c.remediation;
+  const region = shellWord(cluster.region);
+  const name = shellWord(cluster.name);
   if (revert && (revert.status === 'Failed' || revert.status === 'Cancelled')) {
     const first = revert.errors[0];
     const detail = first ? oneLine(first.errorCode ?? first.errorMessage ?? '', 100) : '';
@@ -233,50 +232,73 @@ function explainFailure(c: AlertCase, cluster: Story['cluster']): FailureStory {
       summary: `revert failed: update ${oneLine(revert.status, 20)}${detail ? `, ${detail}` : ''}`,
       reason: detail ? `${reason}: ${detail}` : reason,
       done: [`The guard sent UpdateClusterConfig, but EKS reports the update ${oneLine(revert.status, 20)}; its errors are listed with the update ids.`],
-      whatToDo: ['Fix the cause named in the update errors, then apply the fix again.'],
+      whatToDo: [{ text: 'Fix the cause named in the update errors, then apply the fix again.' }],
     };
   }
-  if (revert && (revert.timedOut || !revert.done)) {
+  if (revert?.timedOut) {
     const status = oneLine(revert.status, 20) || 'InProgress';
     return {
       summary: `revert failed: update still ${status} at timeout`,
       reason: `revert update ${revertId ?? '(unknown id)'} was still ${status} when the wait budget ran out`,
       done: ['The guard sent UpdateClusterConfig but stopped waiting before the update finished.'],
       whatToDo: [
-        `Check the update: aws eks describe-update --region ${shellWord(cluster.region)} --name ${shellWord(cluster.name)} --update-id ${shellWord(revertId ?? 'UPDATE_ID')}`,
-        'If it failed, apply the fix again.',
+        { text: 'Check the update:', command: `aws eks describe-update --region ${region} --name ${name} --update-id ${shellWord(revertId ?? 'UPDATE_ID')}` },
+        { text: 'If it failed, apply the fix again.' },
       ],
     };
   }
-  const remediation = c.remediation;
-  if (remediation?.status === 'rejected' || remediation?.error) {
-    const name = oneLine(remediation.error?.name ?? 'Error', 100);
+  if (remediation?.status === 'rejected') {
+    const errorName = oneLine(remediation.error?.name ?? 'Error', 100);
     const message = oneLine(remediation.error?.message ?? '', 300);
-    const reason = message ? `${name}: ${message}` : name;
+    const reason = message ? `${errorName}: ${message}` : errorName;
     return {
       summary: `revert failed: ${reason}`,
       reason: `AWS refused the revert (${reason})`,
       done: [`Nothing was changed: AWS refused UpdateClusterConfig (${reason}).`],
-      whatToDo: ["If it is an access error, check that the guard's remediation role may call eks:UpdateClusterConfig on this cluster."],
+      whatToDo: [{ text: "If it is an access error, check that the guard's remediation role may call eks:UpdateClusterConfig on this cluster." }],
     };
   }
-  if (remediation?.status === 'gave-up' || remediation?.status === 'busy') {
+  if (remediation?.status === 'gave-up') {
     return {
       summary: 'revert failed: cluster stayed busy with other updates',
-      reason: `the cluster was busy with other updates ${remediation.busyAttempts} times in a row`,
+      reason: `the cluster was busy with other updates through ${remediation.busyAttempts} attempts`,
       done: ['Nothing was changed: every attempt met another update in progress (ResourceInUseException).'],
       whatToDo: [
-        `See what holds the cluster: aws eks list-updates --region ${shellWord(cluster.region)} --name ${shellWord(cluster.name)}`,
-        'When it is free, apply the fix, or wait for the next scheduled sweep.',
+        { text: 'See what holds the cluster:', command: `aws eks list-updates --region ${region} --name ${name}` },
+        { text: 'When it is free, apply the fix, or wait for the next scheduled sweep.' },
       ],
     };
   }
-  if (revert?.status === 'Successful' && c.after) {
+  if (c.after && stillViolating) {
     return {
       summary: 'revert failed: still non-compliant after revert',
       reason: 'the revert finished but the cluster still breaks the policy',
-      done: ['The revert update finished, but the cluster read afterwards still breaks the policy; another change may have raced it.'],
-      whatToDo: ['Look for a newer UpdateClusterConfig in CloudTrail event history, then apply the fix again.'],
+      done: ['The revert finished, but the cluster read afterwards still breaks the policy; another change may have raced it.'],
+      whatToDo: [{ text: 'Look for a newer UpdateClusterConfig in CloudTrail event history, then apply the fix again.' }],
+    };
+  }
+  const history: Step = { text: `Open the Step Functions execution for event ${oneLine(c.trigger.eventId, 128)} and the Lambda logs for details.` };
+  if (c.failure) {
+    const error = oneLine(c.failure.error, 100) || 'Error';
+    const message = causeMessage(c.failure.cause);
+    if (error === 'WaitTimedOut') {
+      return {
+        summary: `timed out: ${message || 'the wait budget ran out'}`,
+        reason: message || 'the wait budget ran out',
+        done: [`The guard stopped waiting (${message || 'the wait budget ran out'})${attempted ? '' : ' before judging or changing anything'}.`],
+        whatToDo: [
+          { text: 'See which updates are running:', command: `aws eks list-updates --region ${region} --name ${name}` },
+          { text: 'The next scheduled sweep judges the cluster again.' },
+        ],
+      };
+    }
+    const reason = message ? `${error}: ${message}` : error;
+    return {
+      // The message says more than the error's class name in the little room a subject has.
+      summary: `${attempted ? 'revert failed' : 'guard error'}: ${message || error}`,
+      reason,
+      done: [`An error stopped the workflow${attempted ? ' during the revert' : ' before any change was made'}: ${reason}.`],
+      whatToDo: [history, { text: 'Check the cluster in the console: it may still break the policy.' }],
     };
   }
   return {

@@ -99,7 +99,7 @@ export function evaluateCluster(policy: Policy, cluster: ObservedCluster, option
     const plan = planTarget(settings, config);
     if (plan.unsafe !== null) warnings.push({ code: 'NO_SAFE_REMEDIATION', message: `no safe automatic change: ${plan.unsafe}` });
     target = plan.target;
-    action = settings.mode === 'alert' ? 'alert' : 'remediate';
+    action = plan.target === null || settings.mode === 'alert' ? 'alert' : 'remediate';
   }
   const verdict = exemption ? 'exempt' : violations.length > 0 ? 'violation' : 'compliant';
   if (exemption) {

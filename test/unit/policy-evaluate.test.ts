@@ -668,6 +668,12 @@ describe('findViolations on the settings directly', () => {
     expect(findViolations({ ...settings, maxPublicCidrs: 2 }, { endpointPublicAccess: false, endpointPrivateAccess: true, publicAccessCidrs: cidrs })).toEqual([]);
   });
 
+  it('requires private access whatever public access is, even with both off (a state EKS refuses, judged anyway)', () => {
+    const bothOff = { endpointPublicAccess: false, endpointPrivateAccess: false, publicAccessCidrs: ['0.0.0.0/0'] };
+    expect(findViolations({ ...settings, privateAccess: 'required' }, bothOff).map((v) => v.code)).toEqual(['PRIVATE_ACCESS_REQUIRED']);
+    expect(findViolations(settings, bothOff)).toEqual([]);
+  });
+
   it('judges IPv6 blocks by containment: inside 2001:db8::/32 is allowed, 2001:db9::/32 is not', () => {
     const v = findViolations(settings, { endpointPublicAccess: true, endpointPrivateAccess: true, publicAccessCidrs: ['2001:db8:ffff::/48', '2001:db9::/32', '2001:db8::/31'] });
     expect(v.map((x) => x.cidr)).toEqual(['2001:db9::/32', '2001:db8::/31']);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { InputError } from '../../errors';
 import { evaluateCluster, parseObservedCluster, parsePolicy, type Evaluation, type Policy } from '../../policy';
 import { EXIT, printJson, readDocument, readText, runCommand } from '../io';
@@ -8,9 +9,14 @@ export async function loadPolicyFile(path: string): Promise<Policy> {
   return parsePolicy(await readText(path, 'policy'), path);
 }
 
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
 function parseNow(value: string | undefined): number {
   if (value === undefined) return Date.now();
-  const instant = Date.parse(value);
+  // Date.parse alone takes non-ISO text ("1" is 2001-01-01) and rolls impossible days over
+  // (2027-02-30 becomes March 2): require the ISO shape and a real calendar date first.
+  const iso = ISO_INSTANT.test(value) && z.iso.date().safeParse(value.slice(0, 10)).success;
+  const instant = iso ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(instant)) throw new InputError([`--now: not an ISO date-time (value: ${JSON.stringify(value)})`]);
   return instant;
 }

@@ -177,12 +177,21 @@ function route(ctx: CallContext, env: Env): Operation {
   const segs = decodeSegments(ctx.path);
   const m = ctx.method;
   const body = () => parseJson(ctx);
+  // CloudTrail still names the resource when the body cannot be parsed.
+  const bodyFields = (): object => {
+    try {
+      const doc = parseJson(ctx);
+      return typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? doc : {};
+    } catch {
+      return {};
+    }
+  };
   const [root, a, b, c] = segs;
   if (root === 'clusters' && segs.length === 1 && m === 'POST') {
     return {
       name: 'CreateCluster',
       audited: true,
-      requestParameters: () => body(),
+      requestParameters: () => bodyFields(),
       run: () => createCluster(env, ctx, validated(createClusterRequest, body())),
     };
   }
@@ -203,7 +212,7 @@ function route(ctx: CallContext, env: Env): Operation {
       name: 'UpdateClusterConfig',
       cluster: a,
       audited: true,
-      requestParameters: () => ({ name: a, ...(body() as object) }),
+      requestParameters: () => ({ name: a, ...bodyFields() }),
       run: () => updateClusterConfig(env, ctx, a, validated(updateClusterConfigRequest, body())),
     };
   }
@@ -237,7 +246,7 @@ function route(ctx: CallContext, env: Env): Operation {
         name: 'TagResource',
         cluster: clusterName,
         audited: true,
-        requestParameters: () => ({ resourceArn: arn, ...(body() as object) }),
+        requestParameters: () => ({ resourceArn: arn, ...bodyFields() }),
         run: () => {
           const { tags: newTags } = validated(z.looseObject({ tags }), body());
           const cluster = taggedCluster(env, ctx, arn);

@@ -1,0 +1,263 @@
+/**
+ * The `validate` and `check` commands as a user runs them (issue 2, item 7): exit codes, the
+ * `check --json` contract, one line per problem on stderr and never a stack trace.
+ *
+ * beforeAll runs `npm run build` and tests dist/cli.mjs. While the bundle cannot be built (commands of
+ * other work in progress missing), it falls back to test/cli/policy-entry.mts, which registers only
+ * these two commands, run through tsx.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { evaluateCluster, parseObservedCluster, parsePolicy } from '../../src/policy';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const POLICY = 'test/fixtures/policies/valid';
+const INVALID = 'test/fixtures/policies/invalid';
+const EKS = 'test/fixtures/eks';
+
+// The child must not inherit jest's --experimental-vm-modules: its warning would land on stderr.
+const childEnv = { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1' };
+let cli: string[] = [];
+let runner = '';
+
+beforeAll(() => {
+  const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, env: childEnv, encoding: 'utf8' });
+  if (build.status === 0) {
+    cli = ['dist/cli.mjs'];
+    runner = 'dist/cli.mjs';
+  } else {
+    cli = ['--import', 'tsx', 'test/cli/policy-entry.mts'];
+    runner = 'test/cli/policy-entry.mts';
+    const why = (build.stderr.match(/ERROR\]? [^\n]*/) ?? ['unknown'])[0];
+    process.stderr.write(`policy-cli.test: npm run build failed (${why}); testing validate/check through ${runner}\n`);
+  }
+}, 300_000);
+
+type Run = { code: number | null; stdout: string; stderr: string };
+function run(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...cli, ...args], { cwd: ROOT, env: childEnv });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
+/** No stack frames, no internal error dump. */
+function expectCleanError(r: Run): void {
+  expect(r.stderr).not.toMatch(/^\s+at /m);
+  expect(r.stderr).not.toMatch(/unexpected failure|node:internal|\.ts:\d+:\d+/);
+  expect(lines(r.stderr).length).toBeGreaterThan(0);
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const pathPattern = (path: string) => new RegExp(`(^|[^\\w\\].])${escape(path)}(?![\\w\\[])`);
+const valuePattern = (value: string) => new RegExp(`(^|[^\\w.:/-])${escape(value)}($|[^\\w.:/-])`);
+
+describe('eks-endpoint-guard validate', () => {
+  it.each(['issue-example.yaml', 'issue-example.json', 'strict-prod-forbidden.yaml', 'alert-mode.yaml', 'unrestricted-low-limit.yaml'])(
+    'exits 0 for the valid policy %s, with nothing on stderr',
+    async (file) => {
+      const r = await run('validate', '--policy', `${POLICY}/${file}`);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    },
+  );
+
+  type InvalidCase = { file: string; errors: { path: string; value: string }[] };
+  const { cases } = JSON.parse(readFileSync(new URL(`../../${INVALID}/expected.json`, import.meta.url), 'utf8')) as { cases: InvalidCase[] };
+
+  it.each(cases)('exits 2 for $file with every error on stderr, one per line', async ({ file, errors }) => {
+    const r = await run('validate', '--policy', `${INVALID}/${file}`);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expectCleanError(r);
+    const errLines = lines(r.stderr);
+    expect({ file, count: errLines.length, errLines }).toEqual({ file, count: errors.length, errLines });
+    for (const { path, value } of errors) {
+      expect({ path, value, found: errLines.some((l) => pathPattern(path).test(l) && valuePattern(value).test(l)), errLines }).toEqual({
+        path,
+        value,
+        found: true,
+        errLines,
+      });
+    }
+  });
+
+  it('exits 2 with one clear line for a missing policy file', async () => {
+    const r = await run('validate', '--policy', `${POLICY}/does-not-exist.yaml`);
+    expect(r.code).toBe(2);
+    expectCleanError(r);
+    expect(lines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toContain('does-not-exist.yaml');
+  });
+
+  it('exits 2 for a policy file that is not YAML', async () => {
+    const r = await run('validate', '--policy', `${EKS}/invalid/not-json.json`);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expectCleanError(r);
+  });
+
+  it('exits 2 for a DescribeCluster file given as a policy (wrong shape)', async () => {
+    const r = await run('validate', '--policy', `${EKS}/public-only-open.json`);
+    expect(r.code).toBe(2);
+    expectCleanError(r);
+    expect(r.stderr).toMatch(/cluster/);
+  });
+});
+
+describe('eks-endpoint-guard check --json', () => {
+  const check = (policy: string, cluster: string, ...rest: string[]) =>
+    run('check', '--policy', `${POLICY}/${policy}`, '--cluster', `${EKS}/${cluster}.json`, ...rest);
+
+  it('prints exactly the contract keys', async () => {
+    const r = await check('issue-example.yaml', 'public-only-mixed', '--json', '--now', '2026-06-01T00:00:00Z');
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout);
+    expect(Object.keys(out).sort()).toEqual(['action', 'cluster', 'exemption', 'observed', 'settings', 'target', 'verdict', 'violations', 'warnings']);
+    expect(Object.keys(out.cluster).sort()).toEqual(['account', 'arn', 'name', 'region']);
+    expect(Object.keys(out.settings).sort()).toEqual(['allowedPublicCidrs', 'maxPublicCidrs', 'mode', 'privateAccess', 'publicAccess', 'rule']);
+    expect(out.observed).toMatchObject({ endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['203.0.113.5/32', '198.51.100.0/24', '192.0.2.0/24'] });
+    expect(out.violations.length).toBe(3);
+    for (const v of out.violations) {
+      expect(Object.keys(v).sort()).toEqual(v.code === 'PUBLIC_CIDR_NOT_ALLOWED' ? ['cidr', 'code', 'message'] : ['code', 'message']);
+    }
+    expect(out.violations.filter((v: { cidr?: string }) => v.cidr).map((v: { cidr: string }) => v.cidr)).toEqual(['198.51.100.0/24', '192.0.2.0/24']);
+    expect(out.warnings.length).toBeGreaterThan(0);
+    for (const w of out.warnings) expect(Object.keys(w).sort()).toEqual(['code', 'message']);
+    expect(out).toMatchObject({
+      cluster: { name: 'mixed-cidrs', account: '123456789012', region: 'eu-west-1', arn: 'arn:aws:eks:eu-west-1:123456789012:cluster/mixed-cidrs' },
+      settings: { rule: null, mode: 'enforce', publicAccess: 'restricted', privateAccess: 'required', allowedPublicCidrs: ['203.0.113.0/24', '2001:db8::/32'], maxPublicCidrs: 40 },
+      verdict: 'violation',
+      action: 'remediate',
+      target: { endpointPublicAccess: true, endpointPrivateAccess: true, publicAccessCidrs: ['203.0.113.5/32'] },
+      exemption: null,
+    });
+  });
+
+  it('prints what the library computes for the same input', async () => {
+    const now = '2027-03-31T23:59:59Z';
+    const r = await check('issue-example.yaml', 'exempt-by-tag', '--json', '--now', now);
+    const policy = parsePolicy(readFileSync(`${ROOT}${POLICY}/issue-example.yaml`, 'utf8'));
+    const cluster = parseObservedCluster(JSON.parse(readFileSync(`${ROOT}${EKS}/exempt-by-tag.json`, 'utf8')));
+    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(JSON.stringify(evaluateCluster(policy, cluster, { now: Date.parse(now) }))));
+  });
+
+  it.each([
+    ['compliant', 'issue-example.yaml', 'public-private-restricted', [], 0, 'compliant'],
+    ['compliant (public off)', 'strict-prod-forbidden.yaml', 'private-only', [], 0, 'compliant'],
+    ['exempt by tag', 'issue-example.yaml', 'exempt-by-tag', ['--now', '2027-03-31T23:59:59.999Z'], 0, 'exempt'],
+    ['exempt by tag, a date-only --now', 'issue-example.yaml', 'exempt-by-tag', ['--now', '2027-03-31'], 0, 'exempt'],
+    ['tag expired at midnight', 'issue-example.yaml', 'exempt-by-tag', ['--now', '2027-04-01T00:00:00Z'], 1, 'violation'],
+    ['violation', 'issue-example.yaml', 'public-only-open', [], 1, 'violation'],
+    ['violation in alert mode', 'alert-mode.yaml', 'public-only-open', [], 1, 'violation'],
+    ['violation with no safe remediation', 'unrestricted-low-limit.yaml', 'too-many-cidrs', [], 1, 'violation'],
+  ] as const)('%s', async (_what, policy, cluster, extra, code, verdict) => {
+    const r = await check(policy, cluster, '--json', ...extra);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code, stderr: '' });
+    expect(JSON.parse(r.stdout).verdict).toBe(verdict);
+  });
+
+  it('a policy exemption with --account override: exempt (0) through the expiry day, then violation (1)', async () => {
+    const args = ['--json', '--account', '444455556666', '--region', 'eu-west-1'];
+    // The fixture cluster is renamed through a temporary copy to match the example's exemption.
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/guard-cli-`);
+    const doc = JSON.parse(readFileSync(`${ROOT}${EKS}/public-only-open.json`, 'utf8'));
+    doc.cluster.name = 'legacy-billing';
+    writeFileSync(`${dir}/legacy-billing.json`, JSON.stringify(doc));
+    const base = ['check', '--policy', `${POLICY}/issue-example.yaml`, '--cluster', `${dir}/legacy-billing.json`, ...args];
+    const before = await run(...base, '--now', '2027-03-31T23:59:59Z');
+    expect(before.code).toBe(0);
+    expect(JSON.parse(before.stdout)).toMatchObject({ verdict: 'exempt', action: 'none', target: null, exemption: { name: 'legacy-vpn' } });
+    const after = await run(...base, '--now', '2027-04-01T00:00:00Z');
+    expect(after.code).toBe(1);
+    expect(JSON.parse(after.stdout)).toMatchObject({ verdict: 'violation', exemption: null });
+  });
+
+  it('--account and --region override the ARN and change which rule applies', async () => {
+    const plain = await check('rules.yaml', 'public-private-restricted', '--json');
+    expect(plain.code).toBe(0);
+    expect(JSON.parse(plain.stdout)).toMatchObject({ cluster: { account: '123456789012', region: 'us-east-1' }, settings: { rule: null } });
+
+    const other = await check('rules.yaml', 'public-private-restricted', '--json', '--account', '444455556666', '--region', 'eu-north-1');
+    expect(other.code).toBe(1);
+    expect(JSON.parse(other.stdout)).toMatchObject({
+      cluster: { name: 'shared-tools', account: '444455556666', region: 'eu-north-1', arn: 'arn:aws:eks:us-east-1:123456789012:cluster/shared-tools' },
+      settings: { rule: 'other-account', publicAccess: 'forbidden' },
+      target: { endpointPublicAccess: false, endpointPrivateAccess: true },
+    });
+    expect(JSON.parse(other.stdout).target).not.toHaveProperty('publicAccessCidrs');
+
+    const regional = await check('rules.yaml', 'public-private-restricted', '--json', '--region', 'eu-central-1');
+    expect(JSON.parse(regional.stdout)).toMatchObject({ cluster: { account: '123456789012', region: 'eu-central-1' }, settings: { rule: 'frankfurt' } });
+  });
+});
+
+describe('eks-endpoint-guard check: bad input exits 2 with one clear line per problem', () => {
+  const policy = `${POLICY}/issue-example.yaml`;
+  const cluster = `${EKS}/public-only-open.json`;
+
+  it.each([
+    ['a missing cluster file', ['--policy', policy, '--cluster', `${EKS}/nope.json`], 'nope.json'],
+    ['a cluster file that is not JSON', ['--policy', policy, '--cluster', `${EKS}/invalid/not-json.json`], 'not-json.json'],
+    ['a cluster file of the wrong shape', ['--policy', policy, '--cluster', `${EKS}/invalid/wrong-shape.json`], 'name'],
+    ['a cluster without resourcesVpcConfig', ['--policy', policy, '--cluster', `${EKS}/invalid/no-vpc-config.json`], 'resourcesVpcConfig'],
+    ['a policy file given as the cluster', ['--policy', policy, '--cluster', `${POLICY}/issue-example.json`], 'name'],
+    ['a missing policy file', ['--policy', `${POLICY}/nope.yaml`, '--cluster', cluster], 'nope.yaml'],
+    ['an invalid policy', ['--policy', `${INVALID}/host-bits.yaml`, '--cluster', cluster], '10.0.0.0/24'],
+    ['--now that is not a date', ['--policy', policy, '--cluster', cluster, '--now', 'tomorrow'], 'tomorrow'],
+    ['--now with month 13', ['--policy', policy, '--cluster', cluster, '--now', '2027-13-01T00:00:00Z'], '--now'],
+    ['--now on a day that does not exist', ['--policy', policy, '--cluster', cluster, '--now', '2027-02-30T00:00:00Z'], '--now'],
+    ['--now that is a bare number', ['--policy', policy, '--cluster', cluster, '--now', '1'], '--now'],
+    ['--now in a non-ISO form', ['--policy', policy, '--cluster', cluster, '--now', '03/31/2027'], '--now'],
+  ])('%s', async (_what, args, mention) => {
+    for (const json of [[], ['--json']]) {
+      const r = await run('check', ...args, ...json);
+      expect({ args, json, code: r.code, stdout: r.stdout }).toEqual({ args, json, code: 2, stdout: '' });
+      expectCleanError(r);
+      expect(r.stderr).toContain(mention);
+    }
+  });
+
+  it('reports every cluster problem, one per line', async () => {
+    const r = await run('check', '--policy', policy, '--cluster', `${EKS}/invalid/wrong-shape.json`);
+    const errLines = lines(r.stderr);
+    // Both required fields of the cluster are missing: name and resourcesVpcConfig.
+    expect(errLines.some((l) => l.includes('name'))).toBe(true);
+    expect(errLines.some((l) => l.includes('resourcesVpcConfig'))).toBe(true);
+  });
+});
+
+describe('eks-endpoint-guard check (table output)', () => {
+  it.each([
+    ['public-only-open', 1, /violation/i],
+    ['public-private-restricted', 0, /compliant/i],
+  ] as const)('%s: exit %i and the verdict is shown', async (cluster, code, verdict) => {
+    const r = await run('check', '--policy', `${POLICY}/issue-example.yaml`, '--cluster', `${EKS}/${cluster}.json`);
+    expect(r.code).toBe(code);
+    expect(r.stdout).toMatch(verdict);
+    expect(() => JSON.parse(r.stdout)).toThrow();
+    expect(r.stderr).toBe('');
+  });
+
+  it('an exempt cluster: exit 0 and the verdict is shown', async () => {
+    const r = await run('check', '--policy', `${POLICY}/issue-example.yaml`, '--cluster', `${EKS}/exempt-by-tag.json`, '--now', '2027-01-01T00:00:00Z');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/exempt/i);
+    expect(r.stdout).not.toMatch(/verdict\s+violation/i);
+  });
+
+  it('names the violations and the target in the table', async () => {
+    const r = await run('check', '--policy', `${POLICY}/issue-example.yaml`, '--cluster', `${EKS}/public-only-mixed.json`);
+    expect(r.stdout).toContain('PUBLIC_CIDR_NOT_ALLOWED');
+    expect(r.stdout).toContain('198.51.100.0/24');
+    expect(r.stdout).toContain('203.0.113.5/32');
+  });
+});
