@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { changesSummary, endpointChanges, problemPhrase, toEndpoint, updateCommand } from '../../src/alerts/describe';
+import type { EndpointTarget } from '../../src/policy/types';
 import { clip, clipWords, formatDuration, oneLine, shellWord, wrap } from '../../src/alerts/format';
 
 describe('formatDuration', () => {
@@ -30,7 +31,7 @@ describe('clip and clipWords', () => {
   });
 
   it('cuts at a word boundary when one is near', () => {
-    expect(clipWords('revert failed: not authorized to perform', 30)).toBe('revert failed: not authorized...');
+    expect(clipWords('revert failed: not authorized to perform', 34)).toBe('revert failed: not authorized...');
   });
 });
 
@@ -58,12 +59,12 @@ describe('shellWord', () => {
 describe('endpoint changes in words', () => {
   const open = toEndpoint({ endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['0.0.0.0/0'] })!;
 
-  it.each([
+  it.each<[EndpointTarget, 'done' | 'planned', string]>([
     [{ endpointPublicAccess: false, endpointPrivateAccess: true }, 'done', 'public endpoint closed'],
     [{ endpointPublicAccess: false, endpointPrivateAccess: true }, 'planned', 'close public endpoint'],
     [{ endpointPublicAccess: true, endpointPrivateAccess: true, publicAccessCidrs: ['203.0.113.0/24'] }, 'done', 'public CIDRs narrowed to 203.0.113.0/24 and private access enabled'],
     [{ endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['0.0.0.0/0'] }, 'done', ''],
-  ] as const)('%j (%s) reads "%s"', (target, tense, expected) => {
+  ])('%j (%s) reads "%s"', (target, tense, expected) => {
     expect(changesSummary(endpointChanges(open, toEndpoint(target)!), tense)).toBe(expected);
   });
 
