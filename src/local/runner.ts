@@ -37,6 +37,8 @@ export type ExecutionRecord = {
   /** Every state entered, and every retry: what a Standard workflow bills. */
   stateTransitions: number;
   states: string[];
+  /** Lambda invocations by the state machine (Task states entered, and their retries). */
+  lambdaInvocations: number;
   awsCalls: Record<string, number>;
   alerts: PublishedAlert[];
   finalConfig: EndpointConfig | null;
@@ -152,6 +154,7 @@ export class LocalRunner {
     const alertsBefore = this.hooks.publishedAlerts().length;
     const states: string[] = [];
     let transitions = 0;
+    let invocations = 0;
 
     // Wait states advance the emulator's clock when they are entered. Events are dispatched
     // synchronously and read in microtasks, so by the next macrotask the log reader has seen the Wait
@@ -164,6 +167,7 @@ export class LocalRunner {
         return [
           stateName,
           async (stateInput: unknown) => {
+            invocations += 1;
             await logCaughtUp();
             return (await handler(stateInput as never, lambdaContext(fn) as never)) as never;
           },
@@ -223,6 +227,7 @@ export class LocalRunner {
       outcome,
       stateTransitions: transitions,
       states,
+      lambdaInvocations: invocations,
       awsCalls: diff(this.hooks.awsCallCounts(), callsBefore),
       alerts,
       finalConfig: await this.hooks.readConfig(input.cluster),

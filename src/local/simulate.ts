@@ -60,6 +60,7 @@ export type SimulationReport = {
     finalConfig: EndpointConfig | null;
     alerts: { subject: string; severity: string; outcome: string }[];
     stateTransitions: number;
+    lambdaInvocations: number;
     awsCalls: Record<string, number>;
   }[];
   clusters: { name: string; account: string; region: string; config: EndpointConfig }[];
@@ -109,11 +110,12 @@ function summarize(delivery: DeliveryRecord): SimulationReport['executions'] {
     finalConfig: e.finalConfig,
     alerts: e.alerts.map(({ subject, severity, outcome }) => ({ subject, severity, outcome })),
     stateTransitions: e.stateTransitions,
+    lambdaInvocations: e.lambdaInvocations,
     awsCalls: e.awsCalls,
   });
   if (delivery.executions.length > 0) return delivery.executions.map(toEntry);
   const reason = delivery.error ?? t?.reason ?? (delivery.started ? null : 'DUPLICATE_EVENT');
-  return [{ ...base, outcome: 'ignored', reason, finalConfig: null, alerts: [], stateTransitions: 0, awsCalls: {} }];
+  return [{ ...base, outcome: 'ignored', reason, finalConfig: null, alerts: [], stateTransitions: 0, lambdaInvocations: 0, awsCalls: {} }];
 }
 
 /** Runs a scenario against a fresh emulator with the given policy and reports what happened. */

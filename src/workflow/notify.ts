@@ -11,7 +11,7 @@ export type NotifyResult = { outcome: Outcome; severity: Severity; published: bo
  */
 export async function notifyOutcome(state: ExecutionState, deps: WorkflowDeps): Promise<NotifyResult> {
   const alertCase = buildAlertCase(state, deps.now());
-  const alert = renderAlert(alertCase, {});
+  const alert = renderAlert(alertCase, { exemptionTag: deps.policy.exemptionTag });
   const quiet = alertCase.outcome === 'compliant' && !deps.settings.notifyCompliant;
   const messageId = quiet ? null : await deps.alerts.publish(alert);
   deps.log.info(quiet ? 'outcome not published' : 'alert published', { cluster: state.cluster, outcome: alertCase.outcome, messageId });

@@ -1,4 +1,5 @@
-import type { AlertCase, ExecutionState, Outcome, Severity } from './types';
+import { severityFor } from '../alerts/render';
+import type { AlertCase, ExecutionState, Outcome } from './types';
 
 /**
  * Reads the outcome off the execution state: the last thing that happened decides. Pure, so every path
@@ -16,20 +17,6 @@ export function decideOutcome(state: ExecutionState): Outcome {
   if (!state.remediation || state.remediation.status === 'gave-up' || state.remediation.status === 'rejected') return 'failed';
   if (state.verification?.compliant) return 'remediated';
   return 'failed';
-}
-
-/** How loudly to say it: what needs a person now is critical. */
-export function severityFor(outcome: Outcome): Severity {
-  switch (outcome) {
-    case 'failed':
-    case 'manual-action-required':
-      return 'critical';
-    case 'alerted':
-    case 'remediated':
-      return 'warning';
-    default:
-      return 'info';
-  }
 }
 
 function failureOf(state: ExecutionState): AlertCase['failure'] {

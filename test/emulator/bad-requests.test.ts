@@ -106,6 +106,12 @@ describe('bad requests get AWS-shaped errors and the server stays up', () => {
     expect(unknown.status).toBe(400);
   });
 
+  it('routes a presigned URL by its X-Amz-Credential scope', async () => {
+    const credential = encodeURIComponent(`${ALICE.accessKeyId}/20260101/eu-west-1/eks/aws4_request`);
+    const res = await raw(`/clusters?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=${credential}&X-Amz-Signature=00`);
+    expect(JSON.parse(res.text)).toEqual({ clusters: ['legacy-billing'] });
+  });
+
   it('refuses an oversize body with 413 instead of buffering it', async () => {
     const res = await raw('/clusters', { method: 'POST', service: 'eks', body: Buffer.alloc(5 * 1024 * 1024, 0x20), contentType: 'application/json' });
     expect(res.status).toBe(413);

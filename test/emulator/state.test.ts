@@ -1,7 +1,9 @@
 import * as z from 'zod';
+import { EKSClient, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { InputError } from '../../src/errors';
-import { emulatorStateSchema, parseEmulatorState, startEmulator } from '../../src/local/emulator';
-import { demoState } from './helpers';
+import { emulatorStateSchema, manualClock, parseEmulatorState, startEmulator, type Emulator } from '../../src/local/emulator';
+import { demoState, rejectionOf } from './helpers';
 
 function problemsOf(doc: unknown): string[] {
   try {
@@ -62,5 +64,60 @@ describe('state file', () => {
 
   it('makes startEmulator refuse an invalid state', async () => {
     await expect(startEmulator({ state: { clusters: [cluster] } })).rejects.toBeInstanceOf(InputError);
+  });
+});
+
+describe('seeding the emulator', () => {
+  const world = {
+    accounts: [{ id: '111122223333' }],
+    defaultAccount: '111122223333',
+    updateSeconds: 5,
+    clusters: [
+      { ...cluster, name: 'booting', status: 'CREATING' as const },
+      { ...cluster, name: 'broken', status: 'FAILED' as const },
+    ],
+  };
+
+  it('lets the option win over the state file for updateSeconds, and seeded CREATING clusters finish creating', async () => {
+    const fromState = await startEmulator({ clock: manualClock(), state: world });
+    const fromOption = await startEmulator({ clock: manualClock(), state: world, updateSeconds: 2 });
+    try {
+      expect(fromState.snapshot().updateSeconds).toBe(5);
+      expect(fromOption.snapshot().updateSeconds).toBe(2);
+      const status = (e: Emulator) => e.snapshot().clusters.find((c) => c.name === 'booting')?.status;
+      expect(status(fromOption)).toBe('CREATING');
+      fromOption.clock.advance(2000);
+      expect(status(fromOption)).toBe('ACTIVE');
+    } finally {
+      await fromState.close();
+      await fromOption.close();
+    }
+  });
+
+  it('refuses updates of a FAILED cluster', async () => {
+    const emulator = await startEmulator({ clock: manualClock(), state: world });
+    const eks = new EKSClient({ endpoint: emulator.url, region: 'us-east-1', maxAttempts: 1 });
+    try {
+      const err = await rejectionOf(eks.send(new UpdateClusterConfigCommand({ name: 'broken', resourcesVpcConfig: { endpointPrivateAccess: true } })));
+      expect(err).toMatchObject({ name: 'InvalidRequestException', message: 'Cannot EndpointAccessUpdate because cluster broken is in FAILED status' });
+    } finally {
+      eks.destroy();
+      await emulator.close();
+    }
+  });
+
+  it('keeps keys issued by credentialsFor across loadState and reset', async () => {
+    const emulator = await startEmulator({ clock: manualClock(), state: world });
+    const credentials = emulator.credentialsFor('arn:aws:iam::444455556666:user/carol');
+    const sts = new STSClient({ endpoint: emulator.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+    try {
+      emulator.loadState({});
+      emulator.reset();
+      expect((await sts.send(new GetCallerIdentityCommand({}))).Arn).toBe('arn:aws:iam::444455556666:user/carol');
+      expect(emulator.snapshot().clusters).toEqual([]);
+    } finally {
+      sts.destroy();
+      await emulator.close();
+    }
   });
 });

@@ -127,7 +127,9 @@ function updateClusterConfig(env: Env, ctx: CallContext, name: string, body: z.o
   const { resourcesVpcConfig: vpc, logging, clientRequestToken, ...rest } = body;
   const endpointFields = vpc && (vpc.endpointPublicAccess !== undefined || vpc.endpointPrivateAccess !== undefined || vpc.publicAccessCidrs !== undefined);
   const vpcFields = vpc && (vpc.subnetIds !== undefined || vpc.securityGroupIds !== undefined || vpc.controlPlaneEgressMode !== undefined);
-  const others = Object.keys(rest).filter((k) => k !== 'name' && (rest as Record<string, unknown>)[k] !== undefined && (rest as Record<string, unknown>)[k] !== null);
+  const others = Object.entries(rest as Record<string, unknown>)
+    .filter(([k, v]) => k !== 'name' && v !== undefined && v !== null)
+    .map(([k]) => k);
   const kinds = [endpointFields && 'endpoint', vpcFields && 'vpc', logging && 'logging', ...others].filter(Boolean);
   if (kinds.length > 1) throw eksErrors.invalid('Only one type of update can be allowed.', { clusterName: name });
   if (kinds.length === 0) throw eksErrors.invalid('No update was specified: give resourcesVpcConfig or logging.', { clusterName: name });
