@@ -109,7 +109,7 @@ describe('platform updates started by EKS', () => {
     expect((await eks.send(new DescribeClusterCommand({ name: 'prod-api' }))).cluster?.status).toBe('ACTIVE');
 
     const err = await rejectionOf(eks.send(new UpdateClusterConfigCommand(toPrivate)));
-    expect(err).toMatchObject({ name: 'ResourceInUseException', message: `Cannot EndpointAccessUpdate because cluster prod-api currently has update ${String(platform.id)} in progress` });
+    expect(err).toMatchObject({ name: 'ResourceInUseException', message: `Cannot EndpointAccessUpdate because cluster prod-api currently has update ${platform.id} in progress` });
 
     emulator.clock.advance(30_000);
     const { cluster } = await eks.send(new DescribeClusterCommand({ name: 'prod-api' }));

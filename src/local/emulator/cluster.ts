@@ -159,7 +159,10 @@ function epochSeconds(ms: number): number {
   return ms / 1000;
 }
 
-export function updateToWire(update: UpdateRecord): Record<string, unknown> {
+/** An update as EKS serializes it (createdAt in epoch seconds). */
+export type WireUpdate = { id: string; status: UpdateStatus; type: string; params: UpdateParam[]; createdAt: number; errors: ErrorDetail[] };
+
+export function updateToWire(update: UpdateRecord): WireUpdate {
   return {
     id: update.id,
     status: update.status,

@@ -1,6 +1,6 @@
 import type { Clock } from './clock';
 import { CloudTrail, type CloudTrailEvent, type CloudTrailListener } from './cloudtrail';
-import { clusterStatus, updateToWire, type EndpointConfig, type ErrorDetail, type LogSetup, type UpdateParam } from './cluster';
+import { clusterStatus, updateToWire, type EndpointConfig, type ErrorDetail, type LogSetup, type UpdateParam, type WireUpdate } from './cluster';
 import { platformUpdate } from './eks-rules';
 import { Faults, type Fault } from './faults';
 import { Identities, type Credentials } from './identity';
@@ -172,7 +172,7 @@ export class EmulatorCore {
   }
 
   /** Starts an update "by EKS" (a platform version patch): the cluster stays ACTIVE but refuses other updates until it ends. */
-  startPlatformUpdate(input: PlatformUpdateInput): Record<string, unknown> {
+  startPlatformUpdate(input: PlatformUpdateInput): WireUpdate {
     const cluster = this.env.world.cluster(input.account, input.region, input.cluster);
     if (!cluster) throw new RangeError(`no cluster ${input.cluster} in ${input.account} ${input.region}`);
     const seconds = input.seconds ?? this.env.settings.updateMs / 1000;

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { realClock, type Clock } from './clock';
 import type { CloudTrailEvent, CloudTrailListener } from './cloudtrail';
+import type { WireUpdate } from './cluster';
 import { EmulatorCore, type EmulatorSnapshot, type PlatformUpdateInput } from './core';
 import type { Fault } from './faults';
 import type { Credentials } from './identity';
@@ -16,6 +17,7 @@ export { FALLBACK_ACCOUNT, FALLBACK_USER, DEFAULT_SESSION_NAME, type Credentials
 export { emulatorStateSchema, parseEmulatorState, stateReferenceProblems, type EmulatorState, type ResolvedEmulatorState } from './state';
 export { REFUSED_PUBLIC_CIDRS } from './cidr';
 export type { MessageAttribute, PublishedMessage } from './world';
+export type { EndpointConfig, ErrorDetail, LogSetup, UpdateParam, UpdateStatus, WireUpdate } from './cluster';
 
 export type EmulatorOptions = {
   /** 0 (the default) picks a free port. */
@@ -45,7 +47,7 @@ export type Emulator = {
   onCloudTrail(listener: CloudTrailListener): () => void;
   setFault(fault: Fault): void;
   clearFaults(): void;
-  startPlatformUpdate(input: PlatformUpdateInput): Record<string, unknown>;
+  startPlatformUpdate(input: PlatformUpdateInput): WireUpdate;
   credentialsFor(principalArn: string, opts?: { sourceIp?: string; userAgent?: string }): Credentials;
 };
 
