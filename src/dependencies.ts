@@ -4,10 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
-import { createClientFactory } from './aws/clients';
+import { createClientFactory, type Instrumentable } from './aws/clients';
 import { createEc2Port } from './aws/ec2';
 import { createEksPort } from './aws/eks';
 import { createExecutionPort } from './aws/sfn';
@@ -36,7 +34,7 @@ export type BuildOptions = {
   /** Replaces the Step Functions adapter (the local runner starts executions itself). */
   executions?: ExecutionPort;
   /** Called with every AWS client built, e.g. to count calls. */
-  instrument?: (client: { middlewareStack: SNSClient['middlewareStack'] }) => void;
+  instrument?: (client: Instrumentable) => void;
   log?: Log;
   now?: () => number;
 };
