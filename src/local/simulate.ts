@@ -139,8 +139,12 @@ export async function simulate(scenario: Scenario, policy: Policy): Promise<Simu
       } else if ('fault' in step) {
         if (step.fault.kind === 'platform-update') {
           const f = step.fault as z.output<typeof platformUpdateFault>;
-          const update = emulator.startPlatformUpdate({ account: f.account, region: f.region, cluster: f.cluster, seconds: f.seconds });
-          report.steps.push({ index, kind: 'fault', ok: true, result: `platform update ${String(update.id)} started on ${f.cluster}` });
+          try {
+            const update = emulator.startPlatformUpdate({ account: f.account, region: f.region, cluster: f.cluster, seconds: f.seconds });
+            report.steps.push({ index, kind: 'fault', ok: true, result: `platform update ${String(update.id)} started on ${f.cluster}` });
+          } catch (err) {
+            report.steps.push({ index, kind: 'fault', ok: false, result: (err as Error).message });
+          }
         } else {
           emulator.setFault(step.fault as z.output<typeof faultSchema>);
           report.steps.push({ index, kind: 'fault', ok: true, result: `${step.fault.kind} fault set` });

@@ -48,6 +48,7 @@ describe('enforcement workflow, end to end', () => {
   test('a revert that meets ResourceInUseException from an EKS platform update waits and succeeds', async () => {
     const r = await run([
       { call: 'updateClusterConfig', as: ALICE, ...at, cluster: 'prod-api', resourcesVpcConfig: OPEN },
+      { advance: 300 },
       { fault: { kind: 'platform-update', ...at, cluster: 'prod-api', seconds: 700 } },
     ]);
     const change = forCluster(r, 'prod-api')[0]!;
