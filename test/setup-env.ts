@@ -5,3 +5,4 @@ process.env.AWS_SECRET_ACCESS_KEY ??= 'test-secret';
 process.env.AWS_REGION ??= 'us-east-1';
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 delete process.env.AWS_PROFILE;
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

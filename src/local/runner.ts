@@ -22,7 +22,7 @@ export type LocalClock = { now(): number; advance(ms: number): void };
 
 export type ProgressEvent =
   | { kind: 'event'; eventId: string; eventName: string; cluster: ClusterRef | null; decision: string; reason: string | null; started: boolean }
-  | { kind: 'state'; execution: string; cluster: ClusterRef; state: string; elapsedSeconds: number }
+  | { kind: 'state'; execution: string; cluster: ClusterRef; state: string; type: string; waitSeconds: number | null; elapsedSeconds: number }
   | { kind: 'finished'; execution: string; cluster: ClusterRef; outcome: Outcome; elapsedSeconds: number; stateTransitions: number };
 
 export type PublishedAlert = { subject: string; severity: string; outcome: string; text: string };
@@ -193,11 +193,10 @@ export class LocalRunner {
           transitions += 1;
           states.push(ev.state.name);
           const state = definition.States[ev.state.name];
-          if (state?.Type === 'Wait' && state.SecondsPath) {
-            const seconds = Number(readPath(ev.state.input, state.SecondsPath));
-            if (Number.isFinite(seconds) && seconds > 0) clock.advance(seconds * 1000);
-          }
-          this.hooks.onProgress?.({ kind: 'state', execution: name, cluster: input.cluster, state: ev.state.name, elapsedSeconds: Math.round((clock.now() - startedClock) / 1000) });
+          const seconds = state?.Type === 'Wait' && state.SecondsPath ? Number(readPath(ev.state.input, state.SecondsPath)) : null;
+          const elapsedSeconds = Math.round((clock.now() - startedClock) / 1000);
+          this.hooks.onProgress?.({ kind: 'state', execution: name, cluster: input.cluster, state: ev.state.name, type: state?.Type ?? '?', waitSeconds: seconds, elapsedSeconds });
+          if (seconds !== null && Number.isFinite(seconds) && seconds > 0) clock.advance(seconds * 1000);
         } else if (ev.type === 'StateRetried') {
           transitions += 1;
         }
