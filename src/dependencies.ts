@@ -67,7 +67,7 @@ export function buildDependencies(config: Config, options: BuildOptions = {}): D
   const now = options.now ?? Date.now;
   const policy = options.policy ?? loadPolicyFile(config.POLICY_FILE);
   const common = { endpoint: config.AWS_ENDPOINT_URL, credentials: options.credentials, instrument: options.instrument };
-  const clients = createClientFactory({ ...common, homeAccount: config.HOME_ACCOUNT_ID, crossAccountRoleName: config.CROSS_ACCOUNT_ROLE_NAME });
+  const clients = createClientFactory({ ...common, now, homeAccount: config.HOME_ACCOUNT_ID, crossAccountRoleName: config.CROSS_ACCOUNT_ROLE_NAME });
   const eks = createEksPort((account, region) => clients.eks(account, region));
   const ec2 = createEc2Port((account, region) => clients.ec2(account, region));
   const settings = {

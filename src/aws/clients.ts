@@ -24,6 +24,8 @@ export type ClientFactoryOptions = {
   instrument?: (client: Instrumentable) => void;
   /** SDK-level attempts per call; the state machine retries transient errors on top. */
   maxAttempts?: number;
+  /** The clock credential expiry is judged by (the emulator's, locally). */
+  now?: () => number;
 };
 
 export type ClientFactory = {
@@ -50,16 +52,21 @@ export function createClientFactory(options: ClientFactoryOptions): ClientFactor
     return client;
   };
 
+  const now = options.now ?? Date.now;
+  const providers = new Map<string, AwsCredentialIdentityProvider>();
   const credentialsFor = (account: string, region: string): AwsCredentialIdentity | AwsCredentialIdentityProvider | undefined => {
     if (!options.homeAccount || account === options.homeAccount) return own;
+    // One provider per account, shared by that account's clients in every region: one AssumeRole an hour.
+    const existing = providers.get(account);
+    if (existing) return existing;
     const role = options.crossAccountRoleName;
     if (!role) {
       throw new InputError([`cluster account ${account} is not the home account ${options.homeAccount}, and CROSS_ACCOUNT_ROLE_NAME is not set: cannot act there`]);
     }
     const roleArn = `arn:aws:iam::${account}:role/${role}`;
     let cached: AwsCredentialIdentity | undefined;
-    return async () => {
-      if (cached?.expiration && cached.expiration.getTime() - Date.now() > REFRESH_MARGIN_MS) return cached;
+    const provider: AwsCredentialIdentityProvider = async () => {
+      if (cached?.expiration && cached.expiration.getTime() - now() > REFRESH_MARGIN_MS) return cached;
       const sts = memo(`sts/${region}`, () => new STSClient({ ...base(region), credentials: own }));
       try {
         const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'eks-endpoint-guard', DurationSeconds: 3600 }));
@@ -71,6 +78,8 @@ export function createClientFactory(options: ClientFactoryOptions): ClientFactor
         throw toGuardError(err, `AssumeRole ${roleArn}`);
       }
     };
+    providers.set(account, provider);
+    return provider;
   };
 
   return {

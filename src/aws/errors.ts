@@ -32,6 +32,7 @@ const THROTTLING = new Set([
   'SlowDown',
   'PriorRequestNotComplete',
   'EC2ThrottledException',
+  'KMSThrottlingException',
 ]);
 
 const SERVER_SIDE = new Set([
@@ -43,7 +44,6 @@ const SERVER_SIDE = new Set([
   'InternalErrorException',
   'InternalServerError',
   'InternalServerException',
-  'KMSThrottlingException',
 ]);
 
 // Failures below HTTP: the request may never have reached AWS, so repeating it is the right answer.
