@@ -1,7 +1,8 @@
 /**
- * Builds AWS clients once per account and region. The home account uses the function's own credentials;
- * another account is reached by assuming CROSS_ACCOUNT_ROLE_NAME there, with the temporary credentials
- * cached until shortly before they expire.
+ * Builds AWS clients once per account and region (the composition root keeps one factory per cold start).
+ * The home account uses the function's own credentials; another account is reached by assuming the
+ * cross-account role there, its temporary credentials shared by every client of that account and cached
+ * until shortly before they expire. Every client honours `endpoint` (the local emulator) and `maxAttempts`.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
@@ -16,15 +17,24 @@ import { toGuardError } from './errors';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Instrumentable = { middlewareStack: MiddlewareStack<any, any> };
 
+export type Credentials = AwsCredentialIdentity | AwsCredentialIdentityProvider;
+
 export type ClientFactoryOptions = {
+  /** Send every call here instead of AWS (the local emulator). */
   endpoint?: string;
-  credentials?: AwsCredentialIdentity;
+  /** The functions' own credentials; default: the SDK's credential chain (the Lambda role). */
+  credentials?: Credentials;
+  /** The account the functions run in; unset means every account is reached with the own credentials. */
   homeAccount?: string;
+  /** The role assumed in any other account; unset means only the home account can be acted on. */
   crossAccountRoleName?: string;
+  /** Session name of the assumed role, as other accounts' CloudTrail shows it. */
+  roleSessionName?: string;
+  /** Called with every client built, e.g. to count calls. */
   instrument?: (client: Instrumentable) => void;
   /** SDK-level attempts per call; the state machine retries transient errors on top. */
   maxAttempts?: number;
-  /** The clock credential expiry is judged by (the emulator's, locally). */
+  /** The clock the assumed credentials' expiry is judged by (the emulator's in tests). */
   now?: () => number;
 };
 
@@ -35,57 +45,95 @@ export type ClientFactory = {
   sfn(region: string): SFNClient;
 };
 
+/** Refresh assumed credentials this long before they expire, so no call starts with nearly dead ones. */
 const REFRESH_MARGIN_MS = 5 * 60 * 1000;
+const ASSUMED_ROLE_SECONDS = 3600;
 
-export function createClientFactory(options: ClientFactoryOptions): ClientFactory {
-  const cache = new Map<string, unknown>();
-  const base = (region: string) => ({ region, endpoint: options.endpoint, maxAttempts: options.maxAttempts ?? 2 });
-  const own = options.credentials;
+/** The ARN partition of a region: role ARNs in China or GovCloud are not `arn:aws:`. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('us-isob-')) return 'aws-iso-b';
+  if (region.startsWith('us-iso-')) return 'aws-iso';
+  if (region.startsWith('eusc-')) return 'aws-eusc';
+  return 'aws';
+}
 
-  const memo = <C extends { middlewareStack: unknown }>(key: string, make: () => C): C => {
-    let client = cache.get(key) as C | undefined;
-    if (!client) {
-      client = make();
-      options.instrument?.(client as unknown as Instrumentable);
-      cache.set(key, client);
-    }
-    return client;
-  };
-
-  const now = options.now ?? Date.now;
-  const providers = new Map<string, AwsCredentialIdentityProvider>();
-  const credentialsFor = (account: string, region: string): AwsCredentialIdentity | AwsCredentialIdentityProvider | undefined => {
-    if (!options.homeAccount || account === options.homeAccount) return own;
-    // One provider per account, shared by that account's clients in every region: one AssumeRole an hour.
-    const existing = providers.get(account);
-    if (existing) return existing;
-    const role = options.crossAccountRoleName;
-    if (!role) {
-      throw new InputError([`cluster account ${account} is not the home account ${options.homeAccount}, and CROSS_ACCOUNT_ROLE_NAME is not set: cannot act there`]);
-    }
-    const roleArn = `arn:aws:iam::${account}:role/${role}`;
-    let cached: AwsCredentialIdentity | undefined;
-    const provider: AwsCredentialIdentityProvider = async () => {
-      if (cached?.expiration && cached.expiration.getTime() - now() > REFRESH_MARGIN_MS) return cached;
-      const sts = memo(`sts/${region}`, () => new STSClient({ ...base(region), credentials: own }));
+/**
+ * A credential provider for one role: AssumeRole on first use, the result cached until REFRESH_MARGIN_MS
+ * before it expires; concurrent callers share one in-flight request.
+ */
+function assumedRoleCredentials(roleArn: string, sessionName: string, sts: () => STSClient, now: () => number): AwsCredentialIdentityProvider {
+  let cached: AwsCredentialIdentity | undefined;
+  let pending: Promise<AwsCredentialIdentity> | undefined;
+  const fresh = (c: AwsCredentialIdentity | undefined): c is AwsCredentialIdentity =>
+    c !== undefined && (c.expiration === undefined || c.expiration.getTime() - now() > REFRESH_MARGIN_MS);
+  return async () => {
+    if (fresh(cached)) return cached;
+    pending ??= (async () => {
       try {
-        const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'eks-endpoint-guard', DurationSeconds: 3600 }));
+        const out = await sts().send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: ASSUMED_ROLE_SECONDS }));
         const c = out.Credentials;
         if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('AssumeRole returned no credentials');
         cached = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
         return cached;
       } catch (err) {
-        throw toGuardError(err, `AssumeRole ${roleArn}`);
+        throw toGuardError(err, { operation: 'AssumeRole', detail: roleArn });
+      } finally {
+        pending = undefined;
       }
-    };
-    providers.set(account, provider);
+    })();
+    return pending;
+  };
+}
+
+export function createClientFactory(options: ClientFactoryOptions = {}): ClientFactory {
+  const clients = new Map<string, Instrumentable>();
+  const roleCredentials = new Map<string, AwsCredentialIdentityProvider>();
+  const now = options.now ?? Date.now;
+  const own = options.credentials;
+  const base = (region: string) => ({
+    region,
+    maxAttempts: options.maxAttempts ?? 2,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+  });
+
+  const memo = <C extends Instrumentable>(key: string, make: () => C): C => {
+    let client = clients.get(key) as C | undefined;
+    if (!client) {
+      client = make();
+      options.instrument?.(client);
+      clients.set(key, client);
+    }
+    return client;
+  };
+
+  const credentialsFor = (account: string, region: string): Credentials | undefined => {
+    if (!options.homeAccount || account === options.homeAccount) return own;
+    const role = options.crossAccountRoleName;
+    if (!role) {
+      throw new InputError([`cluster account ${account} is not the home account ${options.homeAccount}, and CROSS_ACCOUNT_ROLE_NAME is not set: the guard cannot act there`]);
+    }
+    const roleArn = `arn:${partitionOf(region)}:iam::${account}:role/${role}`;
+    let provider = roleCredentials.get(roleArn);
+    if (!provider) {
+      const sts = () => memo(`sts/${region}`, () => new STSClient({ ...base(region), ...(own ? { credentials: own } : {}) }));
+      provider = assumedRoleCredentials(roleArn, options.roleSessionName ?? 'eks-endpoint-guard', sts, now);
+      roleCredentials.set(roleArn, provider);
+    }
     return provider;
   };
 
+  const config = (account: string, region: string) => {
+    const credentials = credentialsFor(account, region);
+    return { ...base(region), ...(credentials ? { credentials } : {}) };
+  };
+  const home = (region: string) => ({ ...base(region), ...(own ? { credentials: own } : {}) });
+
   return {
-    eks: (account, region) => memo(`eks/${account}/${region}`, () => new EKSClient({ ...base(region), credentials: credentialsFor(account, region) })),
-    ec2: (account, region) => memo(`ec2/${account}/${region}`, () => new EC2Client({ ...base(region), credentials: credentialsFor(account, region) })),
-    sns: (region) => memo(`sns/${region}`, () => new SNSClient({ ...base(region), credentials: own })),
-    sfn: (region) => memo(`sfn/${region}`, () => new SFNClient({ ...base(region), credentials: own })),
+    eks: (account, region) => memo(`eks/${account}/${region}`, () => new EKSClient(config(account, region))),
+    ec2: (account, region) => memo(`ec2/${account}/${region}`, () => new EC2Client(config(account, region))),
+    sns: (region) => memo(`sns/${region}`, () => new SNSClient(home(region))),
+    sfn: (region) => memo(`sfn/${region}`, () => new SFNClient(home(region))),
   };
 }

@@ -1,39 +1,47 @@
+/** The EC2 port over the SDK: the VPC facts the private endpoint's DNS depends on (endpoint-rules.md). */
 import { DescribeDhcpOptionsCommand, DescribeVpcAttributeCommand, DescribeVpcsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { AwsRequestRejectedError } from '../errors';
 import type { Ec2Port, VpcDnsFacts } from '../workflow/ports';
 import type { ClientFor } from './eks';
-import { toGuardError } from './errors';
+import { call } from './errors';
 
-/** The VPC facts the private endpoint's DNS depends on (endpoint-rules.md, rule 8). */
+/**
+ * `default` is what EC2 reports for a VPC associated with no DHCP options set: the instances get no DNS
+ * server from DHCP at all, so it lists no servers (and in particular not AmazonProvidedDNS).
+ */
+const NO_DHCP_OPTIONS = 'default';
+
 export function createEc2Port(clientFor: ClientFor<EC2Client>): Ec2Port {
   return {
     async vpcDnsFacts(cluster, vpcId): Promise<VpcDnsFacts> {
       const client = clientFor(cluster.account, cluster.region);
-      const what = `VPC ${vpcId} (${cluster.account}/${cluster.region})`;
-      try {
-        const [support, hostnames, vpcs] = await Promise.all([
-          client.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsSupport' })),
-          client.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsHostnames' })),
-          client.send(new DescribeVpcsCommand({ VpcIds: [vpcId] })),
-        ]);
-        const dhcpOptionsId = vpcs.Vpcs?.[0]?.DhcpOptionsId ?? null;
-        let domainNameServers: string[] = [];
-        // "default" is the VPC's implicit options set, which uses AmazonProvidedDNS; no set means no DNS servers.
-        if (dhcpOptionsId === 'default') domainNameServers = ['AmazonProvidedDNS'];
-        else if (dhcpOptionsId) {
-          const dhcp = await client.send(new DescribeDhcpOptionsCommand({ DhcpOptionsIds: [dhcpOptionsId] }));
-          const config = dhcp.DhcpOptions?.[0]?.DhcpConfigurations ?? [];
-          domainNameServers = config.filter((c) => c.Key === 'domain-name-servers').flatMap((c) => (c.Values ?? []).map((v) => v.Value ?? '')).filter(Boolean);
-        }
-        return {
-          vpcId,
-          enableDnsSupport: support.EnableDnsSupport?.Value === true,
-          enableDnsHostnames: hostnames.EnableDnsHostnames?.Value === true,
-          dhcpOptionsId,
-          domainNameServers,
-        };
-      } catch (err) {
-        throw toGuardError(err, `DNS settings of ${what}`);
+      const context = (operation: string, detail = `VPC ${vpcId}`) => ({ operation, cluster, detail });
+      const [support, hostnames, vpcs] = await Promise.all([
+        call(context('DescribeVpcAttribute'), () => client.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsSupport' }))),
+        call(context('DescribeVpcAttribute'), () => client.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsHostnames' }))),
+        call(context('DescribeVpcs'), () => client.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))),
+      ]);
+      const vpc = vpcs.Vpcs?.find((v) => v.VpcId === vpcId) ?? vpcs.Vpcs?.[0];
+      if (!vpc) throw new AwsRequestRejectedError(`DescribeVpcs on cluster ${cluster.name}: VPC ${vpcId} not found`, 'InvalidVpcID.NotFound');
+      const dhcpOptionsId = vpc.DhcpOptionsId ?? null;
+      let domainNameServers: string[] = [];
+      if (dhcpOptionsId && dhcpOptionsId !== NO_DHCP_OPTIONS) {
+        const out = await call(context('DescribeDhcpOptions', `DHCP options ${dhcpOptionsId} of VPC ${vpcId}`), () =>
+          client.send(new DescribeDhcpOptionsCommand({ DhcpOptionsIds: [dhcpOptionsId] })),
+        );
+        const configurations = out.DhcpOptions?.find((d) => d.DhcpOptionsId === dhcpOptionsId)?.DhcpConfigurations ?? [];
+        domainNameServers = configurations
+          .filter((c) => c.Key === 'domain-name-servers')
+          .flatMap((c) => (c.Values ?? []).map((v) => v.Value ?? ''))
+          .filter((server) => server !== '');
       }
+      return {
+        vpcId,
+        enableDnsSupport: support.EnableDnsSupport?.Value === true,
+        enableDnsHostnames: hostnames.EnableDnsHostnames?.Value === true,
+        dhcpOptionsId,
+        domainNameServers,
+      };
     },
   };
 }

@@ -1,67 +1,98 @@
-import { DescribeClusterCommand, DescribeUpdateCommand, type EKSClient, paginateListClusters, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
+/** The EKS port over the SDK: endpoint fields only, every error mapped to the project's errors. */
+import {
+  DescribeClusterCommand,
+  DescribeUpdateCommand,
+  paginateListClusters,
+  UpdateClusterConfigCommand,
+  type EKSClient,
+  type VpcConfigRequest,
+} from '@aws-sdk/client-eks';
+import { AwsRequestRejectedError, ClusterNotFoundError } from '../errors';
 import type { ClusterRef, EndpointTarget } from '../policy/types';
 import type { ClusterDescription, EksPort, UpdateDescription } from '../workflow/ports';
-import { toGuardError } from './errors';
+import { call, toGuardError } from './errors';
 
 export type ClientFor<C> = (account: string, region: string) => C;
+
+export type EksPortOptions = {
+  /** ListClusters page size (EKS allows 1-100; default 100). */
+  pageSize?: number;
+};
 
 /** EKS refuses a change that changes nothing; for a remediation that means there is nothing left to do. */
 const ALREADY_DESIRED = /already at the desired configuration/i;
 
-/** Dates become epoch seconds, as EKS's JSON has them, so descriptions stay plain JSON for the state machine. */
-function toJson(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (v instanceof Date ? Math.floor(v.getTime() / 1000) : v)));
+/**
+ * SDK output as plain JSON, the shape EKS's wire format and `aws eks describe-cluster --output json` share
+ * apart from dates: a Date becomes epoch seconds (EKS's own JSON encoding), undefined members disappear.
+ * The state machine stores step results as JSON, so nothing else may survive.
+ */
+export function toPlainJson(value: unknown): unknown {
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (Array.isArray(value)) return value.map(toPlainJson);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) if (v !== undefined && key !== '$metadata') out[key] = toPlainJson(v);
+    return out;
+  }
+  return value;
 }
 
-/** The EKS port over the SDK: endpoint fields only, every error mapped to the project's errors. */
-export function createEksPort(clientFor: ClientFor<EKSClient>): EksPort {
-  const where = (c: ClusterRef) => `${c.name} (${c.account}/${c.region})`;
+function describe(cluster: ClusterRef, operation: string, detail?: string) {
+  return { operation, cluster, ...(detail ? { detail } : {}) };
+}
+
+/** The request body of an endpoint revert: the target's endpoint fields, CIDRs only while public access is on. */
+export function endpointRequest(target: EndpointTarget): VpcConfigRequest {
+  return {
+    endpointPublicAccess: target.endpointPublicAccess,
+    endpointPrivateAccess: target.endpointPrivateAccess,
+    ...(target.endpointPublicAccess && target.publicAccessCidrs ? { publicAccessCidrs: [...target.publicAccessCidrs] } : {}),
+  };
+}
+
+export function createEksPort(clientFor: ClientFor<EKSClient>, options: EksPortOptions = {}): EksPort {
   return {
     async describeCluster(cluster) {
-      try {
-        const out = await clientFor(cluster.account, cluster.region).send(new DescribeClusterCommand({ name: cluster.name }));
-        return toJson(out.cluster) as ClusterDescription;
-      } catch (err) {
-        throw toGuardError(err, `DescribeCluster ${where(cluster)}`);
-      }
+      const context = describe(cluster, 'DescribeCluster');
+      const out = await call(context, () => clientFor(cluster.account, cluster.region).send(new DescribeClusterCommand({ name: cluster.name })));
+      if (!out.cluster) throw new ClusterNotFoundError(`DescribeCluster on cluster ${cluster.name} (${cluster.account}/${cluster.region}) returned no cluster`);
+      return toPlainJson(out.cluster) as ClusterDescription;
     },
+
     async describeUpdate(cluster, updateId): Promise<UpdateDescription> {
-      try {
-        const out = await clientFor(cluster.account, cluster.region).send(new DescribeUpdateCommand({ name: cluster.name, updateId }));
-        const u = out.update ?? {};
-        return {
-          id: u.id ?? updateId,
-          status: u.status ?? 'Unknown',
-          type: u.type ?? null,
-          errors: (u.errors ?? []).map((e) => ({ errorCode: e.errorCode ?? null, errorMessage: e.errorMessage ?? null })),
-        };
-      } catch (err) {
-        throw toGuardError(err, `DescribeUpdate ${updateId} of ${where(cluster)}`);
-      }
-    },
-    async updateEndpointAccess(cluster, target: EndpointTarget) {
-      // Only the endpoint fields: one update type per call (EKS refuses mixing), and nothing else changes.
-      const resourcesVpcConfig = {
-        endpointPublicAccess: target.endpointPublicAccess,
-        endpointPrivateAccess: target.endpointPrivateAccess,
-        ...(target.endpointPublicAccess && target.publicAccessCidrs ? { publicAccessCidrs: target.publicAccessCidrs } : {}),
+      const context = describe(cluster, 'DescribeUpdate', `update ${updateId}`);
+      const out = await call(context, () => clientFor(cluster.account, cluster.region).send(new DescribeUpdateCommand({ name: cluster.name, updateId })));
+      const u = out.update;
+      if (!u?.status) throw new AwsRequestRejectedError(`DescribeUpdate on cluster ${cluster.name}, update ${updateId} returned no update status`, 'EmptyResponse');
+      return {
+        id: u.id ?? updateId,
+        status: u.status,
+        type: u.type ?? null,
+        errors: (u.errors ?? []).map((e) => ({ errorCode: e.errorCode ?? null, errorMessage: e.errorMessage ?? null })),
       };
+    },
+
+    async updateEndpointAccess(cluster, target) {
+      // Only the endpoint fields: EKS takes one kind of change per update, and nothing else may change.
+      const command = new UpdateClusterConfigCommand({ name: cluster.name, resourcesVpcConfig: endpointRequest(target) });
       try {
-        const out = await clientFor(cluster.account, cluster.region).send(new UpdateClusterConfigCommand({ name: cluster.name, resourcesVpcConfig }));
-        return { updateId: out.update?.id ?? null };
+        const out = await clientFor(cluster.account, cluster.region).send(command);
+        if (!out.update?.id) throw new AwsRequestRejectedError(`UpdateClusterConfig on cluster ${cluster.name} returned no update id`, 'EmptyResponse');
+        return { updateId: out.update.id };
       } catch (err) {
-        const e = err as { name?: string; message?: string };
-        if (e.name === 'InvalidParameterException' && ALREADY_DESIRED.test(e.message ?? '')) return { updateId: null };
-        throw toGuardError(err, `UpdateClusterConfig ${where(cluster)}`);
+        const e = err as { name?: unknown; message?: unknown };
+        if (e?.name === 'InvalidParameterException' && typeof e.message === 'string' && ALREADY_DESIRED.test(e.message)) return { updateId: null };
+        throw toGuardError(err, describe(cluster, 'UpdateClusterConfig'));
       }
     },
+
     async listClusters(account, region) {
       const names: string[] = [];
-      try {
-        for await (const page of paginateListClusters({ client: clientFor(account, region) }, {})) names.push(...(page.clusters ?? []));
-      } catch (err) {
-        throw toGuardError(err, `ListClusters ${account}/${region}`);
-      }
+      await call({ operation: 'ListClusters', account, region }, async () => {
+        const pages = paginateListClusters({ client: clientFor(account, region), pageSize: options.pageSize ?? 100 }, {});
+        for await (const page of pages) names.push(...(page.clusters ?? []));
+      });
       return names;
     },
   };

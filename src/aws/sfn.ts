@@ -1,8 +1,14 @@
-import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+/** The execution port over Step Functions: one named Standard workflow execution per event. */
+import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { ExecutionPort } from '../workflow/ports';
 import { toGuardError } from './errors';
 
-/** Starts named Standard workflow executions; a name already taken means the event was already handled. */
+/**
+ * Starts executions by name. Names are unique per state machine for 90 days, which is what makes a
+ * redelivered CloudTrail event harmless: StartExecution answers `ExecutionAlreadyExists`, reported as
+ * `false`. (With the same name and the very same input while the first run is still open, Step Functions
+ * answers success instead; the intake's input carries its own start time, so a redelivery never matches.)
+ */
 export function createExecutionPort(client: SFNClient, stateMachineArn: string): ExecutionPort {
   return {
     async start(name, input) {
@@ -10,8 +16,8 @@ export function createExecutionPort(client: SFNClient, stateMachineArn: string):
         await client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
         return true;
       } catch (err) {
-        if ((err as { name?: string }).name === 'ExecutionAlreadyExists') return false;
-        throw toGuardError(err, `StartExecution ${name}`);
+        if ((err as { name?: unknown })?.name === 'ExecutionAlreadyExists') return false;
+        throw toGuardError(err, { operation: 'StartExecution', detail: `execution ${name} of ${stateMachineArn}` });
       }
     },
   };

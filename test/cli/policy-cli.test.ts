@@ -1,12 +1,9 @@
 /**
  * The `validate` and `check` commands as a user runs them (issue 2, item 7): exit codes, the
  * `check --json` contract, one line per problem on stderr and never a stack trace.
- *
- * beforeAll runs `npm run build` and tests dist/cli.mjs. While the bundle cannot be built (commands of
- * other work in progress missing), it falls back to test/cli/policy-entry.mts, which registers only
- * these two commands, run through tsx.
+ * Runs the CLI users run: dist/cli.mjs, built by `npm test` (and by `prepare` on `npm ci`).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { evaluateCluster, parseObservedCluster, parsePolicy } from '../../src/policy';
@@ -18,21 +15,7 @@ const EKS = 'test/fixtures/eks';
 
 // The child must not inherit jest's --experimental-vm-modules: its warning would land on stderr.
 const childEnv = { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1' };
-let cli: string[] = [];
-let runner = '';
-
-beforeAll(() => {
-  const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, env: childEnv, encoding: 'utf8' });
-  if (build.status === 0) {
-    cli = ['dist/cli.mjs'];
-    runner = 'dist/cli.mjs';
-  } else {
-    cli = ['--import', 'tsx', 'test/cli/policy-entry.mts'];
-    runner = 'test/cli/policy-entry.mts';
-    const why = (build.stderr.match(/ERROR\]? [^\n]*/) ?? ['unknown'])[0];
-    process.stderr.write(`policy-cli.test: npm run build failed (${why}); testing validate/check through ${runner}\n`);
-  }
-}, 300_000);
+const cli = ['dist/cli.mjs'];
 
 type Run = { code: number | null; stdout: string; stderr: string };
 function run(...args: string[]): Promise<Run> {

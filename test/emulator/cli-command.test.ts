@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { DescribeUpdateCommand, EKSClient, ListClustersCommand, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
 import { DEMO_STATE_PATH } from './helpers';
 
-const ENTRY = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+// The CLI users run, built by `npm test` (and by `prepare` on `npm ci`).
+const CLI = fileURLToPath(new URL('../../dist/cli.mjs', import.meta.url));
 
 let dir: string;
 const running: ChildProcess[] = [];
@@ -23,7 +23,7 @@ afterAll(() => {
 type Exit = { code: number | null; stdout: string; stderr: string };
 
 function start(args: string[]): { child: ChildProcess; output: () => Exit; exited: Promise<Exit>; url: Promise<string> } {
-  const child = spawn(TSX, [ENTRY, 'emulator', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'emulator', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
   running.push(child);
   let stdout = '';
   let stderr = '';
