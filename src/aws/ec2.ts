@@ -11,12 +11,21 @@ import { call } from './errors';
  */
 const NO_DHCP_OPTIONS = 'default';
 
+/** Waits for every promise, then resolves like Promise.all or rejects with the first failure. */
+async function settledAll<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
 export function createEc2Port(clientFor: ClientFor<EC2Client>): Ec2Port {
   return {
     async vpcDnsFacts(cluster, vpcId): Promise<VpcDnsFacts> {
       const client = clientFor(cluster.account, cluster.region);
       const context = (operation: string, detail = `VPC ${vpcId}`) => ({ operation, cluster, detail });
-      const [support, hostnames, vpcs] = await Promise.all([
+      // allSettled, not all: a failure must not leave the other calls running after the step has answered.
+      const [support, hostnames, vpcs] = await settledAll([
         call(context('DescribeVpcAttribute'), () => client.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsSupport' }))),
         call(context('DescribeVpcAttribute'), () => client.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsHostnames' }))),
         call(context('DescribeVpcs'), () => client.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))),

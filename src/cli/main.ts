@@ -5,6 +5,9 @@ import { registerEmulatorCommand } from './commands/emulator';
 import { registerDemoCommand, registerSimulateCommand } from './commands/local';
 import { EXIT } from './io';
 
+// The SDK warns on every run under Node 20 (it will need Node 22 from 2027); README says so once instead.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const program = new Command('eks-endpoint-guard')
   .description('Keeps Amazon EKS API server endpoint access inside your organization\'s policy')
   .showHelpAfterError()

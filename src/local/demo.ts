@@ -58,8 +58,6 @@ function progressPrinter(write: Write) {
 
 /** Plays the story; resolves to the process exit code. */
 export async function runDemo(write: Write = (l) => process.stdout.write(`${l}\n`), options: { waitMs?: number } = {}): Promise<number> {
-  // The demo's reader wants the story; the SDK's Node 20 notice is in README.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const root = projectRoot();
   const policy = parsePolicy(readFileSync(join(root, 'policy.yaml'), 'utf8'), 'policy.yaml');
   const state = parseEmulatorState(parse(readFileSync(join(root, 'demo/state.yaml'), 'utf8')), 'demo/state.yaml');

@@ -8,6 +8,7 @@ import { loadConfig } from '../config';
 import { buildDependencies, setDependencies } from '../dependencies';
 import { parseObservedCluster, type Policy } from '../policy';
 import type { ClusterRef } from '../policy/types';
+import { matchesIntakeRule } from '../events/rule';
 import type { Log } from '../workflow/deps';
 import type { Emulator } from './emulator';
 import { LocalRunner, type DeliveryRecord, type ProgressEvent, type PublishedAlert } from './runner';
@@ -139,7 +140,10 @@ export function startLocalGuard(options: LocalGuardOptions): LocalGuard {
     deliver: (event) => runner.deliver(event),
     async processPending() {
       const records: DeliveryRecord[] = [];
-      for (let event = queue.shift(); event !== undefined; event = queue.shift()) records.push(await runner.deliver(event));
+      for (let event = queue.shift(); event !== undefined; event = queue.shift()) {
+        // Only what the deployed EventBridge rule passes reaches the intake; the rest is reported, not run.
+        records.push(matchesIntakeRule(event) ? await runner.deliver(event) : runner.filtered(event));
+      }
       return records;
     },
     alerts: publishedAlerts,

@@ -9,7 +9,7 @@
 import './polyfills';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { Context } from 'aws-lambda';
-import type { TriageResult } from '../events/triage';
+import { triageEvent, type TriageResult } from '../events/triage';
 import type { ClusterRef, EndpointConfig } from '../policy/types';
 import type { ExecutionPort } from '../workflow/ports';
 import type { ExecutionInput, ExecutionState, Outcome } from '../workflow/types';
@@ -47,7 +47,16 @@ export type ExecutionRecord = {
   error: string | null;
 };
 
-export type DeliveryRecord = { event: unknown; triage: TriageResult | null; executionName: string | null; started: boolean; error: string | null; executions: ExecutionRecord[] };
+export type DeliveryRecord = {
+  event: unknown;
+  triage: TriageResult | null;
+  /** The deployed EventBridge rule does not pass this event: it never reaches the intake. */
+  filtered: boolean;
+  executionName: string | null;
+  started: boolean;
+  error: string | null;
+  executions: ExecutionRecord[];
+};
 
 /** What the runner needs from its surroundings; the composition (src/local/local-guard.ts) provides it. */
 export type RunnerHooks = {
@@ -118,7 +127,7 @@ export class LocalRunner {
 
   /** Delivers one EventBridge event to the intake handler, then runs every execution it started. */
   async deliver(event: unknown): Promise<DeliveryRecord> {
-    const record: DeliveryRecord = { event, triage: null, executionName: null, started: false, error: null, executions: [] };
+    const record: DeliveryRecord = { event, triage: null, filtered: false, executionName: null, started: false, error: null, executions: [] };
     try {
       const result = (await LAMBDA_HANDLERS.triageEvent!(event as never, lambdaContext('triageEvent') as never)) as IntakeResult;
       record.triage = result.triage;
@@ -131,6 +140,17 @@ export class LocalRunner {
     }
     record.executions = await this.drain();
     return record;
+  }
+
+  /** Records an event the EventBridge rule filters out, with what triage would have said of it. */
+  filtered(event: unknown): DeliveryRecord {
+    let triage: TriageResult | null = null;
+    try {
+      triage = triageEvent(event, { selfRoleArns: [] });
+    } catch {
+      /* not even a CloudTrail event: nothing more to say */
+    }
+    return { event, triage, filtered: true, executionName: null, started: false, error: null, executions: [] };
   }
 
   /** Invokes the sweep handler as the schedule would, then runs every execution it started. */

@@ -11,7 +11,7 @@ import { formatPath } from '../policy/load';
 import type { Policy } from '../policy';
 import type { ClusterRef, EndpointConfig } from '../policy/types';
 import { emulatorStateSchema, faultSchema, manualClock, startEmulator, stateReferenceProblems, type Emulator } from './emulator';
-import { startLocalGuard } from './local-guard';
+import { GUARD_ROLE_NAME, startLocalGuard } from './local-guard';
 import type { DeliveryRecord, ExecutionRecord } from './runner';
 
 const principalArn = z.string().regex(/^arn:aws:(iam::\d{12}:(user|role)\/\S+|sts::\d{12}:assumed-role\/\S+\/\S+)$/, { error: 'not an IAM user, role or assumed-role ARN' });
@@ -155,12 +155,15 @@ export async function simulate(scenario: Scenario, policy: Policy): Promise<Simu
       } else {
         deliveries.push(...(await guard.processPending()));
         const { executions } = await guard.runner.sweep(new Date(clock.now()).toISOString());
-        deliveries.push({ event: null, triage: null, executionName: null, started: true, error: null, executions });
+        deliveries.push({ event: null, triage: null, filtered: false, executionName: null, started: true, error: null, executions });
         report.steps.push({ index, kind: 'sweep', ok: true, result: `${executions.length} execution(s) started` });
       }
     }
     deliveries.push(...(await guard.processPending()));
-    report.executions = deliveries.flatMap(summarize);
+    // The guard's own refused calls (ResourceInUseException while it waits out a busy cluster) are
+    // filtered by the rule and are not events of the scenario: leave them out of the report.
+    const ownFailures = (d: DeliveryRecord) => d.filtered && (d.triage?.actor?.arn ?? '').includes(`:assumed-role/${GUARD_ROLE_NAME}/`);
+    report.executions = deliveries.filter((d) => !ownFailures(d)).flatMap(summarize);
     report.alerts = guard.alerts().map(({ subject, severity, outcome }) => ({ subject, severity, outcome }));
     report.clusters = emulator.snapshot().clusters.map((c) => ({
       name: c.name,
