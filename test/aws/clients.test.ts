@@ -1,0 +1,134 @@
+import { createClientFactory, partitionOf, type ClientFactory } from '../../src/aws/clients';
+import { createEc2Port } from '../../src/aws/ec2';
+import { createEksPort } from '../../src/aws/eks';
+import { AwsRequestRejectedError, InputError } from '../../src/errors';
+import type { Emulator } from '../../src/local/emulator';
+import { GUARD_ROLE_ARN, PROD, REGION, SANDBOX, callCounter, cluster, demoState, rejectionOf, startDemo } from './helpers';
+
+const MEMBER_ROLE = 'eks-endpoint-guard-member';
+
+let emulator: Emulator;
+
+beforeAll(async () => {
+  emulator = await startDemo();
+});
+afterAll(async () => {
+  await emulator.close();
+});
+beforeEach(() => {
+  emulator.loadState(demoState());
+  emulator.clearFaults();
+});
+
+function factory(overrides: Parameters<typeof createClientFactory>[0] = {}) {
+  const counter = callCounter();
+  const clients: ClientFactory = createClientFactory({
+    endpoint: emulator.url,
+    credentials: emulator.credentialsFor(GUARD_ROLE_ARN),
+    homeAccount: PROD,
+    crossAccountRoleName: MEMBER_ROLE,
+    maxAttempts: 1,
+    now: () => emulator.clock.now(),
+    instrument: counter.instrument,
+    ...overrides,
+  });
+  const eks = createEksPort((account, region) => clients.eks(account, region));
+  return { clients, eks, counts: counter.counts };
+}
+
+describe('cross-account access', () => {
+  it('acts in the home account with the own credentials, without AssumeRole', async () => {
+    const { eks, counts } = factory();
+
+    expect((await eks.listClusters(PROD, REGION)).sort()).toEqual(['prod-api', 'prod-payments']);
+    expect(counts.AssumeRole).toBeUndefined();
+  });
+
+  it('acts in another account as the cross-account role, as that account\'s CloudTrail shows', async () => {
+    const { eks, counts } = factory();
+
+    expect(await eks.listClusters(SANDBOX, REGION)).toEqual(['sandbox-dev']);
+    await eks.updateEndpointAccess(cluster('sandbox-dev', SANDBOX), { endpointPublicAccess: true, endpointPrivateAccess: true, publicAccessCidrs: ['203.0.113.0/24'] });
+
+    expect(counts.AssumeRole).toBe(1);
+    const event = emulator.cloudTrailEvents().find((e) => e.detail.eventName === 'UpdateClusterConfig')!;
+    expect(event.account).toBe(SANDBOX);
+    expect(event.detail.userIdentity.arn).toBe(`arn:aws:sts::${SANDBOX}:assumed-role/${MEMBER_ROLE}/eks-endpoint-guard`);
+    expect(event.detail.userIdentity.sessionContext?.sessionIssuer.arn).toBe(`arn:aws:iam::${SANDBOX}:role/${MEMBER_ROLE}`);
+  });
+
+  it('shares one set of assumed credentials between the EKS and EC2 clients of an account, and across concurrent calls', async () => {
+    const { clients, eks, counts } = factory();
+    const ec2 = createEc2Port((account, region) => clients.ec2(account, region));
+
+    await Promise.all([
+      eks.describeCluster(cluster('sandbox-dev', SANDBOX)),
+      eks.listClusters(SANDBOX, REGION),
+      ec2.vpcDnsFacts(cluster('sandbox-dev', SANDBOX), 'vpc-0b1b2c3d4e5f60001'),
+    ]);
+    await eks.describeCluster(cluster('sandbox-dev', SANDBOX));
+
+    expect(counts.AssumeRole).toBe(1);
+  });
+
+  it('assumes the role again when the credentials are about to expire', async () => {
+    const { eks, counts } = factory();
+    await eks.listClusters(SANDBOX, REGION);
+
+    emulator.clock.advance(50 * 60_000);
+    await eks.listClusters(SANDBOX, REGION);
+    expect(counts.AssumeRole).toBe(1);
+
+    emulator.clock.advance(6 * 60_000);
+    await eks.listClusters(SANDBOX, REGION);
+    expect(counts.AssumeRole).toBe(2);
+  });
+
+  it('refuses to act in another account when no cross-account role is configured', async () => {
+    const { eks } = factory({ crossAccountRoleName: undefined });
+
+    const err = await rejectionOf(eks.describeCluster(cluster('sandbox-dev', SANDBOX)));
+
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toContain(`cluster account ${SANDBOX} is not the home account ${PROD}`);
+  });
+
+  it('maps a refused AssumeRole to a GuardError naming the role', async () => {
+    const { eks } = factory({ crossAccountRoleName: 'not a valid role name' });
+
+    const err = await rejectionOf(eks.describeCluster(cluster('sandbox-dev', SANDBOX)));
+
+    expect(err).toBeInstanceOf(AwsRequestRejectedError);
+    expect(err.message).toContain(`AssumeRole on arn:aws:iam::${SANDBOX}:role/not a valid role name failed`);
+  });
+});
+
+describe('client settings', () => {
+  it('honours maxAttempts: the SDK retries a throttled call within the budget', async () => {
+    emulator.setFault({ kind: 'throttle', operation: 'ListClusters', times: 1 });
+    const { eks } = factory({ maxAttempts: 3 });
+
+    expect((await eks.listClusters(PROD, REGION)).sort()).toEqual(['prod-api', 'prod-payments']);
+  });
+
+  it('reports every client it builds to instrument, once', () => {
+    const built: unknown[] = [];
+    const clients = createClientFactory({ endpoint: emulator.url, instrument: (c) => built.push(c) });
+
+    const all = [clients.eks(PROD, REGION), clients.eks(PROD, REGION), clients.ec2(PROD, REGION), clients.sns(REGION), clients.sfn(REGION)];
+
+    expect(built).toHaveLength(4);
+    expect(new Set(all).size).toBe(4);
+  });
+
+  it.each([
+    ['us-east-1', 'aws'],
+    ['eu-west-1', 'aws'],
+    ['cn-north-1', 'aws-cn'],
+    ['us-gov-west-1', 'aws-us-gov'],
+    ['us-iso-east-1', 'aws-iso'],
+    ['us-isob-east-1', 'aws-iso-b'],
+  ])('puts %s in partition %s', (region, partition) => {
+    expect(partitionOf(region)).toBe(partition);
+  });
+});
