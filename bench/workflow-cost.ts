@@ -52,5 +52,6 @@ await measure('compliant change (judged, no alert)', 600, [{ call: 'updateCluste
 await measure('alert-only rule (violation alert)', 600, [{ call: 'updateClusterConfig', as: ALICE, ...at, cluster: 'team-watch', resourcesVpcConfig: { publicAccessCidrs: ['0.0.0.0/0'] } }]);
 await measure('revert meets a 15-minute platform update', 300, [
   { call: 'updateClusterConfig', as: ALICE, ...at, cluster: 'prod-api', resourcesVpcConfig: { endpointPublicAccess: true, publicAccessCidrs: ['0.0.0.0/0'] } },
+  { advance: 300 },
   { fault: { kind: 'platform-update', ...at, cluster: 'prod-api', seconds: 900 } },
 ]);
