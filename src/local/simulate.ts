@@ -45,7 +45,16 @@ const stepSchema = z.union([callStep, faultStep, advanceStep, sweepStep], { erro
 export const scenarioSchema = emulatorStateSchema.extend({
   description: z.string().optional(),
   /** Where the guard runs; other accounts are reached by assuming its role. Default: the first account. */
-  guard: z.strictObject({ account: z.string().regex(/^\d{12}$/).optional(), region: z.string().optional(), shadowMode: z.boolean().optional(), notifyCompliant: z.boolean().optional() }).optional(),
+  guard: z
+    .strictObject({
+      account: z.string().regex(/^\d{12}$/).optional(),
+      region: z.string().optional(),
+      shadowMode: z.boolean().optional(),
+      notifyCompliant: z.boolean().optional(),
+      maxWaitSeconds: z.int().min(60).optional(),
+      maxBusyAttempts: z.int().min(1).optional(),
+    })
+    .optional(),
   steps: z.array(stepSchema).default([]),
 });
 export type Scenario = z.output<typeof scenarioSchema>;
@@ -125,7 +134,7 @@ export async function simulate(scenario: Scenario, policy: Policy): Promise<Simu
   const emulator = await startEmulator({ state, clock });
   const homeAccount = guardOptions?.account ?? state.accounts[0]?.id ?? state.clusters[0]?.account ?? '123456789012';
   const homeRegion = guardOptions?.region ?? state.clusters[0]?.region ?? 'us-east-1';
-  const guard = startLocalGuard({ emulator, policy, homeAccount, homeRegion, shadowMode: guardOptions?.shadowMode, notifyCompliant: guardOptions?.notifyCompliant });
+  const guard = startLocalGuard({ emulator, policy, homeAccount, homeRegion, ...guardOptions });
   const report: SimulationReport = { executions: [], clusters: [], alerts: [], steps: [] };
   try {
     const deliveries: DeliveryRecord[] = [];

@@ -119,6 +119,18 @@ describe('enforcement workflow, end to end', () => {
     expect(forCluster(r, 'team-a')[0]).toMatchObject({ outcome: 'compliant', alerts: [] });
   });
 
+  test('an update that outlasts the wait budget ends in a failure alert, with nothing changed', async () => {
+    const r = await run([{ call: 'updateClusterConfig', as: ALICE, ...at, cluster: 'prod-api', resourcesVpcConfig: OPEN }], { updateSeconds: 7200, guard: { maxWaitSeconds: 900 } });
+    const change = forCluster(r, 'prod-api')[0]!;
+    expect(change).toMatchObject({ outcome: 'failed', alerts: [expect.objectContaining({ outcome: 'failed', severity: 'critical' })] });
+    expect(change.awsCalls.UpdateClusterConfig ?? 0).toBe(0);
+  });
+
+  test('with notifyCompliant, a compliant change gets an info alert', async () => {
+    const r = await run([{ call: 'updateClusterConfig', as: ALICE, ...at, cluster: 'team-a', resourcesVpcConfig: { publicAccessCidrs: ['203.0.113.128/25'] } }], { guard: { notifyCompliant: true } });
+    expect(forCluster(r, 'team-a')[0]!.alerts).toEqual([expect.objectContaining({ outcome: 'compliant', severity: 'info' })]);
+  });
+
   test('a failed API call and a logging-only change are ignored without an execution', async () => {
     const r = await run([
       { call: 'updateClusterConfig', as: ALICE, ...at, cluster: 'team-a', resourcesVpcConfig: { endpointPublicAccess: false, endpointPrivateAccess: false } },
