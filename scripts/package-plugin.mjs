@@ -126,7 +126,9 @@ export default class GuardPackagingPlugin {
   }
 
   stateMachineTimeoutSeconds() {
-    const machines = Object.values(this.serverless.service.stepFunctions?.stateMachines ?? {});
+    // serverless-step-functions copies its configuration into `service` only when it compiles; read the source.
+    const config = this.serverless.configurationInput?.stepFunctions ?? this.serverless.service.stepFunctions;
+    const machines = Object.values(config?.stateMachines ?? {});
     const timeouts = machines.map((m) => m?.definition?.TimeoutSeconds).filter((t) => typeof t === 'number');
     return timeouts.length > 0 ? Math.min(...timeouts) : undefined;
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { InputError } from '../errors';
 import { triageEvent, type TriageResult } from '../events/triage';
 import { evaluateCluster as judge, parseObservedCluster } from '../policy';
@@ -6,9 +7,18 @@ import type { ExecutionInput } from './types';
 
 export type IntakeResult = { triage: TriageResult; executionName: string | null; started: boolean };
 
-/** Step Functions execution names: 1-80 characters of letters, digits, `-` and `_`. */
+const MAX_EXECUTION_NAME = 80;
+
+/**
+ * Step Functions execution names: 1-80 characters of letters, digits, `-` and `_`. A longer name ends in a
+ * hash of the whole: cut short alone, two long cluster names that share their beginning would get one name,
+ * and the second execution would be refused as if it were a redelivery.
+ */
 export function executionName(prefix: string, id: string): string {
-  return `${prefix}-${id}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
+  const name = `${prefix}-${id}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  if (name.length <= MAX_EXECUTION_NAME) return name;
+  const hash = createHash('sha256').update(`${prefix}-${id}`).digest('hex').slice(0, 16);
+  return `${name.slice(0, MAX_EXECUTION_NAME - hash.length - 1)}-${hash}`;
 }
 
 /**
@@ -18,7 +28,9 @@ export function executionName(prefix: string, id: string): string {
  * instead of vanishing.
  */
 export async function intakeEvent(event: unknown, deps: IntakeDeps): Promise<IntakeResult> {
-  const account = (event as { account?: unknown; detail?: { recipientAccountId?: unknown } } | null)?.detail?.recipientAccountId ?? (event as { account?: unknown } | null)?.account;
+  // The account that owns the cluster: the record's recipientAccountId, in an EventBridge envelope or a bare record.
+  const e = event as { account?: unknown; recipientAccountId?: unknown; detail?: { recipientAccountId?: unknown } } | null;
+  const account = e?.detail?.recipientAccountId ?? e?.recipientAccountId ?? e?.account;
   const triage = triageEvent(event, { selfRoleArns: deps.selfRoleArnsFor(typeof account === 'string' ? account : null) });
   if (triage.decision === 'ignore') {
     deps.log.info('event ignored', { reason: triage.reason, eventName: triage.eventName, eventId: triage.eventId, cluster: triage.cluster });

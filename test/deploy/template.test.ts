@@ -1,0 +1,389 @@
+/**
+ * The deployable product: `sls package` of serverless.yml, offline and without credentials, and the
+ * CloudFormation template it produces. Packaging runs once per configuration, in parallel, in beforeAll.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cfnLint, packageService, ROOT, type PackageRun, type Template } from './package';
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+type Conditional = { 'Fn::If': [string, Statement, unknown] };
+
+/** Every function: its handler, its role, and exactly the actions its role may use. */
+const FUNCTIONS = {
+  triageEvent: { file: 'triage-event', actions: ['states:StartExecution', 'sqs:SendMessage'], crossAccount: false },
+  sweepClusters: { file: 'sweep-clusters', actions: ['eks:ListClusters', 'eks:DescribeCluster', 'states:StartExecution', 'sqs:SendMessage'], crossAccount: true },
+  waitForChange: { file: 'wait-for-change', actions: ['eks:DescribeUpdate', 'eks:DescribeCluster'], crossAccount: true },
+  evaluateCluster: { file: 'evaluate-cluster', actions: ['eks:DescribeCluster'], crossAccount: true },
+  preflightCheck: { file: 'preflight-check', actions: ['ec2:DescribeVpcs', 'ec2:DescribeVpcAttribute', 'ec2:DescribeDhcpOptions'], crossAccount: true },
+  remediateCluster: { file: 'remediate-cluster', actions: ['eks:UpdateClusterConfig', 'eks:DescribeCluster'], crossAccount: true },
+  waitForRevert: { file: 'wait-for-revert', actions: ['eks:DescribeUpdate', 'eks:DescribeCluster'], crossAccount: true },
+  verifyRemediation: { file: 'verify-remediation', actions: ['eks:DescribeCluster'], crossAccount: true },
+  notifyOutcome: { file: 'notify-outcome', actions: ['sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt'], crossAccount: false },
+} as const;
+type FunctionName = keyof typeof FUNCTIONS;
+const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
+
+/** Task state → the function it invokes. */
+const TASKS: Record<string, FunctionName> = {
+  WaitForChange: 'waitForChange',
+  EvaluateCluster: 'evaluateCluster',
+  PreflightCheck: 'preflightCheck',
+  RemediateCluster: 'remediateCluster',
+  WaitForRevert: 'waitForRevert',
+  VerifyRemediation: 'verifyRemediation',
+  NotifyOutcome: 'notifyOutcome',
+  NotifyFailure: 'notifyOutcome',
+};
+
+const CLUSTER_ARNS = { 'Fn::Sub': 'arn:${AWS::Partition}:eks:*:${AWS::AccountId}:cluster/*' };
+const capitalized = (name: string) => name[0]!.toUpperCase() + name.slice(1);
+const asList = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
+
+function resource(template: Template, logicalId: string) {
+  const found = template.Resources[logicalId];
+  if (!found) throw new Error(`template has no resource ${logicalId}`);
+  return found;
+}
+
+function ofType(template: Template, type: string) {
+  return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+}
+
+/** A role's statements; conditional ones (Fn::If) are taken as if their condition held. */
+function statementsOf(role: Template['Resources'][string]): { statement: Statement; condition: string | null }[] {
+  const policies = role.Properties.Policies as { PolicyDocument: { Statement: (Statement | Conditional)[] } }[];
+  return policies.flatMap((p) =>
+    p.PolicyDocument.Statement.map((s) => ('Fn::If' in s ? { statement: s['Fn::If'][1], condition: s['Fn::If'][0] } : { statement: s, condition: null })),
+  );
+}
+
+function fn(template: Template, name: FunctionName) {
+  return resource(template, `${capitalized(name)}LambdaFunction`).Properties as {
+    Handler: string;
+    Runtime: string;
+    Architectures: string[];
+    Role: unknown;
+    Environment: { Variables: Record<string, unknown> };
+  };
+}
+
+/** The state machine definition with each Task's Resource resolved to what CloudFormation substitutes. */
+function definition(template: Template) {
+  const [text, substitutions] = (resource(template, 'EnforceEndpointStateMachine').Properties.DefinitionString as { 'Fn::Sub': [string, Record<string, unknown>] })['Fn::Sub'];
+  const parsed = JSON.parse(text) as { TimeoutSeconds: number; States: Record<string, { Type: string; Resource?: string; Retry?: { ErrorEquals: string[] }[] }> };
+  for (const state of Object.values(parsed.States)) {
+    const placeholder = state.Resource && /^\$\{(\w+)\}$/.exec(state.Resource)?.[1];
+    if (placeholder) (state as { resolved?: unknown }).resolved = substitutions[placeholder];
+  }
+  return parsed as typeof parsed & { States: Record<string, { resolved?: unknown }> };
+}
+
+let dev: PackageRun;
+let prod: PackageRun;
+let badPolicy: PackageRun;
+let missingPolicy: PackageRun;
+
+beforeAll(async () => {
+  [dev, prod, badPolicy, missingPolicy] = await Promise.all([
+    packageService({ stage: 'dev' }),
+    packageService({
+      stage: 'prod',
+      params: {
+        policyFile: 'test/deploy/fixtures/strict-policy.yaml',
+        alertEmails: 'oncall@example.com, sre@example.com,ONCALL@example.com',
+        crossAccountRoleName: 'eks-endpoint-guard-member',
+        sweepAccounts: '444455556666',
+        shadowMode: 'true',
+        sweepRate: 'rate(1 hour)',
+      },
+    }),
+    packageService({ params: { policyFile: 'test/deploy/fixtures/bad-policy.yaml', shadowMode: 'maybe', maxWaitSeconds: '20000' } }),
+    packageService({ params: { policyFile: 'test/deploy/fixtures/no-such-policy.yaml' } }),
+  ]);
+}, 300_000);
+
+describe('packaging', () => {
+  it('succeeds offline with no AWS credentials', () => {
+    expect(dev.output).toContain('Policy policy.yaml: valid');
+    expect(dev.exitCode).toBe(0);
+    expect(prod.exitCode).toBe(0);
+    // Informational: how long one packaging takes on this machine.
+    process.stdout.write(`sls package took ${dev.seconds.toFixed(1)} s (dev) and ${prod.seconds.toFixed(1)} s (prod)\n`);
+  });
+
+  it('uses no serverless variable that needs AWS', () => {
+    expect(JSON.stringify(dev.template)).not.toMatch(/\$\{(aws|ssm|cf|s3):/);
+  });
+
+  it('bundles one ESM handler per function, without the AWS SDK, and the policy at policy.yaml', () => {
+    const files = [...dev.artifact!.keys()];
+
+    for (const name of FUNCTION_NAMES) expect(files).toContain(`handlers/${FUNCTIONS[name].file}.mjs`);
+    expect(files.some((f) => f.includes('node_modules'))).toBe(false);
+    const bundle = dev.artifact!.get('handlers/remediate-cluster.mjs')!.toString('utf8');
+    expect(bundle).toMatch(/from "@aws-sdk\/client-eks"/);
+    expect(bundle.startsWith("import { createRequire as __cr } from 'node:module'")).toBe(true);
+    expect(dev.artifact!.get('policy.yaml')!.toString('utf8')).toBe(readFileSync(join(ROOT, 'policy.yaml'), 'utf8'));
+  });
+
+  it('bundles the policy chosen by the policyFile parameter under the fixed name policy.yaml', () => {
+    expect(prod.artifact!.get('policy.yaml')!.toString('utf8')).toBe(readFileSync(join(ROOT, 'test/deploy/fixtures/strict-policy.yaml'), 'utf8'));
+    expect([...prod.artifact!.keys()].filter((f) => f.endsWith('.yaml'))).toEqual(['policy.yaml']);
+  });
+
+  it('fails on a bad policy and bad parameters, listing every problem, and packages nothing', () => {
+    expect(badPolicy.exitCode).not.toBe(0);
+    expect(badPolicy.template).toBeUndefined();
+    for (const problem of [
+      'test/deploy/fixtures/bad-policy.yaml: defaults.allowedPublicCidrs[0]: not a valid CIDR block (value: "203.0.113.0/33")',
+      'test/deploy/fixtures/bad-policy.yaml: rules[0].publicAccess: Invalid option: expected one of "forbidden"|"restricted"|"unrestricted" (value: "sometimes")',
+      'test/deploy/fixtures/bad-policy.yaml: unknownSetting: unknown key (value: true)',
+      'stage parameter shadowMode: expected true or false (value: "maybe")',
+      "stage parameter maxWaitSeconds: expected less than the state machine's TimeoutSeconds (14400)",
+    ]) {
+      expect(badPolicy.output).toContain(problem);
+    }
+  });
+
+  it('fails on a policy file that does not exist', () => {
+    expect(missingPolicy.exitCode).not.toBe(0);
+    expect(missingPolicy.output).toContain('policy file test/deploy/fixtures/no-such-policy.yaml: no such file');
+  });
+
+  it('passes cfn-lint without errors or warnings (but osls\'s redundant DependsOn, W3005)', async () => {
+    for (const run of [dev, prod]) {
+      const lint = await cfnLint(run.template!);
+      if (lint === null) return; // cfn-lint is a Python tool; CI runs it on its own as well.
+      expect(lint.output).toBe('');
+      expect(lint.exitCode).toBe(0);
+    }
+  });
+});
+
+describe('events', () => {
+  it('matches successful CreateCluster and UpdateClusterConfig CloudTrail events only', () => {
+    const rule = resource(dev.template!, 'EksendpointguarddevtriageEventrule1EventBridgeRule').Properties;
+
+    expect(rule.EventPattern).toEqual({
+      source: ['aws.eks'],
+      'detail-type': ['AWS API Call via CloudTrail'],
+      detail: { eventSource: ['eks.amazonaws.com'], eventName: ['CreateCluster', 'UpdateClusterConfig'], errorCode: [{ exists: false }] },
+    });
+    expect(rule.State).toBe('ENABLED');
+  });
+
+  it('gives the event target a retry policy and a dead-letter queue, and the function a failure destination', () => {
+    const rule = resource(dev.template!, 'EksendpointguarddevtriageEventrule1EventBridgeRule').Properties;
+    const [target] = rule.Targets as Record<string, unknown>[];
+
+    expect(target).toMatchObject({
+      Arn: { 'Fn::GetAtt': ['TriageEventLambdaFunction', 'Arn'] },
+      RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 },
+      DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } },
+    });
+    expect(resource(dev.template!, 'TriageEventLambdaEvConf').Properties).toMatchObject({
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } } },
+      MaximumRetryAttempts: 2,
+    });
+  });
+
+  it('lets only the guard\'s two rules write to the encrypted dead-letter queue', () => {
+    expect(resource(dev.template!, 'IntakeDeadLetterQueue').Properties.SqsManagedSseEnabled).toBe(true);
+    const ruleNames = ofType(dev.template!, 'AWS::Events::Rule').map(([, r]) => r.Properties.Name as string);
+    const policy = resource(dev.template!, 'IntakeDeadLetterQueuePolicy').Properties.PolicyDocument as { Statement: Statement[] };
+    const allow = policy.Statement.find((s) => s.Effect === 'Allow')!;
+
+    expect(allow).toMatchObject({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage' });
+    const sources = (allow.Condition as { ArnEquals: { 'aws:SourceArn': { 'Fn::Sub': string }[] } }).ArnEquals['aws:SourceArn'].map((s) => s['Fn::Sub']);
+    expect(sources.sort()).toEqual(ruleNames.map((n) => `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${n}`).sort());
+  });
+
+  it('sweeps on the sweepRate schedule, with the same dead-letter queue', () => {
+    const sweep = resource(dev.template!, 'EksendpointguarddevsweepClustersrule1EventBridgeRule').Properties;
+    const swept = resource(prod.template!, 'EksendpointguardprodsweepClustersrule1EventBridgeRule').Properties;
+
+    expect(sweep.ScheduleExpression).toBe('rate(6 hours)');
+    expect(swept.ScheduleExpression).toBe('rate(1 hour)');
+    expect((sweep.Targets as Record<string, unknown>[])[0]).toMatchObject({
+      Arn: { 'Fn::GetAtt': ['SweepClustersLambdaFunction', 'Arn'] },
+      DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } },
+    });
+  });
+});
+
+describe('functions', () => {
+  it.each(FUNCTION_NAMES)('%s runs its own handler on nodejs22.x arm64 with its own role', (name) => {
+    const f = fn(dev.template!, name);
+
+    expect(f.Handler).toBe(`handlers/${FUNCTIONS[name].file}.handler`);
+    expect(f.Runtime).toBe('nodejs22.x');
+    expect(f.Architectures).toEqual(['arm64']);
+    expect(f.Role).toEqual({ 'Fn::GetAtt': [`${capitalized(name)}Role`, 'Arn'] });
+  });
+
+  it.each(FUNCTION_NAMES)('%s gets the configuration its handlers read', (name) => {
+    const env = fn(dev.template!, name).Environment.Variables;
+
+    expect(env).toMatchObject({
+      POLICY_FILE: 'policy.yaml',
+      SHADOW_MODE: 'false',
+      NOTIFY_COMPLIANT: 'false',
+      ALERT_TOPIC_ARN: { Ref: 'AlertTopic' },
+      SELF_ROLE_ARNS: { 'Fn::GetAtt': ['RemediateClusterRole', 'Arn'] },
+      CROSS_ACCOUNT_ROLE_NAME: { 'Fn::If': ['HasCrossAccountRole', { Ref: 'CrossAccountRoleName' }, { Ref: 'AWS::NoValue' }] },
+      HOME_ACCOUNT_ID: { Ref: 'AWS::AccountId' },
+      MAX_WAIT_SECONDS: '3600',
+      POWERTOOLS_SERVICE_NAME: 'eks-endpoint-guard',
+      LOG_LEVEL: 'INFO',
+    });
+    if (name === 'triageEvent' || name === 'sweepClusters') expect(env.STATE_MACHINE_ARN).toEqual({ Ref: 'EnforceEndpointStateMachine' });
+    else expect(env.STATE_MACHINE_ARN).toBeUndefined();
+  });
+
+  it('turns stage parameters into the functions\' settings', () => {
+    const env = fn(prod.template!, 'evaluateCluster').Environment.Variables;
+
+    expect(env).toMatchObject({ SHADOW_MODE: 'true', SWEEP_ACCOUNTS: '444455556666' });
+    expect(prod.template!.Parameters?.CrossAccountRoleName?.Default).toBe('eks-endpoint-guard-member');
+  });
+});
+
+describe('IAM', () => {
+  it('has no action wildcard in any role', () => {
+    const roles = [...ofType(dev.template!, 'AWS::IAM::Role'), ...ofType(prod.template!, 'AWS::IAM::Role')];
+    expect(roles.length).toBeGreaterThanOrEqual(10);
+    expect(ofType(dev.template!, 'AWS::IAM::Policy')).toEqual([]);
+
+    for (const [, role] of roles) {
+      for (const { statement } of statementsOf(role)) {
+        for (const action of asList(statement.Action)) expect(action).not.toContain('*');
+      }
+    }
+  });
+
+  it.each(FUNCTION_NAMES)('gives %s exactly the actions it calls, and log writing to its own log group only', (name) => {
+    const statements = statementsOf(resource(dev.template!, `${capitalized(name)}Role`));
+    const unconditional = statements.filter((s) => s.condition === null).map((s) => s.statement);
+    const actions = unconditional.flatMap((s) => asList(s.Action));
+
+    expect(actions.sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', ...FUNCTIONS[name].actions].sort());
+    const logs = unconditional.find((s) => asList(s.Action).includes('logs:PutLogEvents'))!;
+    expect(logs.Resource).toEqual({ 'Fn::GetAtt': [`${capitalized(name)}LogGroup`, 'Arn'] });
+  });
+
+  it('scopes EKS actions to this account\'s cluster ARNs (ListClusters has no resource type)', () => {
+    for (const name of FUNCTION_NAMES) {
+      for (const { statement } of statementsOf(resource(dev.template!, `${capitalized(name)}Role`))) {
+        const eks = asList(statement.Action).filter((a) => a.startsWith('eks:'));
+        if (eks.length === 0) continue;
+        if (eks.includes('eks:ListClusters')) {
+          expect(eks).toEqual(['eks:ListClusters']);
+          expect(statement.Resource).toBe('*');
+        } else {
+          expect(statement.Resource).toEqual(CLUSTER_ARNS);
+        }
+      }
+    }
+  });
+
+  it('scopes the other resources to the guard\'s own topic, key, queue and state machine', () => {
+    const byAction = (name: FunctionName, action: string) =>
+      statementsOf(resource(dev.template!, `${capitalized(name)}Role`)).find((s) => asList(s.statement.Action).includes(action))!.statement.Resource;
+
+    expect(byAction('notifyOutcome', 'sns:Publish')).toEqual({ Ref: 'AlertTopic' });
+    expect(byAction('notifyOutcome', 'kms:GenerateDataKey')).toEqual({ 'Fn::GetAtt': ['AlertTopicKey', 'Arn'] });
+    expect(byAction('triageEvent', 'states:StartExecution')).toEqual({ Ref: 'EnforceEndpointStateMachine' });
+    expect(byAction('sweepClusters', 'states:StartExecution')).toEqual({ Ref: 'EnforceEndpointStateMachine' });
+    expect(byAction('triageEvent', 'sqs:SendMessage')).toEqual({ 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] });
+  });
+
+  it('allows sts:AssumeRole on the cross-account role name only, and only when it is configured', () => {
+    expect(dev.template!.Conditions?.HasCrossAccountRole).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'CrossAccountRoleName' }, ''] }] });
+    for (const name of FUNCTION_NAMES) {
+      const conditional = statementsOf(resource(dev.template!, `${capitalized(name)}Role`)).filter((s) => s.condition !== null);
+      if (!FUNCTIONS[name].crossAccount) {
+        expect(conditional).toEqual([]);
+        continue;
+      }
+      expect(conditional).toEqual([
+        {
+          condition: 'HasCrossAccountRole',
+          statement: { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::*:role/${CrossAccountRoleName}' } },
+        },
+      ]);
+    }
+  });
+
+  it('lets the state machine invoke its task functions and nothing else', () => {
+    const statements = statementsOf(resource(dev.template!, 'EnforceEndpointStateMachineRole')).map((s) => s.statement);
+    const invoke = statements.find((s) => asList(s.Action).includes('lambda:InvokeFunction'))!;
+    const targets = new Set((invoke.Resource as { 'Fn::GetAtt'?: [string, string] }[]).flatMap((r) => (r['Fn::GetAtt'] ? [r['Fn::GetAtt'][0]] : [])));
+
+    expect([...targets].sort()).toEqual([...new Set(Object.values(TASKS))].map((n) => `${capitalized(n)}LambdaFunction`).sort());
+  });
+});
+
+describe('state machine', () => {
+  it('is a Standard workflow with error logging, without execution data', () => {
+    const sm = resource(dev.template!, 'EnforceEndpointStateMachine').Properties;
+
+    expect(sm.StateMachineType).toBe('STANDARD');
+    expect(sm.StateMachineName).toBe('eks-endpoint-guard-dev-enforce-endpoint');
+    expect(sm.LoggingConfiguration).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
+  });
+
+  it('has every step, each Task resolved to its function\'s ARN', () => {
+    const { States } = definition(dev.template!);
+
+    for (const [state, name] of Object.entries(TASKS)) {
+      expect(States[state]?.Type).toBe('Task');
+      expect(States[state]?.resolved).toEqual({ 'Fn::GetAtt': [`${capitalized(name)}LambdaFunction`, 'Arn'] });
+    }
+  });
+
+  it('never retries States.TaskFailed or States.ALL, only transient errors', () => {
+    const { States } = definition(dev.template!);
+
+    for (const state of Object.values(States)) {
+      for (const retry of state.Retry ?? []) {
+        expect(retry.ErrorEquals).not.toContain('States.TaskFailed');
+        expect(retry.ErrorEquals).not.toContain('States.ALL');
+        expect(retry.ErrorEquals).toContain('TransientAwsError');
+      }
+    }
+  });
+});
+
+describe('alerts and alarms', () => {
+  it('encrypts the alert topic with a rotated customer managed key CloudWatch alarms may use', () => {
+    const key = resource(dev.template!, 'AlertTopicKey').Properties as { EnableKeyRotation: boolean; KeyPolicy: { Statement: (Statement & { Principal: unknown })[] } };
+
+    expect(resource(dev.template!, 'AlertTopic').Properties.KmsMasterKeyId).toEqual({ Ref: 'AlertTopicKey' });
+    expect(key.EnableKeyRotation).toBe(true);
+    const cloudwatch = key.KeyPolicy.Statement.find((s) => JSON.stringify(s.Principal).includes('cloudwatch.amazonaws.com'))!;
+    expect(asList(cloudwatch.Action).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+  });
+
+  it('alarms on a waiting dead letter, a failed and a timed-out execution, to the alert topic', () => {
+    const alarms = Object.fromEntries(ofType(dev.template!, 'AWS::CloudWatch::Alarm').map(([, a]) => [a.Properties.MetricName as string, a.Properties]));
+
+    expect(Object.keys(alarms).sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'ExecutionsFailed', 'ExecutionsTimedOut']);
+    for (const alarm of Object.values(alarms)) expect(alarm.AlarmActions).toEqual([{ Ref: 'AlertTopic' }]);
+    expect(alarms.ApproximateNumberOfMessagesVisible!.Dimensions).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'QueueName'] } }]);
+    expect(alarms.ExecutionsFailed!.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: 'EnforceEndpointStateMachine' } }]);
+  });
+
+  it('subscribes no e-mail address by default', () => {
+    expect(ofType(dev.template!, 'AWS::SNS::Subscription')).toEqual([]);
+  });
+
+  it('subscribes each distinct alertEmails address once', () => {
+    const subscriptions = ofType(prod.template!, 'AWS::SNS::Subscription').map(([, s]) => s.Properties);
+
+    expect(subscriptions).toEqual([
+      { TopicArn: { Ref: 'AlertTopic' }, Protocol: 'email', Endpoint: 'oncall@example.com' },
+      { TopicArn: { Ref: 'AlertTopic' }, Protocol: 'email', Endpoint: 'sre@example.com' },
+    ]);
+  });
+});

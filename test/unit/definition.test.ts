@@ -1,0 +1,175 @@
+/**
+ * The structure of the state machine definition (statemachine/enforce-endpoint.asl.yml), read as the
+ * deployment and the local runner read it (src/local/definition.ts). Checks what a typo or a careless
+ * edit would break: retries only of transient errors, a Catch on every Task, Wait states driven by the
+ * steps' waitSeconds, no dangling or unreachable state, and one real Lambda handler per Task.
+ */
+import { existsSync } from 'node:fs';
+import { LAMBDA_HANDLERS } from '../../src/local/handlers';
+import { loadDefinition } from '../../src/local/definition';
+
+type Retrier = { ErrorEquals: string[]; MaxAttempts?: number; IntervalSeconds?: number; BackoffRate?: number };
+type Catcher = { ErrorEquals: string[]; Next: string; ResultPath?: string };
+type Choice = { Variable?: string; Next: string; And?: Choice[]; Or?: Choice[]; Not?: Choice };
+type State = {
+  Type: string;
+  Next?: string;
+  End?: boolean;
+  Default?: string;
+  Choices?: Choice[];
+  Retry?: Retrier[];
+  Catch?: Catcher[];
+  ResultPath?: string;
+  Seconds?: number;
+  SecondsPath?: string;
+  Error?: string;
+  Cause?: string;
+};
+
+const { definition, taskFunctions } = loadDefinition();
+const states = definition.States as unknown as Record<string, State>;
+const names = Object.keys(states);
+const byType = (type: string) => names.filter((n) => states[n]!.Type === type);
+const tasks = byType('Task');
+
+/** Errors that may succeed when repeated: our TransientAwsError and the Lambda service's own. */
+const TRANSIENT = new Set(['TransientAwsError', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException']);
+const NOTIFIERS = new Set(['NotifyOutcome', 'NotifyFailure']);
+
+function successors(state: State): string[] {
+  const out: string[] = [];
+  if (state.Next) out.push(state.Next);
+  if (state.Default) out.push(state.Default);
+  for (const choice of state.Choices ?? []) out.push(choice.Next);
+  for (const c of state.Catch ?? []) out.push(c.Next);
+  return out;
+}
+
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+describe('state machine definition', () => {
+  it('starts at WaitForChange and has the Tasks of issue 4', () => {
+    expect(definition.StartAt).toBe('WaitForChange');
+    expect(tasks.sort()).toEqual(['EvaluateCluster', 'NotifyFailure', 'NotifyOutcome', 'PreflightCheck', 'RemediateCluster', 'VerifyRemediation', 'WaitForChange', 'WaitForRevert']);
+  });
+
+  it.each(tasks)('%s retries only transient errors, with a bound', (name) => {
+    const retry = states[name]!.Retry ?? [];
+
+    expect(retry.length).toBeGreaterThan(0);
+    for (const r of retry) {
+      expect(r.ErrorEquals).not.toContain('States.ALL');
+      expect(r.ErrorEquals).not.toContain('States.TaskFailed');
+      for (const error of r.ErrorEquals) expect(TRANSIENT).toContain(error);
+      expect(r.MaxAttempts).toBeGreaterThan(0);
+      expect(r.MaxAttempts).toBeLessThanOrEqual(10);
+    }
+    expect(retry.flatMap((r) => r.ErrorEquals)).toContain('TransientAwsError');
+  });
+
+  it.each(tasks)('%s catches everything else into the alert path', (name) => {
+    const catchers = states[name]!.Catch ?? [];
+    const expectedNext = NOTIFIERS.has(name) ? 'Failed' : 'NotifyFailure';
+
+    expect(catchers).toHaveLength(1);
+    expect(catchers[0]!.ErrorEquals).toEqual(['States.ALL']);
+    expect(catchers[0]!.Next).toBe(expectedNext);
+    // The error must not overwrite the execution state NotifyFailure renders the alert from.
+    expect(catchers[0]!.ResultPath).toMatch(/^\$\.[A-Za-z]+$/);
+  });
+
+  it('NotifyFailure ends in the Fail state whatever happens, so the execution fails visibly', () => {
+    expect(states.NotifyFailure!.Next).toBe('Failed');
+    expect(states.NotifyFailure!.Catch![0]!.Next).toBe('Failed');
+  });
+
+  it.each(tasks)('%s stores its result under its own key', (name) => {
+    expect(states[name]!.ResultPath).toMatch(/^\$\.[A-Za-z]+$/);
+  });
+
+  it('every Task but the two notifiers writes a different key', () => {
+    const paths = tasks.filter((n) => !NOTIFIERS.has(n)).map((n) => states[n]!.ResultPath);
+
+    expect(new Set(paths).size).toBe(paths.length);
+  });
+
+  it.each(byType('Wait'))('%s waits for the seconds a step returned (SecondsPath under a Task\'s result)', (name) => {
+    const wait = states[name]!;
+    const taskResults = new Set(tasks.map((t) => states[t]!.ResultPath));
+
+    expect(wait.Seconds).toBeUndefined();
+    expect(wait.SecondsPath).toMatch(/^\$\.[A-Za-z]+\.waitSeconds$/);
+    expect(taskResults).toContain(wait.SecondsPath!.replace(/\.waitSeconds$/, ''));
+  });
+
+  it.each(byType('Choice'))('%s branches only on what a Task stored, and has a Default', (name) => {
+    const choice = states[name]!;
+    const taskResults = [...new Set(tasks.map((t) => states[t]!.ResultPath!))];
+
+    expect(choice.Default).toBeDefined();
+    for (const c of choice.Choices ?? []) {
+      expect(c.Variable).toBeDefined();
+      expect(taskResults.some((r) => c.Variable!.startsWith(`${r}.`))).toBe(true);
+    }
+  });
+
+  it.each(names)('every transition of %s goes to a state that exists', (name) => {
+    for (const next of successors(states[name]!)) expect(names).toContain(next);
+  });
+
+  it('every state is reachable from StartAt', () => {
+    const seen = new Set<string>([definition.StartAt]);
+    const queue = [definition.StartAt];
+    while (queue.length > 0) {
+      for (const next of successors(states[queue.shift()!]!)) {
+        if (!seen.has(next)) {
+          seen.add(next);
+          queue.push(next);
+        }
+      }
+    }
+
+    expect([...seen].sort()).toEqual([...names].sort());
+  });
+
+  it('every non-terminal state says where to go next', () => {
+    for (const name of names) {
+      const s = states[name]!;
+      if (s.Type === 'Fail' || s.Type === 'Succeed' || s.Type === 'Choice') continue;
+      expect({ name, next: s.Next ?? (s.End ? 'End' : undefined) }).toEqual({ name, next: expect.any(String) });
+    }
+  });
+
+  it('Failed is a Fail state with an error name; Done is the only Succeed', () => {
+    expect(states.Failed).toMatchObject({ Type: 'Fail', Error: expect.any(String), Cause: expect.any(String) });
+    expect(byType('Succeed')).toEqual(['Done']);
+  });
+
+  it('only the failed outcome (or an unexpected error) ends in Failed', () => {
+    const toFailed = names.filter((n) => successors(states[n]!).includes('Failed')).sort();
+
+    expect(toFailed).toEqual(['NotifyFailure', 'NotifyOutcome', 'OutcomeIsFailure']);
+    expect(states.OutcomeIsFailure!.Choices).toEqual([{ Variable: '$.notification.outcome', StringEquals: 'failed', Next: 'Failed' }]);
+  });
+
+  it.each(tasks)('%s invokes a function of this service that has a real handler', (name) => {
+    const fn = taskFunctions[name]!;
+
+    expect(fn).toMatch(/^[a-z][A-Za-z]+$/);
+    expect(typeof LAMBDA_HANDLERS[fn]).toBe('function');
+    expect(existsSync(new URL(`../../handlers/${kebab(fn)}.ts`, import.meta.url))).toBe(true);
+  });
+
+  it('one name per step: a Task\'s function is the Task\'s name in camelCase (NotifyFailure reuses notifyOutcome)', () => {
+    for (const name of tasks) {
+      const expected = name === 'NotifyFailure' ? 'notifyOutcome' : name[0]!.toLowerCase() + name.slice(1);
+      expect({ name, fn: taskFunctions[name] }).toEqual({ name, fn: expected });
+    }
+  });
+
+  it('has an overall timeout longer than the steps\' wait budget default (3600 s)', () => {
+    const timeout = (definition as unknown as { TimeoutSeconds?: number }).TimeoutSeconds;
+
+    expect(timeout).toBeGreaterThan(3600);
+  });
+});

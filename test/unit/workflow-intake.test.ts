@@ -1,0 +1,394 @@
+/**
+ * The intake and the scheduled sweep (src/workflow/intake.ts) with a fake ExecutionPort and a fake EKS.
+ * Events are the CloudTrail fixtures in test/fixtures/cloudtrail/, each with the triage its `expected/`
+ * twin records. The fake ExecutionPort behaves like Step Functions: a name it has seen is refused
+ * (ExecutionAlreadyExists), so two executions that must both run must get different names.
+ */
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { ClusterNotFoundError, InputError, TransientAwsError } from '../../src/errors';
+import { parsePolicy, type ClusterRef } from '../../src/policy';
+import type { IntakeDeps, Log, WorkflowSettings } from '../../src/workflow/deps';
+import { executionName, intakeEvent, sweepClusters } from '../../src/workflow/intake';
+import type { ClusterDescription, EksPort, ExecutionPort } from '../../src/workflow/ports';
+import type { ExecutionInput } from '../../src/workflow/types';
+
+const FIXTURES = new URL('../fixtures/', import.meta.url);
+const POLICY = parsePolicy(readFileSync(new URL('workflow/policy.yaml', FIXTURES), 'utf8'), 'workflow policy');
+const NOW = Date.parse('2026-03-02T09:20:00Z');
+const GUARD_ROLE = 'arn:aws:iam::123456789012:role/eks-endpoint-guard-prod-remediate';
+const VALID_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+
+type Json = Record<string, unknown>;
+const event = (name: string): Json => JSON.parse(readFileSync(new URL(`cloudtrail/${name}.json`, FIXTURES), 'utf8'));
+const expectedTriage = (name: string): Json => JSON.parse(readFileSync(new URL(`cloudtrail/expected/${name}.json`, FIXTURES), 'utf8'));
+
+// ---------------------------------------------------------------------------------------------------------
+// Fakes
+
+/** Step Functions as far as the intake sees it: a second start with the same name starts nothing. */
+function fakeExecutions(options: { refuse?: boolean } = {}): ExecutionPort & { started: { name: string; input: ExecutionInput }[]; names: Set<string> } {
+  const started: { name: string; input: ExecutionInput }[] = [];
+  const names = new Set<string>();
+  return {
+    started,
+    names,
+    async start(name, input) {
+      expect(name).toMatch(VALID_NAME);
+      if (options.refuse || names.has(name)) return false;
+      names.add(name);
+      started.push({ name, input: structuredClone(input) });
+      return true;
+    },
+  };
+}
+
+type Account = { clusters: Record<string, ClusterDescription | Error> } | Error;
+
+function fakeEks(accounts: Record<string, Account>): EksPort & { described: ClusterRef[] } {
+  const described: ClusterRef[] = [];
+  return {
+    described,
+    async listClusters(account) {
+      const a = accounts[account];
+      if (!a) throw new Error(`no account ${account}`);
+      if (a instanceof Error) throw a;
+      return Object.keys(a.clusters);
+    },
+    async describeCluster(cluster) {
+      described.push(cluster);
+      const a = accounts[cluster.account];
+      const c = a && !(a instanceof Error) ? a.clusters[cluster.name] : undefined;
+      if (!c) throw new ClusterNotFoundError(`no cluster ${cluster.name}`);
+      if (c instanceof Error) throw c;
+      return structuredClone(c);
+    },
+    async describeUpdate() {
+      throw new Error('the intake never polls updates');
+    },
+    async updateEndpointAccess() {
+      throw new Error('the intake never changes clusters');
+    },
+  };
+}
+
+const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+function deps(over: { executions?: ExecutionPort; eks?: EksPort; settings?: Partial<WorkflowSettings>; selfRoleArnsFor?: IntakeDeps['selfRoleArnsFor'] } = {}): IntakeDeps & { selfCalls: (string | null)[] } {
+  const selfCalls: (string | null)[] = [];
+  const selfRoleArnsFor = over.selfRoleArnsFor ?? (() => [GUARD_ROLE]);
+  return {
+    executions: over.executions ?? fakeExecutions(),
+    eks: over.eks ?? fakeEks({}),
+    policy: POLICY,
+    settings: { shadowMode: false, notifyCompliant: false, maxWaitSeconds: 3600, maxBusyAttempts: 8, ...over.settings },
+    selfRoleArnsFor: (account) => {
+      selfCalls.push(account);
+      return selfRoleArnsFor(account);
+    },
+    now: () => NOW,
+    log: silentLog,
+    selfCalls,
+  };
+}
+
+function described(name: string, account: string, e: { pub: boolean; priv: boolean; cidrs?: string[] }, tags: Record<string, string> = {}): ClusterDescription {
+  return {
+    name,
+    arn: `arn:aws:eks:us-east-1:${account}:cluster/${name}`,
+    status: 'ACTIVE',
+    tags,
+    resourcesVpcConfig: { vpcId: 'vpc-1', endpointPublicAccess: e.pub, endpointPrivateAccess: e.priv, publicAccessCidrs: e.cidrs ?? ['0.0.0.0/0'] },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+describe('intakeEvent', () => {
+  it.each(['update-endpoint-public-open', 'update-endpoint-restrict', 'create-cluster-defaults', 'create-cluster-private-only', 'bare-record-update'])(
+    '%s: one execution named from the CloudTrail eventID, its trigger mirroring the triage',
+    async (fixture) => {
+      const executions = fakeExecutions();
+      const expected = expectedTriage(fixture);
+
+      const result = await intakeEvent(event(fixture), deps({ executions }));
+
+      const name = `evt-${expected.eventId as string}`;
+      expect(result).toEqual({ triage: expected, executionName: name, started: true });
+      expect(executions.started).toEqual([
+        {
+          name,
+          input: {
+            cluster: expected.cluster,
+            startedAt: NOW,
+            trigger: {
+              kind: 'event',
+              eventId: expected.eventId,
+              eventName: expected.eventName,
+              eventTime: expected.eventTime,
+              updateId: expected.updateId,
+              requested: expected.requested,
+              actor: expected.actor,
+              waitFor: expected.waitFor,
+            },
+          },
+        },
+      ]);
+    },
+  );
+
+  it.each<[string, string]>([
+    ['not-eks-event', 'UNSUPPORTED_EVENT'],
+    ['update-access-denied', 'CALL_FAILED'],
+    ['update-by-guard-role', 'SELF_REMEDIATION'],
+    ['update-logging-only', 'NOT_ENDPOINT_CHANGE'],
+  ])('%s is ignored (%s) and starts nothing', async (fixture, reason) => {
+    const executions = fakeExecutions();
+
+    const result = await intakeEvent(event(fixture), deps({ executions }));
+
+    expect(result).toEqual({ triage: expectedTriage(fixture), executionName: null, started: false });
+    expect(result.triage.reason).toBe(reason);
+    expect(executions.started).toEqual([]);
+  });
+
+  it('a redelivered event finds its execution there and starts nothing new', async () => {
+    const executions = fakeExecutions();
+    const d = deps({ executions });
+
+    const first = await intakeEvent(event('update-endpoint-public-open'), d);
+    const second = await intakeEvent(event('update-endpoint-public-open'), d);
+
+    expect(first).toMatchObject({ started: true, executionName: 'evt-f4d046b0-7d95-47bf-8349-c98a95a738e9' });
+    expect(second).toMatchObject({ started: false, executionName: first.executionName });
+    expect(executions.started).toHaveLength(1);
+  });
+
+  it('reports started false when the execution port says the execution exists', async () => {
+    const result = await intakeEvent(event('update-endpoint-public-open'), deps({ executions: fakeExecutions({ refuse: true }) }));
+
+    expect(result.started).toBe(false);
+    expect(result.executionName).toBe('evt-f4d046b0-7d95-47bf-8349-c98a95a738e9');
+    expect(result.triage.decision).toBe('evaluate');
+  });
+
+  it('an event without an eventTime is dated by the clock', async () => {
+    const e = event('update-endpoint-public-open');
+    delete (e.detail as Json).eventTime;
+    const executions = fakeExecutions();
+
+    await intakeEvent(e, deps({ executions }));
+
+    expect(executions.started[0]!.input.trigger.eventTime).toBe(new Date(NOW).toISOString());
+  });
+
+  it('an update whose id was not recorded waits for the cluster to be ACTIVE', async () => {
+    const e = event('update-endpoint-public-open');
+    delete (e.detail as Json).responseElements;
+    const executions = fakeExecutions();
+
+    await intakeEvent(e, deps({ executions }));
+
+    expect(executions.started[0]!.input.trigger).toMatchObject({ updateId: null, waitFor: 'cluster-active' });
+  });
+
+  it.each<[string, unknown]>([
+    ['not an object', 'hello'],
+    ['an object that is no event', { hello: 'world' }],
+    ['an envelope whose record has no cluster name', (() => {
+      const e = event('update-endpoint-public-open');
+      delete ((e.detail as Json).requestParameters as Json).name;
+      return e;
+    })()],
+  ])('a malformed event (%s) throws InputError and starts nothing', async (_what, bad) => {
+    const executions = fakeExecutions();
+
+    await expect(intakeEvent(bad, deps({ executions }))).rejects.toBeInstanceOf(InputError);
+    expect(executions.started).toEqual([]);
+  });
+
+  describe('the guard\'s own changes, by the roles selfRoleArnsFor gives for the event\'s account', () => {
+    // The cross-account set-up: the guard's role has the same name in every member account.
+    const perAccount = (account: string | null) => (account ? [`arn:aws:iam::${account}:role/eks-endpoint-guard-prod-remediate`] : []);
+
+    it('asks for the roles of the account that owns the cluster', async () => {
+      const d = deps({ selfRoleArnsFor: perAccount });
+
+      const result = await intakeEvent(event('update-by-guard-role'), d);
+
+      expect(d.selfCalls).toEqual(['123456789012']);
+      expect(result.triage.reason).toBe('SELF_REMEDIATION');
+    });
+
+    it('a change by a role that is not the guard\'s is evaluated', async () => {
+      const executions = fakeExecutions();
+
+      const result = await intakeEvent(event('update-by-guard-role'), deps({ executions, selfRoleArnsFor: () => ['arn:aws:iam::123456789012:role/someone-else'] }));
+
+      expect(result.triage.decision).toBe('evaluate');
+      expect(executions.started).toHaveLength(1);
+    });
+
+    it('recognises the guard\'s change in a bare CloudTrail record too (the account is the record\'s recipientAccountId)', async () => {
+      const executions = fakeExecutions();
+      const d = deps({ executions, selfRoleArnsFor: perAccount });
+      const bare = event('update-by-guard-role').detail;
+
+      const result = await intakeEvent(bare, d);
+
+      expect(d.selfCalls).toEqual(['123456789012']);
+      expect(result.triage.reason).toBe('SELF_REMEDIATION');
+      expect(executions.started).toEqual([]);
+    });
+  });
+});
+
+describe('executionName', () => {
+  it('is the prefix and the id joined by a dash when both are valid and short', () => {
+    expect(executionName('evt', 'f4d046b0-7d95-47bf-8349-c98a95a738e9')).toBe('evt-f4d046b0-7d95-47bf-8349-c98a95a738e9');
+  });
+
+  it('replaces characters Step Functions refuses', () => {
+    expect(executionName('evt', 'a b/c:d.é')).toBe('evt-a_b_c_d__');
+  });
+
+  it('property: always 1-80 characters of letters, digits, - and _', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 300 }), (prefix, id) => {
+        expect(executionName(prefix, id)).toMatch(VALID_NAME);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('property: the same input always gives the same name (what makes redeliveries idempotent)', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 20 }), fc.string({ maxLength: 200 }), (prefix, id) => {
+        expect(executionName(prefix, id)).toBe(executionName(prefix, id));
+      }),
+    );
+  });
+
+  it('property: two different valid ids never share a name, however long (EKS cluster names run to 100 characters)', () => {
+    const idChars = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_'.split(''));
+    const part = (minLength: number, maxLength: number) => fc.string({ unit: idChars, minLength, maxLength, size: 'max' });
+    // Random ids rarely share a long beginning, and that is where truncation to 80 characters bites: build such pairs.
+    const pair = fc.tuple(part(0, 90), part(1, 10), part(1, 10)).map(([shared, a, b]) => [shared + a, shared + b] as const);
+    fc.assert(
+      fc.property(fc.constantFrom('evt', 'sweep-202603020900-123456789012'), pair, (prefix, [a, b]) => {
+        fc.pre(a !== b);
+        expect(executionName(prefix, a)).not.toBe(executionName(prefix, b));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('sweepClusters', () => {
+  const SWEEP_TIME = '2026-03-02T09:00:00Z';
+  const STAMP = '202603020900';
+
+  function world(): Record<string, Account> {
+    return {
+      '111122223333': {
+        clusters: {
+          'prod-open': described('prod-open', '111122223333', { pub: true, priv: false }),
+          'team-ok': described('team-ok', '111122223333', { pub: true, priv: true, cidrs: ['203.0.113.0/24'] }),
+          'legacy-billing': described('legacy-billing', '111122223333', { pub: true, priv: false }),
+        },
+      },
+      '444455556666': {
+        clusters: {
+          'team-open': described('team-open', '444455556666', { pub: true, priv: true }),
+          broken: new TransientAwsError('DescribeCluster on cluster broken failed: ThrottlingException: Rate exceeded'),
+          'team-private': described('team-private', '444455556666', { pub: false, priv: true }),
+        },
+      },
+      '777788889999': new TransientAwsError('ListClusters on 777788889999/us-east-1 failed: AccessDeniedException'),
+    };
+  }
+
+  it('starts one execution per violation, records every failure, and keeps going', async () => {
+    const executions = fakeExecutions();
+    const eks = fakeEks(world());
+
+    const result = await sweepClusters(['111122223333', '444455556666', '777788889999'], 'us-east-1', SWEEP_TIME, deps({ executions, eks }));
+
+    expect(result).toEqual({
+      scanned: 6,
+      violations: 2,
+      started: 2,
+      failures: [
+        { account: '444455556666', cluster: 'broken', error: 'DescribeCluster on cluster broken failed: ThrottlingException: Rate exceeded' },
+        { account: '777788889999', cluster: '*', error: 'ListClusters on 777788889999/us-east-1 failed: AccessDeniedException' },
+      ],
+    });
+    // The cluster after the broken one was still judged.
+    expect(eks.described.map((c) => c.name)).toContain('team-private');
+    expect(executions.started.map((s) => s.name)).toEqual([`sweep-${STAMP}-111122223333-prod-open`, `sweep-${STAMP}-444455556666-team-open`]);
+  });
+
+  it('gives each execution a sweep trigger: nothing to wait for, dated by the sweep', async () => {
+    const executions = fakeExecutions();
+
+    await sweepClusters(['111122223333'], 'us-east-1', SWEEP_TIME, deps({ executions, eks: fakeEks(world()) }));
+
+    expect(executions.started).toEqual([
+      {
+        name: `sweep-${STAMP}-111122223333-prod-open`,
+        input: {
+          cluster: { name: 'prod-open', account: '111122223333', region: 'us-east-1' },
+          startedAt: NOW,
+          trigger: { kind: 'sweep', eventId: `sweep-${STAMP}-111122223333-prod-open`, eventName: 'ScheduledSweep', eventTime: SWEEP_TIME, updateId: null, requested: null, actor: null, waitFor: 'none' },
+        },
+      },
+    ]);
+  });
+
+  it('a redelivered schedule event starts nothing twice', async () => {
+    const executions = fakeExecutions();
+    const d = deps({ executions, eks: fakeEks(world()) });
+
+    await sweepClusters(['111122223333'], 'us-east-1', SWEEP_TIME, d);
+    const again = await sweepClusters(['111122223333'], 'us-east-1', SWEEP_TIME, d);
+    const later = await sweepClusters(['111122223333'], 'us-east-1', '2026-03-02T15:00:00Z', d);
+
+    expect(again).toMatchObject({ violations: 1, started: 0 });
+    expect(later).toMatchObject({ violations: 1, started: 1 });
+    expect(executions.started.map((s) => s.name)).toEqual([`sweep-${STAMP}-111122223333-prod-open`, 'sweep-202603021500-111122223333-prod-open']);
+  });
+
+  it('in shadow mode a violation still gets an execution (it ends in an alert)', async () => {
+    const executions = fakeExecutions();
+
+    const result = await sweepClusters(['111122223333'], 'us-east-1', SWEEP_TIME, deps({ executions, eks: fakeEks(world()), settings: { shadowMode: true } }));
+
+    expect(result).toMatchObject({ violations: 1, started: 1 });
+  });
+
+  it('an account without clusters is scanned quietly', async () => {
+    const executions = fakeExecutions();
+
+    await expect(sweepClusters(['111122223333'], 'us-east-1', SWEEP_TIME, deps({ executions, eks: fakeEks({ '111122223333': { clusters: {} } }) }))).resolves.toEqual({
+      scanned: 0,
+      violations: 0,
+      started: 0,
+      failures: [],
+    });
+  });
+
+  it('clusters with long names that share their first 50 characters each get their own execution', async () => {
+    const prefix = 'payments-platform-production-eu-west-1-blue-green-';
+    const a = `${prefix}cluster-a`;
+    const b = `${prefix}cluster-b`;
+    const executions = fakeExecutions();
+    const eks = fakeEks({ '111122223333': { clusters: { [a]: described(a, '111122223333', { pub: true, priv: false }), [b]: described(b, '111122223333', { pub: true, priv: false }) } } });
+
+    const result = await sweepClusters(['111122223333'], 'us-east-1', SWEEP_TIME, deps({ executions, eks }));
+
+    expect(result).toMatchObject({ violations: 2, started: 2 });
+    expect(new Set(executions.started.map((s) => s.name)).size).toBe(2);
+    expect(executions.started.map((s) => s.input.cluster.name)).toEqual([a, b]);
+    expect(executions.started.every((s) => s.name.startsWith(`sweep-${STAMP}-111122223333-`))).toBe(true);
+  });
+});
