@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
-import { createClientFactory, type Instrumentable } from './aws/clients';
+import { createClientFactory, partitionOf, type Instrumentable } from './aws/clients';
 import { createEc2Port } from './aws/ec2';
 import { createEksPort } from './aws/eks';
 import { createExecutionPort } from './aws/sfn';
@@ -86,13 +86,17 @@ export function buildDependencies(config: Config, options: BuildOptions = {}): D
       },
     };
   })();
+  let sfnPort: ExecutionPort | undefined;
   const executions: ExecutionPort = options.executions ?? {
-    start: (name, input) => createExecutionPort(clients.sfn(config.AWS_REGION), requireConfig(config, 'STATE_MACHINE_ARN')).start(name, input),
+    start: (name, input) => {
+      sfnPort ??= createExecutionPort(clients.sfn(config.AWS_REGION), requireConfig(config, 'STATE_MACHINE_ARN'));
+      return sfnPort.start(name, input);
+    },
   };
   const selfRoleArnsFor = (account: string | null) => {
     const own = [...config.SELF_ROLE_ARNS];
     // The cross-account role acts for the guard in every member account: its sessions are the guard's too.
-    if (config.CROSS_ACCOUNT_ROLE_NAME && account) own.push(`arn:aws:iam::${account}:role/${config.CROSS_ACCOUNT_ROLE_NAME}`);
+    if (config.CROSS_ACCOUNT_ROLE_NAME && account) own.push(`arn:${partitionOf(config.AWS_REGION)}:iam::${account}:role/${config.CROSS_ACCOUNT_ROLE_NAME}`);
     return own;
   };
   const workflow: WorkflowDeps = { eks, ec2, alerts: lazyAlerts, policy, settings, now, log };

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { INTAKE_RULE_PATTERN } from '../../src/events/rule';
 import { cfnLint, packageService, ROOT, type PackageRun, type Template } from './package';
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -170,6 +171,8 @@ describe('events', () => {
       'detail-type': ['AWS API Call via CloudTrail'],
       detail: { eventSource: ['eks.amazonaws.com'], eventName: ['CreateCluster', 'UpdateClusterConfig'], errorCode: [{ exists: false }] },
     });
+    // The local runner filters events with the same pattern: the two must never drift apart.
+    expect(rule.EventPattern).toEqual(JSON.parse(JSON.stringify(INTAKE_RULE_PATTERN)));
     expect(rule.State).toBe('ENABLED');
   });
 
