@@ -72,8 +72,8 @@ export function parameterProblems(guard, { stateMachineTimeoutSeconds } = {}) {
     problems.push(`stage parameter sweepAccounts: other accounts can only be swept through crossAccountRoleName, which is empty (value: ${JSON.stringify(guard.sweepAccounts)})`);
   }
   const maxWait = Number(guard.maxWaitSeconds);
-  if (!/^\d+$/.test(String(guard.maxWaitSeconds)) || maxWait < 60 || maxWait > 86400) {
-    bad('maxWaitSeconds', 'a whole number of seconds from 60 to 86400');
+  if (!/^\d+$/.test(String(guard.maxWaitSeconds)) || maxWait < 60 || maxWait > 14000) {
+    bad('maxWaitSeconds', 'a whole number of seconds from 60 to 14000');
   } else if (stateMachineTimeoutSeconds !== undefined && maxWait >= stateMachineTimeoutSeconds) {
     // Past TimeoutSeconds Step Functions ends the execution without the guard's own timeout alert.
     bad('maxWaitSeconds', `less than the state machine's TimeoutSeconds (${stateMachineTimeoutSeconds})`);

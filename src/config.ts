@@ -28,8 +28,11 @@ const envSchema = z.object({
   /** Accounts the scheduled sweep covers besides the home account (needs CROSS_ACCOUNT_ROLE_NAME). */
   SWEEP_ACCOUNTS: list,
   AWS_REGION: z.string().min(1).default('us-east-1'),
-  /** Give up waiting for an update (or a busy cluster) after this long, and alert. */
-  MAX_WAIT_SECONDS: z.coerce.number().int().min(60).max(86400).default(3600),
+  /**
+   * Give up waiting for an update (or a busy cluster) after this long, and alert. Kept below the state
+   * machine's TimeoutSeconds (14400) with room for a last poll, so the budget always ends in an alert.
+   */
+  MAX_WAIT_SECONDS: z.coerce.number().int().min(60).max(14000).default(3600),
   /** How many times a revert meets ResourceInUseException before the guard gives up and alerts. */
   MAX_BUSY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   /** Point every AWS client at another endpoint (the local emulator). */

@@ -1,6 +1,8 @@
 import { severityFor } from '../alerts/render';
 import type { AlertCase, ExecutionState, Outcome } from './types';
 
+const revertUnsuccessful = (state: ExecutionState) => state.revert?.done === true && state.revert.status !== 'Successful';
+
 /**
  * Reads the outcome off the execution state: the last thing that happened decides. Pure, so every path
  * through the state machine maps to exactly one outcome and one alert.
@@ -15,6 +17,9 @@ export function decideOutcome(state: ExecutionState): Outcome {
   if (evaluation.action !== 'remediate') return 'alerted';
   if (state.preflight && !state.preflight.safe) return 'manual-action-required';
   if (!state.remediation || state.remediation.status === 'gave-up' || state.remediation.status === 'rejected') return 'failed';
+  // A revert update that did not succeed is a failure even if the cluster looks compliant now: something
+  // else changed it, and on-call must know the guard's own change did not land.
+  if (revertUnsuccessful(state)) return 'failed';
   if (state.verification?.compliant) return 'remediated';
   return 'failed';
 }
@@ -36,13 +41,11 @@ function failureOf(state: ExecutionState): AlertCase['failure'] {
   const r = state.remediation;
   if (r?.status === 'gave-up') return { error: 'ClusterBusy', cause: `the cluster stayed busy with other updates through ${r.busyAttempts} attempts` };
   if (r?.status === 'rejected' && r.error) return { error: r.error.name, cause: r.error.message };
-  if (state.verification && !state.verification.compliant) {
-    const errors = state.revert?.errors.map((e) => `${e.errorCode}: ${e.errorMessage}`).join('; ');
-    return {
-      error: state.revert?.status === 'Failed' ? 'RevertUpdateFailed' : 'StillNotCompliant',
-      cause: state.revert?.status === 'Failed' ? `the revert update ${state.remediation?.updateId} failed${errors ? `: ${errors}` : ''}` : 'the cluster still violates the policy after the revert',
-    };
+  if (revertUnsuccessful(state)) {
+    const errors = state.revert!.errors.map((e) => `${e.errorCode}: ${e.errorMessage}`).join('; ');
+    return { error: 'RevertUpdateFailed', cause: `the revert update ${state.remediation?.updateId} ended ${state.revert!.status}${errors ? `: ${errors}` : ''}` };
   }
+  if (state.verification && !state.verification.compliant) return { error: 'StillNotCompliant', cause: 'the cluster still violates the policy after the revert' };
   return null;
 }
 

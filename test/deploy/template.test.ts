@@ -141,7 +141,7 @@ describe('packaging', () => {
       'test/deploy/fixtures/bad-policy.yaml: rules[0].publicAccess: Invalid option: expected one of "forbidden"|"restricted"|"unrestricted" (value: "sometimes")',
       'test/deploy/fixtures/bad-policy.yaml: unknownSetting: unknown key (value: true)',
       'stage parameter shadowMode: expected true or false (value: "maybe")',
-      "stage parameter maxWaitSeconds: expected less than the state machine's TimeoutSeconds (14400)",
+      'stage parameter maxWaitSeconds: expected a whole number of seconds from 60 to 14000 (value: "20000")',
     ]) {
       expect(badPolicy.output).toContain(problem);
     }
