@@ -137,3 +137,22 @@ export function createClientFactory(options: ClientFactoryOptions = {}): ClientF
     sfn: (region) => memo(`sfn/${region}`, () => new SFNClient(home(region))),
   };
 }
+
+/**
+ * An `instrument` hook that counts the operations sent through the clients it is given, by name
+ * (`DescribeCluster`, `AssumeRole`): the local runner reports them per execution.
+ */
+export function callCounter(): { counts: Record<string, number>; instrument: (client: Instrumentable) => void } {
+  const counts: Record<string, number> = {};
+  const instrument = (client: Instrumentable) => {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const op = String((context as { commandName?: string }).commandName ?? 'Unknown').replace(/Command$/, '');
+        counts[op] = (counts[op] ?? 0) + 1;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countAwsCalls' },
+    );
+  };
+  return { counts, instrument };
+}

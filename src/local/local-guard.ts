@@ -5,6 +5,7 @@
  */
 import { EKSClient, DescribeClusterCommand } from '@aws-sdk/client-eks';
 import { loadConfig } from '../config';
+import { callCounter } from '../aws/clients';
 import { buildDependencies, setDependencies } from '../dependencies';
 import { parseObservedCluster, type Policy } from '../policy';
 import type { ClusterRef } from '../policy/types';
@@ -51,7 +52,7 @@ export function startLocalGuard(options: LocalGuardOptions): LocalGuard {
   const topicArn = `arn:aws:sns:${homeRegion}:${homeAccount}:${ALERT_TOPIC_NAME}`;
   const lambdaSession = `arn:aws:sts::${homeAccount}:assumed-role/${GUARD_ROLE_NAME}/eks-endpoint-guard-local`;
   const credentials = emulator.credentialsFor(lambdaSession, { sourceIp: '198.51.100.10', userAgent: 'eks-endpoint-guard/0.1.0 exec-env/AWS_Lambda_nodejs22.x' });
-  const counts: Record<string, number> = {};
+  const { counts, instrument } = callCounter();
 
   const config = loadConfig({
     POLICY_FILE: '(in memory)',
@@ -75,16 +76,7 @@ export function startLocalGuard(options: LocalGuardOptions): LocalGuard {
     log: options.log ?? silentLog,
     now: () => emulator.clock.now(),
     executions: { start: (name, input) => runnerRef.current!.executionPort.start(name, input) },
-    instrument: (client) => {
-      client.middlewareStack.add(
-        (next, context) => async (args) => {
-          const op = String((context as { commandName?: string }).commandName ?? 'Unknown').replace(/Command$/, '');
-          counts[op] = (counts[op] ?? 0) + 1;
-          return next(args);
-        },
-        { step: 'initialize', name: 'countAwsCalls' },
-      );
-    },
+    instrument,
   });
   setDependencies(deps);
 
