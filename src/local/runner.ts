@@ -175,6 +175,8 @@ export class LocalRunner {
     const states: string[] = [];
     let transitions = 0;
     let invocations = 0;
+    // A failed execution has no output to read: keep what NotifyOutcome/NotifyFailure returned.
+    let notification: NotifyResult | undefined;
 
     // Wait states advance the emulator's clock when they are entered. Events are dispatched
     // synchronously and read in microtasks, so by the next macrotask the log reader has seen the Wait
@@ -189,7 +191,9 @@ export class LocalRunner {
           async (stateInput: unknown) => {
             invocations += 1;
             await logCaughtUp();
-            return (await handler(stateInput as never, lambdaContext(fn) as never)) as never;
+            const result = await handler(stateInput as never, lambdaContext(fn) as never);
+            if (fn === 'notifyOutcome') notification = result as NotifyResult;
+            return result as never;
           },
         ];
       }),
@@ -235,8 +239,8 @@ export class LocalRunner {
     await logReader;
 
     const alerts = this.hooks.publishedAlerts().slice(alertsBefore);
-    const notification = (output as { notification?: NotifyResult } | null)?.notification;
-    const outcome: Outcome = notification?.outcome ?? (alerts.at(-1)?.outcome as Outcome | undefined) ?? 'failed';
+    notification ??= (output as { notification?: NotifyResult } | null)?.notification;
+    const outcome: Outcome = notification?.outcome ?? 'failed';
     const record: ExecutionRecord = {
       name,
       eventId: input.trigger.eventId,
@@ -251,7 +255,7 @@ export class LocalRunner {
       alerts,
       finalConfig: await this.hooks.readConfig(input.cluster),
       elapsedSeconds: Math.round((clock.now() - startedClock) / 1000),
-      error,
+      error: notification?.reason ?? error,
     };
     this.executions.push(record);
     this.hooks.onProgress?.({ kind: 'finished', execution: name, cluster: input.cluster, outcome, elapsedSeconds: record.elapsedSeconds, stateTransitions: transitions });

@@ -37,7 +37,15 @@ const callStep = z.strictObject({
   userAgent: z.string().optional(),
 });
 const platformUpdateFault = z.strictObject({ kind: z.literal('platform-update'), account: z.string(), region: z.string(), cluster: z.string(), seconds: z.number().positive().optional() });
-const faultStep = z.strictObject({ fault: z.union([platformUpdateFault, faultSchema]) });
+// `{fault: {kind, ...}}`, or the flat form `{fault: KIND, ...}` that reads naturally in a scenario file.
+const faultStep = z.preprocess(
+  (step) => {
+    if (step === null || typeof step !== 'object' || typeof (step as { fault?: unknown }).fault !== 'string') return step;
+    const { fault, ...rest } = step as { fault: string };
+    return { fault: { kind: fault, ...rest } };
+  },
+  z.strictObject({ fault: z.union([platformUpdateFault, faultSchema]) }),
+);
 const advanceStep = z.strictObject({ advance: z.number().nonnegative() });
 const sweepStep = z.strictObject({ sweep: z.literal(true) });
 const stepSchema = z.union([callStep, faultStep, advanceStep, sweepStep], { error: 'a step is {call, as, region, cluster, ...}, {fault: {...}}, {advance: SECONDS} or {sweep: true}' });

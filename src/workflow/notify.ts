@@ -3,7 +3,15 @@ import type { WorkflowDeps } from './deps';
 import { buildAlertCase } from './outcome';
 import type { ExecutionState, Outcome, Severity } from './types';
 
-export type NotifyResult = { outcome: Outcome; severity: Severity; published: boolean; messageId: string | null; subject: string };
+export type NotifyResult = {
+  outcome: Outcome;
+  severity: Severity;
+  published: boolean;
+  messageId: string | null;
+  subject: string;
+  /** Why a failed outcome failed, in one line. */
+  reason: string | null;
+};
 
 /**
  * NotifyOutcome (and NotifyFailure): one SNS publish per outcome. A compliant result is published only
@@ -15,5 +23,6 @@ export async function notifyOutcome(state: ExecutionState, deps: WorkflowDeps): 
   const quiet = alertCase.outcome === 'compliant' && !deps.settings.notifyCompliant;
   const messageId = quiet ? null : await deps.alerts.publish(alert);
   deps.log.info(quiet ? 'outcome not published' : 'alert published', { cluster: state.cluster, outcome: alertCase.outcome, messageId });
-  return { outcome: alertCase.outcome, severity: alertCase.severity, published: !quiet, messageId, subject: alert.subject };
+  const reason = alertCase.failure ? `${alertCase.failure.error}: ${alertCase.failure.cause}` : null;
+  return { outcome: alertCase.outcome, severity: alertCase.severity, published: !quiet, messageId, subject: alert.subject, reason };
 }
