@@ -28,6 +28,8 @@ export function executionName(prefix: string, id: string): string {
  * instead of vanishing.
  */
 export async function intakeEvent(event: unknown, deps: IntakeDeps): Promise<IntakeResult> {
+  // The raw record carries identities and source IPs: debug level only.
+  deps.log.debug('event received', { event });
   // The account that owns the cluster: the record's recipientAccountId, in an EventBridge envelope or a bare record.
   const e = event as { account?: unknown; recipientAccountId?: unknown; detail?: { recipientAccountId?: unknown } } | null;
   const account = e?.detail?.recipientAccountId ?? e?.recipientAccountId ?? e?.account;

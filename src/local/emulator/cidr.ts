@@ -1,4 +1,5 @@
-import ipaddr from 'ipaddr.js';
+// The same CIDR reading as the policy's, so the emulator and the guard never disagree on what a block is.
+import { cidrContains, cidrProblem, parseCidr, parseCidrs } from '../../policy/cidr';
 
 /**
  * EKS does not document which blocks it refuses in publicAccessCidrs ("may not contain reserved
@@ -23,16 +24,11 @@ export const REFUSED_PUBLIC_CIDRS: readonly string[] = [
   'ff00::/8',
 ];
 
-const refused = REFUSED_PUBLIC_CIDRS.map((c) => ipaddr.parseCIDR(c));
+const refused = parseCidrs(REFUSED_PUBLIC_CIDRS);
 
 /** True when `cidr` is a syntactically valid block written in canonical form (no host bits set). */
 export function isCanonicalCidr(cidr: string): boolean {
-  if (ipaddr.IPv4.isValidCIDRFourPartDecimal(cidr)) {
-    return ipaddr.IPv4.networkAddressFromCIDR(cidr).toString() === cidr.split('/')[0];
-  }
-  if (!cidr.includes(':') || !ipaddr.IPv6.isValidCIDR(cidr)) return false;
-  const [addr] = ipaddr.IPv6.parseCIDR(cidr);
-  return ipaddr.IPv6.networkAddressFromCIDR(cidr).toNormalizedString() === addr.toNormalizedString();
+  return cidrProblem(cidr) === null;
 }
 
 /**
@@ -40,10 +36,9 @@ export function isCanonicalCidr(cidr: string): boolean {
  * are accepted only on IPv6 (dual-stack) clusters.
  */
 export function publicCidrProblem(cidr: string, ipv6Cluster: boolean): string | null {
-  if (!isCanonicalCidr(cidr)) return 'not a valid CIDR block';
-  const [addr, prefix] = ipaddr.parseCIDR(cidr);
-  if (addr.kind() === 'ipv6' && !ipv6Cluster) return 'IPv6 blocks need an IPv6 cluster';
-  if (prefix === 0) return null;
-  const inside = refused.some(([net, bits]) => net.kind() === addr.kind() && prefix >= bits && addr.match(net, bits));
-  return inside ? 'reserved address range' : null;
+  const block = cidrProblem(cidr) === null ? parseCidr(cidr) : null;
+  if (!block) return 'not a valid CIDR block';
+  if (block.kind === 'ipv6' && !ipv6Cluster) return 'IPv6 blocks need an IPv6 cluster';
+  if (block.prefix === 0) return null;
+  return refused.some((r) => cidrContains(r, block)) ? 'reserved address range' : null;
 }
