@@ -16,7 +16,9 @@ function parseNow(value: string | undefined): number {
   // Date.parse alone takes non-ISO text ("1" is 2001-01-01) and rolls impossible days over
   // (2027-02-30 becomes March 2): require the ISO shape and a real calendar date first.
   const iso = ISO_INSTANT.test(value) && z.iso.date().safeParse(value.slice(0, 10)).success;
-  const instant = iso ? Date.parse(value) : Number.NaN;
+  // Without a zone, read it as UTC (as exemption dates are), not as this machine's local time.
+  const zoned = value.length > 10 && !/(Z|[+-]\d{2}:\d{2})$/.test(value) ? `${value}Z` : value;
+  const instant = iso ? Date.parse(zoned) : Number.NaN;
   if (Number.isNaN(instant)) throw new InputError([`--now: not an ISO date-time (value: ${JSON.stringify(value)})`]);
   return instant;
 }

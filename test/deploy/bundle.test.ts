@@ -1,0 +1,471 @@
+/**
+ * The deployable artifact, not the source: `sls package` (offline, as test/deploy/package.ts does) writes
+ * eks-endpoint-guard.zip into this test's own directory; a real unzip library extracts it into a task root
+ * inside the repository (.scratch/, git-ignored), so that `@aws-sdk/*`, which the bundle leaves out, is
+ * found in node_modules as the Lambda runtime provides it. Each invocation is a child `node` process with
+ * cwd = task root, the environment the packaged template gives that function (its CloudFormation
+ * intrinsics resolved to the emulator's world), credentials of the guard's assumed-role session, and a
+ * resolve hook that refuses any import from the bundle that is neither in the zip, a Node builtin nor an
+ * AWS SDK package: node_modules being on the path must not hide a dependency the bundle forgot.
+ */
+import { execFile } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve, sep } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { build } from 'esbuild';
+import yauzl from 'yauzl';
+import { matchesIntakeRule } from '../../src/events/rule';
+import { manualClock, startEmulator, type Emulator, type EmulatorState } from '../../src/local/emulator';
+import type { EvaluateResult, ExecutionState, PollResult, PreflightResult, RemediateResult, VerifyResult } from '../../src/workflow/types';
+import type { NotifyResult } from '../../src/workflow/notify';
+import type { IntakeResult } from '../../src/workflow/intake';
+import { readZip, ROOT, type Template } from './package';
+
+const ACCOUNT = '111122223333';
+const REGION = 'us-east-1';
+const CLUSTER = { name: 'prod-payments', account: ACCOUNT, region: REGION };
+const VPC_ID = 'vpc-0a1b2c3d4e5f60001';
+const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:eks-endpoint-guard-dev-alerts`;
+const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:eks-endpoint-guard-dev-enforce-endpoint`;
+/** The session Lambda opens for the remediation function: STS session ARNs carry the role name without its path. */
+const SESSION_ARN = `arn:aws:sts::${ACCOUNT}:assumed-role/eks-endpoint-guard-remediate/test`;
+const UPDATE_SECONDS = 10;
+
+const STATE: EmulatorState = {
+  updateSeconds: UPDATE_SECONDS,
+  accounts: [{ id: ACCOUNT, name: 'prod' }],
+  // Healthy: DNS support and hostnames on, AmazonProvidedDNS (the schema's defaults).
+  vpcs: [{ id: VPC_ID, account: ACCOUNT, region: REGION, cidrBlock: '10.10.0.0/16' }],
+  clusters: [{ ...CLUSTER, vpcId: VPC_ID, endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['0.0.0.0/0'] }],
+  topics: [{ name: 'eks-endpoint-guard-dev-alerts', account: ACCOUNT, region: REGION }],
+};
+
+/** What `sls package` needs from the repository (test/deploy/package.ts keeps the same list, unexported). */
+const SERVICE_FILES = ['serverless.yml', 'package.json', 'tsconfig.json', 'policy.yaml', 'statemachine', 'scripts', 'src', 'handlers'];
+const ARTIFACT = 'eks-endpoint-guard.zip';
+const RESULT_MARK = '@@invocation ';
+
+/**
+ * The child process: registers the import guard, imports the handler module from the task root (cwd) and
+ * calls it with a minimal Lambda context. `--exports` only imports each file and reports its exports.
+ */
+const INVOKE_MJS = `
+import { register } from 'node:module';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+register(new URL('./import-guard.mjs', import.meta.url), { data: { taskRoot: pathToFileURL(process.cwd() + '/').href } });
+const load = (file) => import(pathToFileURL(resolve(file)).href);
+const context = {
+  callbackWaitsForEmptyEventLoop: true,
+  functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:${REGION}:${ACCOUNT}:function:' + process.env.AWS_LAMBDA_FUNCTION_NAME,
+  memoryLimitInMB: '256',
+  awsRequestId: crypto.randomUUID(),
+  logGroupName: '/aws/lambda/' + process.env.AWS_LAMBDA_FUNCTION_NAME,
+  logStreamName: 'bundle-test',
+  getRemainingTimeInMillis: () => 30000,
+  done() {}, fail() {}, succeed() {},
+};
+
+const [mode, ...args] = process.argv.slice(2);
+let outcome;
+try {
+  if (mode === '--exports') {
+    const found = {};
+    for (const file of args) found[file] = Object.fromEntries(Object.entries(await load(file)).map(([k, v]) => [k, typeof v]));
+    outcome = { ok: true, result: found };
+  } else {
+    const [file, event] = args;
+    const module = await load(file);
+    if (typeof module.handler !== 'function') throw new TypeError(file + ' exports no function handler');
+    const result = await module.handler(JSON.parse(event), context);
+    outcome = { ok: true, result: result === undefined ? null : JSON.parse(JSON.stringify(result)) };
+  }
+} catch (err) {
+  outcome = { ok: false, error: { name: err?.name, message: err?.message } };
+}
+process.stdout.write('\\n${RESULT_MARK}' + JSON.stringify(outcome) + '\\n', () => process.exit(0));
+`;
+
+/** Module resolve hook: what the bundle imports must be in the task root, a Node builtin, or an AWS SDK package. */
+const IMPORT_GUARD_MJS = `
+import { isBuiltin } from 'node:module';
+let taskRoot;
+export function initialize(data) { taskRoot = data.taskRoot; }
+export async function resolve(specifier, context, nextResolve) {
+  const resolved = await nextResolve(specifier, context);
+  const fromBundle = context.parentURL !== undefined && context.parentURL.startsWith(taskRoot);
+  if (fromBundle && !resolved.url.startsWith(taskRoot) && !isBuiltin(specifier) && !specifier.startsWith('@aws-sdk/')) {
+    throw Object.assign(new Error(specifier + ' (imported by ' + context.parentURL + ') is neither in the bundle nor provided by the Lambda runtime'), { code: 'ERR_MODULE_NOT_FOUND' });
+  }
+  return resolved;
+}
+`;
+
+type Invocation<T> = { ok: true; result: T; logs: Record<string, unknown>[]; stderr: string } | { ok: false; error: { name: string; message: string }; logs: Record<string, unknown>[]; stderr: string };
+
+let scratch: string;
+let taskRoot: string;
+let template: Template;
+let zipPath: string;
+let unzipped: Map<string, { data: Buffer; mode: number }>;
+let emulator: Emulator | undefined;
+let credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+let selfRoleArn: string;
+
+/** `sls package` of a throwaway copy of the service, offline, without credentials, writing into `outDir`. */
+async function packageInto(outDir: string): Promise<void> {
+  const service = await mkdtemp(join(tmpdir(), 'eks-endpoint-guard-bundle-'));
+  try {
+    for (const entry of SERVICE_FILES) await cp(join(ROOT, entry), join(service, entry), { recursive: true });
+    await symlink(join(ROOT, 'node_modules'), join(service, 'node_modules'), 'dir');
+    const env: NodeJS.ProcessEnv = { ...process.env, AWS_EC2_METADATA_DISABLED: 'true', SLS_TELEMETRY_DISABLED: '1' };
+    for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'NODE_OPTIONS']) delete env[key];
+    const args = [join(service, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', 'dev', '--package', outDir];
+    await new Promise<void>((done, fail) => {
+      execFile(process.execPath, args, { cwd: service, env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+        err ? fail(new Error(`sls package failed: ${err.message}\n${stdout}${stderr}`)) : done(),
+      );
+    });
+  } finally {
+    await rm(service, { recursive: true, force: true });
+  }
+}
+
+/** Extracts a zip with yauzl (names validated, sizes checked), checking each entry's CRC-32 and keeping its Unix mode. */
+async function unzip(zip: string, into: string): Promise<Map<string, { data: Buffer; mode: number }>> {
+  const files = new Map<string, { data: Buffer; mode: number }>();
+  const archive = await yauzl.openPromise(zip, { strictFileNames: true, validateEntrySizes: true });
+  for await (const entry of archive.eachEntry()) {
+    const target = resolve(into, entry.fileName);
+    if (!target.startsWith(into + sep)) throw new Error(`zip entry ${entry.fileName} lands outside the task root`);
+    if (entry.isEncrypted()) throw new Error(`zip entry ${entry.fileName} is encrypted`);
+    if (entry.fileName.endsWith('/')) {
+      await mkdir(target, { recursive: true });
+      continue;
+    }
+    const data = Buffer.concat(await (await archive.openReadStreamPromise(entry)).toArray());
+    if (crc32(data) >>> 0 !== entry.crc32 >>> 0) throw new Error(`zip entry ${entry.fileName}: CRC-32 does not match its contents`);
+    // Unix permission bits live in the high half of the external attributes of entries made on Unix.
+    const mode = entry.versionMadeBy >> 8 === 3 ? (entry.externalFileAttributes >>> 16) & 0o777 : 0;
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, data);
+    files.set(entry.fileName, { data, mode });
+  }
+  return files;
+}
+
+/** The Lambda functions of the template with their handler module and export. */
+function functionsOf(t: Template) {
+  return Object.entries(t.Resources)
+    .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+    .map(([, r]) => {
+      const handler = r.Properties.Handler as string;
+      const cut = handler.lastIndexOf('.');
+      return {
+        functionName: r.Properties.FunctionName as string,
+        module: handler.slice(0, cut),
+        exportName: handler.slice(cut + 1),
+        variables: (r.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+      };
+    });
+}
+
+/** A template value as CloudFormation would resolve it in this test's world; unknown intrinsics fail loudly. */
+function resolveValue(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const v = value as Record<string, unknown>;
+  const crossAccountRoleName = String(template.Parameters?.CrossAccountRoleName?.Default ?? '');
+  if (v.Ref === 'AWS::NoValue') return undefined;
+  const refs: Record<string, string> = { AlertTopic: TOPIC_ARN, EnforceEndpointStateMachine: STATE_MACHINE_ARN, 'AWS::AccountId': ACCOUNT, 'AWS::Region': REGION, CrossAccountRoleName: crossAccountRoleName };
+  if (typeof v.Ref === 'string' && v.Ref in refs) return refs[v.Ref];
+  const getAtt = v['Fn::GetAtt'] as [string, string] | undefined;
+  if (getAtt && getAtt[0] === 'RemediateClusterRole' && getAtt[1] === 'Arn') return selfRoleArn;
+  const condition = v['Fn::If'] as [string, unknown, unknown] | undefined;
+  if (condition && condition[0] === 'HasCrossAccountRole') return resolveValue(crossAccountRoleName !== '' ? condition[1] : condition[2]);
+  throw new Error(`the test cannot resolve ${JSON.stringify(value)} in a function's environment`);
+}
+
+/** The environment Lambda would give the function whose handler lives in `module`, pointed at the emulator. */
+function lambdaEnv(module: string, overrides: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const fn = functionsOf(template).find((f) => f.module === module);
+  if (!fn) throw new Error(`no function of the template has its handler in ${module}`);
+  const fromTemplate = Object.fromEntries(Object.entries(fn.variables).map(([k, v]) => [k, resolveValue(v)]));
+  const env: Record<string, string | undefined> = {
+    // What the Lambda runtime sets.
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_SESSION_TOKEN: credentials.sessionToken,
+    AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    LAMBDA_TASK_ROOT: taskRoot,
+    TZ: 'UTC',
+    // No shared config or credentials files of the developer's machine.
+    HOME: scratch,
+    AWS_CONFIG_FILE: join(scratch, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(scratch, 'no-aws-credentials'),
+    // What serverless.yml gives the function (NODE_OPTIONS included: --enable-source-maps, as deployed).
+    ...fromTemplate,
+    // The test's own: the emulator, quiet logs, no Node-version nag from the SDK.
+    AWS_ENDPOINT_URL: emulator!.url,
+    LOG_LEVEL: 'ERROR',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...overrides,
+  };
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+function runChild(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Invocation<unknown>> {
+  return new Promise((done, fail) => {
+    execFile(process.execPath, [join(scratch, 'invoke.mjs'), ...args], { cwd, env, timeout: 30_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const lines = stdout.split('\n');
+      const marked = lines.find((l) => l.startsWith(RESULT_MARK));
+      if (err || !marked) return fail(new Error(`child node ${args.join(' ').slice(0, 200)} ended without a result (${err?.message ?? 'no marker'})\n${stdout}\n${stderr}`));
+      // Powertools writes JSON lines: errors and warnings to stderr, the rest to stdout.
+      const logs = [...lines, ...stderr.split('\n')].filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      done({ ...(JSON.parse(marked.slice(RESULT_MARK.length)) as Invocation<unknown>), logs, stderr });
+    });
+  });
+}
+
+/** Invokes the bundled handler in `module` (e.g. `handlers/evaluate-cluster`) as its Lambda function would run it. */
+async function invoke<T>(module: string, event: unknown, overrides: Record<string, string | undefined> = {}): Promise<Invocation<T>> {
+  return (await runChild(['--invoke', `${module}.mjs`, JSON.stringify(event)], taskRoot, lambdaEnv(module, overrides))) as Invocation<T>;
+}
+
+/** The result of a successful invocation; otherwise a failure that shows the error and what was logged. */
+function resultOf<T>(invocation: Invocation<T>): T {
+  if (!invocation.ok) throw new Error(`invocation failed: ${invocation.error.name}: ${invocation.error.message}\n${JSON.stringify(invocation.logs)}\n${invocation.stderr}`);
+  return invocation.result;
+}
+
+beforeAll(async () => {
+  await mkdir(join(ROOT, '.scratch'), { recursive: true });
+  scratch = await mkdtemp(join(ROOT, '.scratch', 'bundle-'));
+  taskRoot = join(scratch, 'task');
+  await packageInto(join(scratch, 'package'));
+  zipPath = join(scratch, 'package', ARTIFACT);
+  template = JSON.parse(await readFile(join(scratch, 'package', 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  await mkdir(taskRoot);
+  unzipped = await unzip(zipPath, taskRoot);
+  await writeFile(join(scratch, 'invoke.mjs'), INVOKE_MJS);
+  await writeFile(join(scratch, 'import-guard.mjs'), IMPORT_GUARD_MJS);
+
+  emulator = await startEmulator({ state: STATE, clock: manualClock() });
+  credentials = emulator.credentialsFor(SESSION_ARN);
+  const rolePath = String(template.Resources.RemediateClusterRole?.Properties.Path ?? '/');
+  selfRoleArn = `arn:aws:iam::${ACCOUNT}:role${rolePath}eks-endpoint-guard-remediate`;
+}, 150_000);
+
+afterAll(async () => {
+  await emulator?.close();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+describe('the deployment artifact', () => {
+  it('unzips with a standard zip reader into intact files the Lambda runtime can read, the policy at the root', async () => {
+    const viaHelper = readZip(await readFile(zipPath));
+
+    expect([...unzipped.keys()].sort()).toEqual([...viaHelper.keys()].sort());
+    for (const [name, { data, mode }] of unzipped) {
+      expect({ name, same: data.equals(viaHelper.get(name)!) }).toEqual({ name, same: true });
+      // Lambda runs the code as a user other than the one that unpacked it: everything must be world-readable.
+      expect({ name, mode: (mode & 0o444).toString(8) }).toEqual({ name, mode: '444' });
+    }
+    expect(unzipped.get('policy.yaml')?.data.toString('utf8')).toBe(await readFile(join(ROOT, 'policy.yaml'), 'utf8'));
+    expect([...unzipped.keys()].some((name) => name.split('/').includes('node_modules'))).toBe(false);
+  });
+
+  it('resolves every function\'s handler, as the Node.js runtime does, to one ES module that exports a function of that name', async () => {
+    const functions = functionsOf(template);
+    expect(functions).toHaveLength(9);
+    for (const fn of functions) {
+      // The runtime tries .js, .mjs, .cjs; only .mjs is ESM whatever package.json says (the zip has none).
+      const candidates = ['.js', '.mjs', '.cjs'].filter((ext) => unzipped.has(`${fn.module}${ext}`));
+      expect({ handler: fn.module, candidates }).toEqual({ handler: fn.module, candidates: ['.mjs'] });
+    }
+    const handlerFiles = [...unzipped.keys()].filter((name) => /^handlers\/[^/]+\.mjs$/.test(name)).sort();
+    expect(handlerFiles).toEqual(functions.map((f) => `${f.module}.mjs`).sort());
+
+    const imported = await runChild(['--exports', ...handlerFiles], taskRoot, lambdaEnv('handlers/evaluate-cluster'));
+    const exportsByFile = resultOf(imported as Invocation<Record<string, Record<string, string>>>);
+    for (const fn of functions) expect({ file: fn.module, exports: exportsByFile[`${fn.module}.mjs`] }).toEqual({ file: fn.module, exports: { [fn.exportName]: 'function' } });
+  });
+
+  it('imports nothing but Node builtins and AWS SDK clients from outside the bundle', async () => {
+    const handlerFiles = [...unzipped.keys()].filter((name) => name.endsWith('.mjs'));
+    // esbuild parses the bundles (comments and strings are not imports) and reports every import and import().
+    const imported = new Set<string>();
+    await build({
+      entryPoints: handlerFiles.map((name) => join(taskRoot, name)),
+      bundle: true,
+      write: false,
+      outdir: join(scratch, 'scan'),
+      platform: 'node',
+      format: 'esm',
+      logLevel: 'silent',
+      plugins: [
+        {
+          name: 'record-imports',
+          setup(b) {
+            b.onResolve({ filter: /.*/ }, (args) => {
+              if (args.kind === 'entry-point') return undefined;
+              imported.add(args.path);
+              return { path: args.path, external: true };
+            });
+          },
+        },
+      ],
+    });
+    // The banner's require (createRequire) is a local variable to esbuild: read esbuild's own __require calls.
+    const required = new Set<string>();
+    for (const name of handlerFiles) {
+      const code = unzipped.get(name)!.data.toString('utf8');
+      for (const m of code.matchAll(/\b__require\(\s*"([^"]+)"\s*\)/g)) required.add(m[1]!);
+      // An argument that is not a string literal could load anything at run time.
+      expect({ name, computed: code.match(/\b(?:__require|import)\(\s*[^"'\s)]/g) }).toEqual({ name, computed: null });
+    }
+
+    expect([...required].filter((s) => !isBuiltin(s))).toEqual([]);
+    expect([...imported].filter((s) => !isBuiltin(s)).sort()).toEqual(['@aws-sdk/client-ec2', '@aws-sdk/client-eks', '@aws-sdk/client-sfn', '@aws-sdk/client-sns', '@aws-sdk/client-sts']);
+
+    // The child's import guard (used by every invocation below) does refuse what the runtime would not have.
+    const probeRoot = join(scratch, 'probe');
+    await mkdir(join(probeRoot, 'handlers'), { recursive: true });
+    await writeFile(join(probeRoot, 'handlers/sdk.mjs'), "import { EKSClient } from '@aws-sdk/client-eks';\nexport const handler = async () => typeof EKSClient;\n");
+    await writeFile(join(probeRoot, 'handlers/yaml.mjs'), "import { parse } from 'yaml';\nexport const handler = async () => typeof parse;\n");
+    const env = lambdaEnv('handlers/evaluate-cluster');
+    expect(await runChild(['--invoke', 'handlers/sdk.mjs', '{}'], probeRoot, env)).toMatchObject({ ok: true, result: 'function' });
+    expect(await runChild(['--invoke', 'handlers/yaml.mjs', '{}'], probeRoot, env)).toMatchObject({
+      ok: false,
+      error: { message: expect.stringContaining('yaml (imported by') },
+    });
+  });
+});
+
+describe('the bundled handlers, against the emulator', () => {
+  // One execution's state, built up step by step as the state machine would (each result under its ResultPath).
+  const state: ExecutionState = {
+    cluster: CLUSTER,
+    startedAt: Date.now(),
+    trigger: {
+      kind: 'sweep',
+      eventId: `sweep-202601010000-${ACCOUNT}-${CLUSTER.name}`,
+      eventName: 'ScheduledSweep',
+      eventTime: '2026-01-01T00:00:00Z',
+      updateId: null,
+      requested: null,
+      actor: null,
+      waitFor: 'none',
+    },
+  };
+
+  it('evaluate-cluster judges the open cluster by the bundled policy: a violation, to be made private only', async () => {
+    const assessment = resultOf(await invoke<EvaluateResult>('handlers/evaluate-cluster', state));
+
+    expect(assessment).toMatchObject({ settled: true, timedOut: false });
+    expect(assessment.evaluation).toMatchObject({
+      verdict: 'violation',
+      action: 'remediate',
+      // policy.yaml, rule prod-private-only: accounts 111122223333, clusters prod-*, publicAccess forbidden.
+      settings: { rule: 'prod-private-only', mode: 'enforce', publicAccess: 'forbidden', privateAccess: 'required' },
+      observed: { endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['0.0.0.0/0'], vpcId: VPC_ID },
+      target: { endpointPublicAccess: false, endpointPrivateAccess: true },
+    });
+    expect(assessment.evaluation!.violations.map((v) => v.code).sort()).toEqual(['PRIVATE_ACCESS_REQUIRED', 'PUBLIC_ACCESS_FORBIDDEN']);
+    state.assessment = assessment;
+  });
+
+  it('preflight-check finds the private endpoint resolvable in the cluster\'s VPC', async () => {
+    state.preflight = resultOf(await invoke<PreflightResult>('handlers/preflight-check', state));
+
+    expect(state.preflight).toEqual({ safe: true, checked: true, vpcId: VPC_ID, problems: [] });
+  });
+
+  it('remediate-cluster starts the update as the guard\'s session, which triage-event then ignores as SELF_REMEDIATION', async () => {
+    const remediation = resultOf(await invoke<RemediateResult>('handlers/remediate-cluster', state));
+
+    expect(remediation).toMatchObject({ status: 'started', target: { endpointPublicAccess: false, endpointPrivateAccess: true }, error: null });
+    const cluster = emulator!.snapshot().clusters.find((c) => c.name === CLUSTER.name)!;
+    expect(cluster.status).toBe('UPDATING');
+    expect(cluster.updates).toEqual([expect.objectContaining({ id: remediation.updateId, type: 'EndpointAccessUpdate', status: 'InProgress' })]);
+
+    const [trail, ...more] = emulator!.cloudTrailEvents().filter((e) => e.detail.eventName === 'UpdateClusterConfig');
+    expect(more).toEqual([]);
+    expect(trail!.detail).toMatchObject({
+      userIdentity: { type: 'AssumedRole', arn: SESSION_ARN, sessionContext: { sessionIssuer: { arn: `arn:aws:iam::${ACCOUNT}:role/eks-endpoint-guard-remediate` } } },
+      requestParameters: { name: CLUSTER.name },
+      responseElements: { update: { id: remediation.updateId } },
+    });
+    // SELF_ROLE_ARNS as the template sets it: the role's ARN with its path, which the session ARN lacks.
+    expect(selfRoleArn).toBe(`arn:aws:iam::${ACCOUNT}:role/eks-endpoint-guard/eks-endpoint-guard-remediate`);
+    const intake = resultOf(await invoke<IntakeResult>('handlers/triage-event', trail));
+    expect(intake).toMatchObject({ triage: { decision: 'ignore', reason: 'SELF_REMEDIATION', cluster: CLUSTER }, executionName: null, started: false });
+    state.remediation = remediation;
+  });
+
+  it('wait-for-revert follows the update to Successful, and verify-remediation finds the cluster compliant', async () => {
+    const polled = resultOf(await invoke<PollResult>('handlers/wait-for-revert', state));
+    expect(polled).toMatchObject({ done: false, status: 'InProgress', polls: 1 });
+
+    emulator!.clock.advance((UPDATE_SECONDS + 1) * 1000);
+    state.revert = resultOf(await invoke<PollResult>('handlers/wait-for-revert', { ...state, revert: polled }));
+    expect(state.revert).toMatchObject({ done: true, status: 'Successful', polls: 2, timedOut: false });
+
+    state.verification = resultOf(await invoke<VerifyResult>('handlers/verify-remediation', state));
+    expect(state.verification.compliant).toBe(true);
+    expect(state.verification.evaluation.observed).toMatchObject({ endpointPublicAccess: false, endpointPrivateAccess: true });
+  });
+
+  it('notify-outcome publishes one structured alert to the topic, with the attributes subscriptions filter on', async () => {
+    const notified = resultOf(await invoke<NotifyResult>('handlers/notify-outcome', state));
+
+    expect(notified).toMatchObject({ outcome: 'remediated', severity: 'warning', published: true });
+    const messages = emulator!.publishedMessages();
+    expect(messages).toHaveLength(1);
+    const [message] = messages;
+    expect(message).toMatchObject({ messageId: notified.messageId, topicArn: TOPIC_ARN, messageStructure: 'json', subject: notified.subject });
+    expect(message!.messageAttributes).toEqual({
+      severity: { DataType: 'String', StringValue: 'warning' },
+      outcome: { DataType: 'String', StringValue: 'remediated' },
+      account: { DataType: 'String', StringValue: ACCOUNT },
+      region: { DataType: 'String', StringValue: REGION },
+      cluster: { DataType: 'String', StringValue: CLUSTER.name },
+    });
+    // MessageStructure json: one message per protocol, and SNS requires the `default` one.
+    const perProtocol = JSON.parse(message!.message) as Record<string, unknown>;
+    expect(typeof perProtocol.default).toBe('string');
+    expect(perProtocol.default).toContain(CLUSTER.name);
+  });
+
+  it('triage-event fails with InputError on an event the rule would not pass, and logs the failure', async () => {
+    const event = { hello: 'world' };
+    expect(matchesIntakeRule(event)).toBe(false);
+
+    const invocation = await invoke('handlers/triage-event', event);
+    expect(invocation).toMatchObject({ ok: false, error: { name: 'InputError' } });
+    expect(invocation.logs).toEqual([expect.objectContaining({ level: 'ERROR', message: 'step failed', step: 'TriageEvent', errorName: 'InputError' })]);
+  });
+
+  it('a handler given a missing or invalid POLICY_FILE fails its first invocation, naming the file', async () => {
+    const [missing, invalid] = await Promise.all([
+      invoke('handlers/evaluate-cluster', state, { POLICY_FILE: 'no-such-policy.yaml' }),
+      invoke('handlers/evaluate-cluster', state, { POLICY_FILE: join(ROOT, 'test/deploy/fixtures/bad-policy.yaml') }),
+    ]);
+
+    expect(missing).toMatchObject({ ok: false, error: { name: 'InputError', message: expect.stringContaining('policy no-such-policy.yaml: ENOENT') } });
+    expect(invalid).toMatchObject({
+      ok: false,
+      error: { name: 'PolicyError', message: expect.stringContaining(`${join(ROOT, 'test/deploy/fixtures/bad-policy.yaml')}: defaults.allowedPublicCidrs[0]: not a valid CIDR block`) },
+    });
+  });
+});
