@@ -11,9 +11,15 @@ import { getDependencies, type Dependencies } from './dependencies';
 function logErrors(step: string): middy.MiddlewareObj<unknown, unknown, Error, Context> {
   return {
     onError: async (request) => {
-      const deps = await getDependencies();
       const err = request.error;
-      deps.log.error('step failed', { step, errorName: err?.name, errorMessage: err?.message });
+      const fields = { step, errorName: err?.name, errorMessage: err?.message };
+      try {
+        (await getDependencies()).log.error('step failed', fields);
+      } catch {
+        // The cold start itself failed (a bad policy, a missing setting): the structured logger is part of
+        // what could not be built, so say it in the same JSON shape on stderr rather than not at all.
+        process.stderr.write(`${JSON.stringify({ level: 'ERROR', message: 'step failed', service: 'eks-endpoint-guard', ...fields })}\n`);
+      }
     },
   };
 }
