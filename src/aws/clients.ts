@@ -14,7 +14,6 @@ import { InputError } from '../errors';
 import { toGuardError } from './errors';
 
 // Any SDK v3 client: its middleware stack is typed per service, so accept them all here.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Instrumentable = { middlewareStack: MiddlewareStack<any, any> };
 
 export type Credentials = AwsCredentialIdentity | AwsCredentialIdentityProvider;

@@ -467,5 +467,9 @@ describe('the bundled handlers, against the emulator', () => {
       ok: false,
       error: { name: 'PolicyError', message: expect.stringContaining(`${join(ROOT, 'test/deploy/fixtures/bad-policy.yaml')}: defaults.allowedPublicCidrs[0]: not a valid CIDR block`) },
     });
+    // The logger could not be built either, yet the failure is still logged as one JSON line.
+    for (const failed of [missing, invalid]) {
+      expect(failed.logs).toEqual([expect.objectContaining({ level: 'ERROR', message: 'step failed', step: 'EvaluateCluster' })]);
+    }
   });
 });
