@@ -48,3 +48,27 @@ export async function runCommand(body: () => Promise<number>): Promise<void> {
     process.exitCode = EXIT.BAD_INPUT;
   }
 }
+
+/** Every required option that is missing, as one problem each (commander stops at the first). */
+export function missingOptions(opts: Record<string, unknown>, required: Record<string, string>): string[] {
+  return Object.entries(required)
+    .filter(([key]) => opts[key] === undefined)
+    .map(([, flag]) => `required option '${flag}' not specified`);
+}
+
+/**
+ * Settles independent loads together and reports every problem of all of them at once, rather than
+ * only the first to fail; returns the values when all succeed.
+ */
+export async function loadAll<T extends readonly unknown[]>(loads: { [K in keyof T]: Promise<T[K]> }, extra: string[] = []): Promise<T> {
+  const settled = await Promise.allSettled(loads as readonly Promise<unknown>[]);
+  const problems = [...extra];
+  for (const s of settled) {
+    if (s.status === 'fulfilled') continue;
+    const err = s.reason as { problems?: unknown; message?: string };
+    if (!(s.reason instanceof GuardError)) throw s.reason;
+    problems.push(...(Array.isArray(err.problems) ? (err.problems as string[]) : [String(err.message)]));
+  }
+  if (problems.length > 0) throw new InputError(problems);
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}

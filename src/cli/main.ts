@@ -10,7 +10,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const program = new Command('eks-endpoint-guard')
   .description('Keeps Amazon EKS API server endpoint access inside your organization\'s policy')
-  .showHelpAfterError()
+  .showHelpAfterError('(add --help for usage)')
   // Usage errors (unknown option, missing argument) are bad input: exit 2 like every other input problem.
   .exitOverride((err: CommanderError) => {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(EXIT.OK);

@@ -63,7 +63,7 @@ export async function runDemo(write: Write = (l) => process.stdout.write(`${l}\n
   const state = parseEmulatorState(parse(readFileSync(join(root, 'demo/state.yaml'), 'utf8')), 'demo/state.yaml');
   const clock = manualClock(Date.UTC(2026, 10, 23, 2, 14, 0));
   const emulator = await startEmulator({ state, clock });
-  const guard = startLocalGuard({ emulator, policy, homeAccount: '111122223333', homeRegion: 'us-east-1', waitMs: options.waitMs ?? 40, onProgress: progressPrinter(write) });
+  const guard = await startLocalGuard({ emulator, policy, homeAccount: '111122223333', homeRegion: 'us-east-1', waitMs: options.waitMs ?? 40, onProgress: progressPrinter(write) });
   let alertsShown = 0;
   const showAlerts = () => {
     for (const alert of guard.alerts().slice(alertsShown)) {

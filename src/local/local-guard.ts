@@ -4,11 +4,12 @@
  * state machine run by LocalRunner.
  */
 import { EKSClient, DescribeClusterCommand } from '@aws-sdk/client-eks';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { loadConfig } from '../config';
 import { callCounter } from '../aws/clients';
 import { buildDependencies, setDependencies } from '../dependencies';
 import { parseObservedCluster, type Policy } from '../policy';
-import type { ClusterRef } from '../policy/types';
+import type { ClusterRef, EndpointConfig } from '../policy/types';
 import { matchesIntakeRule } from '../events/rule';
 import type { Log } from '../workflow/deps';
 import type { Emulator } from './emulator';
@@ -43,11 +44,16 @@ export type LocalGuard = {
   processPending(): Promise<DeliveryRecord[]>;
   deliver(event: unknown): Promise<DeliveryRecord>;
   alerts(): PublishedAlert[];
+  /** The live endpoint settings of a cluster (null when it does not exist). */
+  readConfig(cluster: ClusterRef): Promise<EndpointConfig | null>;
   close(): void;
 };
 
-/** Starts the guard against an emulator. Call `close()` to stop listening to its CloudTrail. */
-export function startLocalGuard(options: LocalGuardOptions): LocalGuard {
+/**
+ * Starts the guard against an emulator, as if deployed: its alert topic is created (deploying creates
+ * it; CreateTopic is idempotent). Call `close()` to stop listening to the emulator's CloudTrail.
+ */
+export async function startLocalGuard(options: LocalGuardOptions): Promise<LocalGuard> {
   const { emulator, homeAccount, homeRegion } = options;
   const topicArn = `arn:aws:sns:${homeRegion}:${homeAccount}:${ALERT_TOPIC_NAME}`;
   const lambdaSession = `arn:aws:sts::${homeAccount}:assumed-role/${GUARD_ROLE_NAME}/eks-endpoint-guard-local`;
@@ -68,6 +74,13 @@ export function startLocalGuard(options: LocalGuardOptions): LocalGuard {
     MAX_WAIT_SECONDS: String(options.maxWaitSeconds ?? 3600),
     MAX_BUSY_ATTEMPTS: String(options.maxBusyAttempts ?? 8),
   });
+
+  const sns = new SNSClient({ region: homeRegion, endpoint: emulator.url, credentials, maxAttempts: 1 });
+  try {
+    await sns.send(new CreateTopicCommand({ Name: ALERT_TOPIC_NAME }));
+  } finally {
+    sns.destroy();
+  }
 
   const runnerRef: { current?: LocalRunner } = {};
   const deps = buildDependencies(config, {
@@ -139,6 +152,7 @@ export function startLocalGuard(options: LocalGuardOptions): LocalGuard {
       return records;
     },
     alerts: publishedAlerts,
+    readConfig,
     close: () => {
       unsubscribe();
       for (const c of reporter.values()) c.destroy();

@@ -14,6 +14,8 @@ import { emulatorStateSchema, faultSchema, manualClock, startEmulator, stateRefe
 import { GUARD_ROLE_NAME, startLocalGuard } from './local-guard';
 import type { DeliveryRecord, ExecutionRecord } from './runner';
 
+const accountOf = (arn: string) => /:(\d{12}):/.exec(arn)?.[1] ?? null;
+
 const principalArn = z.string().regex(/^arn:aws:(iam::\d{12}:(user|role)\/\S+|sts::\d{12}:assumed-role\/\S+\/\S+)$/, { error: 'not an IAM user, role or assumed-role ARN' });
 
 const callStep = z.strictObject({
@@ -44,11 +46,36 @@ const faultStep = z.preprocess(
     const { fault, ...rest } = step as { fault: string };
     return { fault: { kind: fault, ...rest } };
   },
-  z.strictObject({ fault: z.union([platformUpdateFault, faultSchema]) }),
+  z.strictObject({
+    fault: z.union([platformUpdateFault, faultSchema], {
+      error: 'a fault is {kind: throttle | server-error | latency | update-fails, operation?, account?, region?, cluster?, times?, latencyMs?, errors?} or {kind: platform-update, account, region, cluster, seconds?}',
+    }),
+  }),
 );
 const advanceStep = z.strictObject({ advance: z.number().nonnegative() });
 const sweepStep = z.strictObject({ sweep: z.literal(true) });
-const stepSchema = z.union([callStep, faultStep, advanceStep, sweepStep], { error: 'a step is {call, as, region, cluster, ...}, {fault: {...}}, {advance: SECONDS} or {sweep: true}' });
+const STEP_KINDS = { call: callStep, fault: faultStep, advance: advanceStep, sweep: sweepStep } as const;
+// The step's kind is its key: validate against that kind alone, so errors name the field at fault
+// (`steps[0].resourcesVpcConfig.endpointPrivateAccess`) rather than "matches none of four shapes".
+const stepSchema = z.unknown().transform((step, ctx) => {
+  const kind = step !== null && typeof step === 'object' ? (Object.keys(STEP_KINDS) as (keyof typeof STEP_KINDS)[]).find((k) => k in step) : undefined;
+  if (!kind) {
+    ctx.addIssue({ code: 'custom', message: 'a step is {call, as, region, cluster, ...}, {fault: {...}}, {advance: SECONDS} or {sweep: true}' });
+    return z.NEVER;
+  }
+  const parsed = STEP_KINDS[kind].safeParse(step);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: issue.path } as never);
+    return z.NEVER;
+  }
+  const value = parsed.data;
+  if ('call' in value && value.account !== undefined && value.account !== accountOf(value.as)) {
+    ctx.addIssue({ code: 'custom', path: ['account'], message: `${value.account} is not the account of "as" (${accountOf(value.as)}): a principal acts in its own account` });
+    return z.NEVER;
+  }
+  return value;
+});
+type Step = z.output<typeof callStep> | z.output<typeof faultStep> | z.output<typeof advanceStep> | z.output<typeof sweepStep>;
 
 export const scenarioSchema = emulatorStateSchema.extend({
   description: z.string().optional(),
@@ -63,7 +90,7 @@ export const scenarioSchema = emulatorStateSchema.extend({
       maxBusyAttempts: z.int().min(1).optional(),
     })
     .optional(),
-  steps: z.array(stepSchema).default([]),
+  steps: z.array(stepSchema as unknown as z.ZodType<Step>).default([]),
 });
 export type Scenario = z.output<typeof scenarioSchema>;
 
@@ -94,8 +121,6 @@ export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
   return parsed.data;
 }
 
-const accountOf = (arn: string) => /:(\d{12}):/.exec(arn)?.[1] ?? null;
-
 async function runCall(emulator: Emulator, step: z.output<typeof callStep>): Promise<string> {
   const credentials = emulator.credentialsFor(step.as, { sourceIp: step.sourceIp ?? '203.0.113.24', userAgent: step.userAgent ?? 'aws-cli/2.17.20 md/command#eks' });
   const client = new EKSClient({ region: step.region, endpoint: emulator.url, credentials, maxAttempts: 1 });
@@ -115,12 +140,13 @@ async function runCall(emulator: Emulator, step: z.output<typeof callStep>): Pro
   }
 }
 
-function summarize(delivery: DeliveryRecord): SimulationReport['executions'] {
+async function summarize(delivery: DeliveryRecord, readConfig: (c: ClusterRef) => Promise<EndpointConfig | null>): Promise<SimulationReport['executions']> {
   const t = delivery.triage;
   const base = { eventId: t?.eventId ?? '?', eventName: t?.eventName ?? '?', cluster: t?.cluster ?? null };
   const toEntry = (e: ExecutionRecord) => ({
     ...base,
     eventId: e.eventId,
+    eventName: e.input.trigger.eventName,
     cluster: e.cluster,
     outcome: e.outcome,
     reason: e.error,
@@ -131,8 +157,11 @@ function summarize(delivery: DeliveryRecord): SimulationReport['executions'] {
     awsCalls: e.awsCalls,
   });
   if (delivery.executions.length > 0) return delivery.executions.map(toEntry);
+  // A sweep that found nothing to do is not an event.
+  if (delivery.event === null) return [];
   const reason = delivery.error ?? t?.reason ?? (delivery.started ? null : 'DUPLICATE_EVENT');
-  return [{ ...base, outcome: 'ignored', reason, finalConfig: null, alerts: [], stateTransitions: 0, lambdaInvocations: 0, awsCalls: {} }];
+  const finalConfig = base.cluster ? await readConfig(base.cluster) : null;
+  return [{ ...base, outcome: 'ignored', reason, finalConfig, alerts: [], stateTransitions: 0, lambdaInvocations: 0, awsCalls: {} }];
 }
 
 /** Runs a scenario against a fresh emulator with the given policy and reports what happened. */
@@ -142,7 +171,7 @@ export async function simulate(scenario: Scenario, policy: Policy): Promise<Simu
   const emulator = await startEmulator({ state, clock });
   const homeAccount = guardOptions?.account ?? state.accounts[0]?.id ?? state.clusters[0]?.account ?? '123456789012';
   const homeRegion = guardOptions?.region ?? state.clusters[0]?.region ?? 'us-east-1';
-  const guard = startLocalGuard({ emulator, policy, homeAccount, homeRegion, ...guardOptions });
+  const guard = await startLocalGuard({ emulator, policy, homeAccount, homeRegion, ...guardOptions });
   const report: SimulationReport = { executions: [], clusters: [], alerts: [], steps: [] };
   try {
     const deliveries: DeliveryRecord[] = [];
@@ -180,7 +209,8 @@ export async function simulate(scenario: Scenario, policy: Policy): Promise<Simu
     // The guard's own refused calls (ResourceInUseException while it waits out a busy cluster) are
     // filtered by the rule and are not events of the scenario: leave them out of the report.
     const ownFailures = (d: DeliveryRecord) => d.filtered && (d.triage?.actor?.arn ?? '').includes(`:assumed-role/${GUARD_ROLE_NAME}/`);
-    report.executions = deliveries.filter((d) => !ownFailures(d)).flatMap(summarize);
+    const entries = await Promise.all(deliveries.filter((d) => !ownFailures(d)).map((d) => summarize(d, guard.readConfig)));
+    report.executions = entries.flat();
     report.alerts = guard.alerts().map(({ subject, severity, outcome }) => ({ subject, severity, outcome }));
     report.clusters = emulator.snapshot().clusters.map((c) => ({
       name: c.name,

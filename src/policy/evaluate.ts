@@ -95,17 +95,14 @@ export function evaluateCluster(policy: Policy, cluster: ObservedCluster, option
 
   let target = null;
   let action: Evaluation['action'] = 'none';
-  if (violations.length > 0) {
+  // An exempt cluster gets no plan at all (and so no NO_SAFE_REMEDIATION warning): nothing will be done.
+  if (violations.length > 0 && !exemption) {
     const plan = planTarget(settings, config);
     if (plan.unsafe !== null) warnings.push({ code: 'NO_SAFE_REMEDIATION', message: `no safe automatic change: ${plan.unsafe}` });
     target = plan.target;
     action = plan.target === null || settings.mode === 'alert' ? 'alert' : 'remediate';
   }
   const verdict = exemption ? 'exempt' : violations.length > 0 ? 'violation' : 'compliant';
-  if (exemption) {
-    target = null;
-    action = 'none';
-  }
   return {
     cluster: { name: cluster.name, account: cluster.account, region: cluster.region, arn: cluster.arn },
     settings,

@@ -1,7 +1,7 @@
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { PolicyError } from '../errors';
-import { policySchema, type Policy } from './schema';
+import { EKS_MAX_PUBLIC_CIDRS, policySchema, type Policy } from './schema';
 
 /** Formats a schema path as people write it: `rules[2].allowedPublicCidrs[0]`. */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -40,30 +40,40 @@ function issueLines(issue: z.core.$ZodIssue, doc: unknown): string[] {
   return [`${formatPath(issue.path)}: ${issue.message} (value: ${describeValue(value)})`];
 }
 
+type SettingsFields = { publicAccess?: unknown; allowedPublicCidrs?: unknown; maxPublicCidrs?: unknown };
+const asObject = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
 /**
- * Checks what the schema cannot see one field at a time: for the defaults and each
- * rule as overlaid on them, that `restricted` has an allowlist and that the allowlist fits the limit.
+ * Checks what the schema cannot see one field at a time: for the defaults and each rule as overlaid on
+ * them, that `restricted` has an allowlist and that the allowlist fits the limit. Works on the raw
+ * document, using only values of the right type, so these errors are reported alongside schema errors
+ * rather than after they are fixed.
  */
-function crossFieldProblems(policy: Policy): string[] {
+function crossFieldProblems(doc: Record<string, unknown>): string[] {
   const problems: string[] = [];
-  const checkSettings = (s: { publicAccess: string; allowedPublicCidrs: string[]; maxPublicCidrs: number }, cidrPath: string) => {
-    if (s.publicAccess === 'restricted' && s.allowedPublicCidrs.length === 0) {
-      problems.push(`${cidrPath}: publicAccess is restricted but allowedPublicCidrs is empty or missing (value: ${describeValue(s.allowedPublicCidrs)})`);
+  const defaults = asObject(doc.defaults) as SettingsFields;
+  const resolve = (s: SettingsFields, base?: { publicAccess: unknown; cidrs: unknown[]; max: number }) => ({
+    publicAccess: s.publicAccess ?? base?.publicAccess,
+    cidrs: Array.isArray(s.allowedPublicCidrs) ? s.allowedPublicCidrs : s.allowedPublicCidrs === undefined ? (base?.cidrs ?? []) : null,
+    max: typeof s.maxPublicCidrs === 'number' ? s.maxPublicCidrs : s.maxPublicCidrs === undefined ? (base?.max ?? EKS_MAX_PUBLIC_CIDRS) : null,
+  });
+  const check = (r: ReturnType<typeof resolve>, cidrPath: string) => {
+    if (r.publicAccess === 'restricted' && r.cidrs !== null && r.cidrs.length === 0) {
+      problems.push(`${cidrPath}: publicAccess is restricted but allowedPublicCidrs is empty or missing (value: ${describeValue(r.cidrs)})`);
     }
-    if (s.allowedPublicCidrs.length > s.maxPublicCidrs) {
-      problems.push(`${cidrPath}: ${s.allowedPublicCidrs.length} CIDR blocks exceed maxPublicCidrs ${s.maxPublicCidrs} (value: ${describeValue(s.allowedPublicCidrs)})`);
+    if (r.cidrs !== null && r.max !== null && r.cidrs.length > r.max) {
+      problems.push(`${cidrPath}: ${r.cidrs.length} CIDR blocks exceed maxPublicCidrs ${r.max} (value: ${describeValue(r.cidrs)})`);
     }
   };
-  checkSettings(policy.defaults, 'defaults.allowedPublicCidrs');
-  policy.rules.forEach((rule, i) => {
-    const overlaid = {
-      publicAccess: rule.publicAccess ?? policy.defaults.publicAccess,
-      allowedPublicCidrs: rule.allowedPublicCidrs ?? policy.defaults.allowedPublicCidrs,
-      maxPublicCidrs: rule.maxPublicCidrs ?? policy.defaults.maxPublicCidrs,
-    };
+  const base = resolve(defaults);
+  check(base, 'defaults.allowedPublicCidrs');
+  const rules = Array.isArray(doc.rules) ? doc.rules : [];
+  rules.forEach((entry: unknown, i) => {
+    const rule = asObject(entry) as SettingsFields;
     // A rule that never mentions CIDRs inherits a problem of the defaults; report it once, at the defaults.
-    const inheritsOnly = rule.publicAccess === undefined && rule.allowedPublicCidrs === undefined && rule.maxPublicCidrs === undefined;
-    if (!inheritsOnly) checkSettings(overlaid, `rules[${i}].allowedPublicCidrs`);
+    if (rule.publicAccess === undefined && rule.allowedPublicCidrs === undefined && rule.maxPublicCidrs === undefined) return;
+    if (base.cidrs === null || base.max === null) return;
+    check(resolve(rule, { publicAccess: base.publicAccess, cidrs: base.cidrs, max: base.max }), `rules[${i}].allowedPublicCidrs`);
   });
   return problems;
 }
@@ -97,11 +107,14 @@ export function validatePolicy(doc: unknown): Policy {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new PolicyError([`(top level): a policy must be a mapping with version, defaults, rules, exemptions (value: ${describeValue(doc)})`]);
   }
-  const duplicates = duplicateNameProblems(doc as Record<string, unknown>);
+  const raw = doc as Record<string, unknown>;
   const parsed = policySchema.safeParse(doc, { reportInput: true });
-  if (!parsed.success) throw new PolicyError([...parsed.error.issues.flatMap((issue) => issueLines(issue, doc)), ...duplicates]);
-  const problems = [...crossFieldProblems(parsed.data), ...duplicates];
-  if (problems.length > 0) throw new PolicyError(problems);
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.flatMap((issue) => issueLines(issue, doc))),
+    ...crossFieldProblems(raw),
+    ...duplicateNameProblems(raw),
+  ];
+  if (problems.length > 0 || !parsed.success) throw new PolicyError(problems);
   return parsed.data;
 }
 
@@ -110,12 +123,30 @@ export function validatePolicy(doc: unknown): Policy {
  * messages. Syntax errors carry their line and column.
  */
 export function parsePolicy(text: string, source = 'policy'): Policy {
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw new PolicyError(document.errors.map((e) => `${source}: not valid YAML/JSON: ${e.message.split('\n')[0]}`));
+  let doc: unknown;
+  if (source.endsWith('.json')) {
+    try {
+      doc = JSON.parse(text.replace(/^\uFEFF/, ''));
+    } catch (err) {
+      throw new PolicyError([`${source}: not valid JSON: ${(err as Error).message.split('\n')[0]}`], { cause: err });
+    }
+  } else {
+    // The core schema keeps `expires: 2027-03-31` a date string even under a `%YAML 1.1` directive,
+    // which would otherwise make it a Date at midnight and end the exemption a day early.
+    const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true, schema: 'core' });
+    if (document.errors.length > 0) {
+      throw new PolicyError(document.errors.map((e) => `${source}: not valid YAML: ${e.message.split('\n')[0]!.replace(/:$/, '')}`));
+    }
+    try {
+      doc = document.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      // An alias without an anchor (an unquoted `*-prod` glob) or an alias bomb.
+      const hint = /Unresolved alias/.test((err as Error).message) ? ' (quote globs that start with *, e.g. "*-prod")' : '';
+      throw new PolicyError([`${source}: not valid YAML: ${(err as Error).message}${hint}`], { cause: err });
+    }
   }
   try {
-    return validatePolicy(document.toJS());
+    return validatePolicy(doc);
   } catch (err) {
     if (err instanceof PolicyError) throw new PolicyError(err.problems.map((p) => `${source}: ${p}`), { cause: err.cause });
     throw err;

@@ -2,6 +2,9 @@ import picomatch from 'picomatch';
 import type { Match, Policy } from './schema';
 import type { EffectiveSettings } from './types';
 
+// Only `*` and `?` are glob syntax here (the schema allows no other special characters; this is belt and braces).
+const GLOB_OPTIONS = { dot: true, nobrace: true, noextglob: true, nonegate: true, noglobstar: true } as const;
+
 /** The facts a `match` block is judged on. */
 export type MatchSubject = { name: string; account: string | null; region: string | null; tags: Record<string, string> };
 
@@ -13,7 +16,7 @@ export type MatchSubject = { name: string; account: string | null; region: strin
 export function matches(match: Match, subject: MatchSubject): boolean {
   if (match.accounts && !(subject.account !== null && match.accounts.includes(subject.account))) return false;
   if (match.regions && !(subject.region !== null && match.regions.includes(subject.region))) return false;
-  if (match.clusters && !picomatch.isMatch(subject.name, match.clusters, { dot: true })) return false;
+  if (match.clusters && !picomatch.isMatch(subject.name, match.clusters, GLOB_OPTIONS)) return false;
   if (match.tags && !Object.entries(match.tags).every(([k, v]) => subject.tags[k] === v)) return false;
   return true;
 }

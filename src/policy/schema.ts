@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cidrProblem } from './cidr';
+import { cidrProblem, parseCidr } from './cidr';
 
 /** The most CIDR blocks EKS accepts per cluster (a service quota that cannot be raised). */
 export const EKS_MAX_PUBLIC_CIDRS = 40;
@@ -7,23 +7,22 @@ export const DEFAULT_EXEMPTION_TAG = 'eks-endpoint-guard/exempt-until';
 
 const allowedCidr = z.string().superRefine((value, ctx) => {
   const problem = cidrProblem(value);
-  if (problem?.kind === 'invalid') {
+  // By prefix length, not by text: `0.0.0.0/00` and `1.2.3.4/0` admit the whole internet too.
+  if (parseCidr(value)?.prefix === 0) {
+    ctx.addIssue({ code: 'custom', message: `admits the whole internet; an allowlist entry must be narrower (use publicAccess: unrestricted to allow everything)` });
+  } else if (problem?.kind === 'invalid') {
     ctx.addIssue({ code: 'custom', message: `not a valid CIDR block` });
   } else if (problem?.kind === 'host-bits') {
     ctx.addIssue({ code: 'custom', message: `not a network address (host bits are set): ${problem.suggestion} was probably meant` });
-  } else if (/\/0$/.test(value)) {
-    ctx.addIssue({ code: 'custom', message: `admits the whole internet; an allowlist entry must be narrower (use publicAccess: unrestricted to allow everything)` });
   }
 });
 
 const isoDate = /^\d{4}-\d{2}-\d{2}$/;
 /** A date (exempt through the end of that day, UTC) or an ISO date-time with an offset. */
-export const expiryDate = z.union([
-  z.iso.date(),
-  z.iso.datetime({ offset: true }),
-  // YAML 1.1 tools and JSON.parse revivers can hand us a Date; accept it as the instant it names.
-  z.date().transform((d) => d.toISOString()),
-], { error: 'not a date (YYYY-MM-DD) or an ISO date-time (YYYY-MM-DDThh:mm:ssZ)' });
+// Policies are parsed with the YAML core schema, so a bare date arrives as text, never as a Date at midnight.
+export const expiryDate = z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
+  error: 'not a date (YYYY-MM-DD) or an ISO date-time (YYYY-MM-DDThh:mm:ssZ)',
+});
 
 /** The instant an expiry ends, in epoch milliseconds: a bare date lasts through the end of that day, UTC. */
 export function expiryInstant(expires: string): number | null {
@@ -43,8 +42,12 @@ const nonEmptyList = (item: z.ZodString) => z.array(item).min(1, { error: 'must 
 export const matchSchema = z
   .strictObject({
     accounts: nonEmptyList(z.string().regex(/^\d{12}$/, { error: 'not a 12-digit AWS account id' })).optional(),
-    regions: nonEmptyList(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, { error: 'not an AWS region name' })).optional(),
-    clusters: nonEmptyList(z.string().min(1)).optional(),
+    regions: nonEmptyList(z.string().regex(/^[a-z]{2,4}(-[a-z]+)+-\d+$/, { error: 'not an AWS region name' })).optional(),
+    // EKS names use letters, digits, `-` and `_`; a glob adds only `*` and `?`. Anything else (braces,
+    // brackets, `!`) would be glob syntax nobody meant, or could never match.
+    clusters: nonEmptyList(
+      z.string().regex(/^[A-Za-z0-9_*?-]{1,100}$/, { error: 'not a cluster name glob (letters, digits, -, _, * and ?; at most 100 characters)' }),
+    ).optional(),
     tags: z.record(z.string(), z.string()).optional(),
   })
   .refine((m) => Object.keys(m).length > 0 && !(m.tags && Object.keys(m.tags).length === 0 && Object.keys(m).length === 1), {

@@ -244,3 +244,21 @@ describe('eks-endpoint-guard check (table output)', () => {
     expect(r.stdout).toContain('203.0.113.5/32');
   });
 });
+
+describe('every problem of one invocation is reported at once', () => {
+  it('names both missing options of check', async () => {
+    const r = await run('check');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("required option '--policy <file>' not specified");
+    expect(r.stderr).toContain("required option '--cluster <file>' not specified");
+  });
+
+  it('reports bad options and both files together', async () => {
+    const r = await run('check', '--policy', 'test/fixtures/policies/regressions/world-open-long-prefix.yaml', '--cluster', 'no-such-cluster.json', '--now', 'garbage', '--account', '12');
+    expect(r.code).toBe(2);
+    for (const text of ['--now: not an ISO date-time', '--account: not a 12-digit AWS account id', 'admits the whole internet', 'cluster no-such-cluster.json: no such file']) {
+      expect(r.stderr).toContain(text);
+    }
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -41,3 +41,27 @@ test.each([
   expect(r.stderr).not.toMatch(/\n\s+at /);
   expect(r.stdout).toBe('');
 });
+
+test('the guard creates its own alert topic, and a cluster outside any declared VPC lives in the default VPC', () => {
+  const r = run('--policy', 'policy.yaml', '--scenario', 'test/fixtures/scenarios/no-topic.yaml', '--json');
+  expect(r.code).toBe(0);
+  const report = JSON.parse(r.stdout);
+  expect(report.executions.map((e: { outcome: string; reason: string | null }) => [e.outcome, e.reason])).toEqual([
+    ['remediated', null],
+    ['ignored', 'SELF_REMEDIATION'],
+    ['ignored', 'NOT_ENDPOINT_CHANGE'],
+  ]);
+  // An ignored event still reports the cluster's settings as they ended up.
+  expect(report.executions[2].finalConfig).toMatchObject({ endpointPublicAccess: false, endpointPrivateAccess: true });
+  expect(report.alerts).toEqual([expect.objectContaining({ outcome: 'remediated' })]);
+});
+
+test('a bad step names the field at fault, and a step acting in another account than its principal is refused', () => {
+  const r = run('--policy', 'policy.yaml', '--scenario', 'test/fixtures/scenarios/bad-fields.yaml');
+  expect(r.code).toBe(2);
+  expect(r.stderr.trim().split('\n')).toEqual([
+    expect.stringContaining('steps[0].resourcesVpcConfig.endpointPrivateAccess: Invalid input: expected boolean'),
+    expect.stringContaining('steps[1].account: 222222222222 is not the account of "as" (111122223333)'),
+    expect.stringContaining('steps[2].fault: a fault is {kind: throttle | server-error'),
+  ]);
+});

@@ -140,7 +140,7 @@ describe('CreateCluster', () => {
   it.each([
     ['an existing name', { ...request, name: 'prod-api' }, 'ResourceInUseException', 409, 'Cluster already exists with name: prod-api'],
     ['both endpoints off', { ...request, resourcesVpcConfig: { endpointPublicAccess: false, endpointPrivateAccess: false } }, 'InvalidParameterException', 400, 'Both private and public endpoint access cannot be false'],
-    ['an invalid CIDR', { ...request, resourcesVpcConfig: { publicAccessCidrs: ['192.168.0.0/16'] } }, 'InvalidParameterException', 400, 'The following CIDRs are invalid in publicAccessCidrs: 192.168.0.0/16'],
+    ['an invalid CIDR', { ...request, resourcesVpcConfig: { publicAccessCidrs: ['192.168.0.0/16'] } }, 'InvalidParameterException', 400, 'The following CIDRs are invalid in publicAccessCidrs: [192.168.0.0/16]'],
     ['a bad name', { ...request, name: '-bad' }, 'InvalidParameterException', 400, 'Cluster name -bad is invalid'],
     ['no roleArn', { name: 'x', resourcesVpcConfig: {} }, 'InvalidParameterException', 400, 'roleArn: Invalid input: expected string, received undefined'],
   ])('refuses %s', async (_what, input, name, status, message) => {
@@ -230,9 +230,9 @@ describe('UpdateClusterConfig and updates', () => {
       { name: 'prod-api', resourcesVpcConfig: { publicAccessCidrs: ['10.0.0.0/8', '203.0.113.5/24', 'not-a-cidr', '127.0.0.1/32', '198.51.100.0/24'] } },
       'InvalidParameterException',
       400,
-      'The following CIDRs are invalid in publicAccessCidrs: 10.0.0.0/8, 203.0.113.5/24, not-a-cidr, 127.0.0.1/32',
+      'The following CIDRs are invalid in publicAccessCidrs: [10.0.0.0/8,203.0.113.5/24,not-a-cidr,127.0.0.1/32]',
     ],
-    ['an IPv6 block on an IPv4 cluster', { name: 'prod-api', resourcesVpcConfig: { publicAccessCidrs: ['2001:db8::/32'] } }, 'InvalidParameterException', 400, 'The following CIDRs are invalid in publicAccessCidrs: 2001:db8::/32'],
+    ['an IPv6 block on an IPv4 cluster', { name: 'prod-api', resourcesVpcConfig: { publicAccessCidrs: ['2001:db8::/32'] } }, 'InvalidParameterException', 400, 'The following CIDRs are invalid in publicAccessCidrs: [2001:db8::/32]'],
     ['more than 40 CIDRs', { name: 'prod-api', resourcesVpcConfig: { publicAccessCidrs: fortyOne } }, 'InvalidParameterException', 400, 'publicAccessCidrs can contain at most 40 CIDR blocks; 41 were given'],
     [
       'a change that changes nothing',

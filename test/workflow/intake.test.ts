@@ -12,7 +12,7 @@ let guard: LocalGuard;
 
 beforeEach(async () => {
   emulator = await startEmulator({ state: parseEmulatorState(parse(readFileSync('test/fixtures/workflow/world.yaml', 'utf8')), 'world'), clock: manualClock() });
-  guard = startLocalGuard({ emulator, policy, homeAccount: '111122223333', homeRegion: 'us-east-1' });
+  guard = await startLocalGuard({ emulator, policy, homeAccount: '111122223333', homeRegion: 'us-east-1' });
 });
 afterEach(async () => {
   guard.close();

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors';
 import { runDemo } from '../../local/demo';
-import { parseScenario, simulate, type SimulationReport } from '../../local/simulate';
-import { EXIT, printJson, readDocument, runCommand } from '../io';
+import { parseScenario, simulate, type Scenario, type SimulationReport } from '../../local/simulate';
+import type { Policy } from '../../policy';
+import { EXIT, loadAll, missingOptions, printJson, readDocument, runCommand } from '../io';
 import { loadPolicyFile } from './policy';
 
 function renderReport(report: SimulationReport): string {
@@ -24,14 +25,22 @@ export function registerSimulateCommand(program: Command): void {
   program
     .command('simulate')
     .description('Run a scenario (emulator state + steps) through the whole workflow locally and report each execution')
-    .requiredOption('--policy <file>', 'policy file (YAML or JSON)')
-    .requiredOption('--scenario <file>', 'scenario file: an emulator state plus steps (YAML or JSON)')
+    .option('--policy <file>', 'policy file (YAML or JSON) (required)')
+    .option('--scenario <file>', 'scenario file: an emulator state plus steps (YAML or JSON) (required)')
     .option('--json', 'print the report as JSON')
-    .action((opts: { policy: string; scenario: string; json?: boolean }) =>
+    .action((opts: { policy?: string; scenario?: string; json?: boolean }) =>
       runCommand(async () => {
-        const [policy, doc] = await Promise.all([loadPolicyFile(opts.policy), readDocument(opts.scenario, 'scenario')]);
-        if (doc === null || typeof doc !== 'object') throw new InputError([`scenario ${opts.scenario}: expected a mapping with accounts, clusters, steps`]);
-        const report = await simulate(parseScenario(doc, opts.scenario), policy);
+        const missing = missingOptions(opts, { policy: '--policy <file>', scenario: '--scenario <file>' });
+        const scenario = async () => {
+          const doc = await readDocument(opts.scenario!, 'scenario');
+          if (doc === null || typeof doc !== 'object') throw new InputError([`scenario ${opts.scenario}: expected a mapping with accounts, clusters, steps`]);
+          return parseScenario(doc, opts.scenario);
+        };
+        const [policy, parsed] = await loadAll<[Policy, Scenario]>(
+          [opts.policy ? loadPolicyFile(opts.policy) : Promise.resolve(null as never), opts.scenario ? scenario() : Promise.resolve(null as never)],
+          missing,
+        );
+        const report = await simulate(parsed, policy);
         if (opts.json) printJson(report);
         else process.stdout.write(renderReport(report));
         return EXIT.OK;

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { InputError } from '../../errors';
-import { evaluateCluster, parseObservedCluster, parsePolicy, type Evaluation, type Policy } from '../../policy';
-import { EXIT, printJson, readDocument, readText, runCommand } from '../io';
+import { evaluateCluster, parseObservedCluster, parsePolicy, type Evaluation, type ObservedCluster, type Policy } from '../../policy';
+import { EXIT, loadAll, missingOptions, printJson, readDocument, readText, runCommand } from '../io';
 
 /** Reads and validates a policy file; every problem becomes one line of a PolicyError. */
 export async function loadPolicyFile(path: string): Promise<Policy> {
@@ -51,11 +51,13 @@ export function registerValidateCommand(program: Command): void {
   program
     .command('validate')
     .description('Validate a policy file; exit 0 when valid, 2 with every error otherwise')
-    .requiredOption('--policy <file>', 'policy file (YAML or JSON)')
+    .option('--policy <file>', 'policy file (YAML or JSON) (required)')
     .option('--json', 'print the result as JSON')
-    .action((opts: { policy: string; json?: boolean }) =>
+    .action((opts: { policy?: string; json?: boolean }) =>
       runCommand(async () => {
-        const policy = await loadPolicyFile(opts.policy);
+        const missing = missingOptions(opts, { policy: '--policy <file>' });
+        if (missing.length > 0) throw new InputError(missing);
+        const policy = await loadPolicyFile(opts.policy!);
         if (opts.json) printJson({ valid: true, rules: policy.rules.length, exemptions: policy.exemptions.length });
         else process.stdout.write(`${opts.policy}: valid (${policy.rules.length} rules, ${policy.exemptions.length} exemptions)\n`);
         return EXIT.OK;
@@ -67,21 +69,34 @@ export function registerCheckCommand(program: Command): void {
   program
     .command('check')
     .description('Judge one cluster (a DescribeCluster output) against the policy; exit 0 compliant or exempt, 1 violation, 2 bad input')
-    .requiredOption('--policy <file>', 'policy file (YAML or JSON)')
-    .requiredOption('--cluster <file>', 'DescribeCluster output (JSON), whole response or its "cluster" object')
+    .option('--policy <file>', 'policy file (YAML or JSON) (required)')
+    .option('--cluster <file>', 'DescribeCluster output (JSON), whole response or its "cluster" object (required)')
     .option('--account <id>', 'account id (default: from the cluster ARN)')
     .option('--region <region>', 'region (default: from the cluster ARN)')
     .option('--now <iso>', 'judge exemptions at this instant (default: now)')
     .option('--json', 'print the evaluation as JSON')
-    .action((opts: { policy: string; cluster: string; account?: string; region?: string; now?: string; json?: boolean }) =>
+    .action((opts: { policy?: string; cluster?: string; account?: string; region?: string; now?: string; json?: boolean }) =>
       runCommand(async () => {
-        const now = parseNow(opts.now);
-        if (opts.account !== undefined && !/^\d{12}$/.test(opts.account)) {
-          throw new InputError([`--account: not a 12-digit AWS account id (value: ${JSON.stringify(opts.account)})`]);
+        // Every problem of the invocation at once: missing options, bad values, and both files.
+        const problems = missingOptions(opts, { policy: '--policy <file>', cluster: '--cluster <file>' });
+        let now = Date.now();
+        try {
+          now = parseNow(opts.now);
+        } catch (err) {
+          problems.push(...(err as InputError).problems);
         }
-        const [policy, doc] = await Promise.all([loadPolicyFile(opts.policy), readDocument(opts.cluster, 'cluster')]);
-        const cluster = parseObservedCluster(doc, { account: opts.account, region: opts.region });
-        const evaluation = evaluateCluster(policy, cluster, { now });
+        if (opts.account !== undefined && !/^\d{12}$/.test(opts.account)) {
+          problems.push(`--account: not a 12-digit AWS account id (value: ${JSON.stringify(opts.account)})`);
+        }
+        if (opts.region !== undefined && !/^[a-z]{2,4}(-[a-z]+)+-\d+$/.test(opts.region)) {
+          problems.push(`--region: not an AWS region name (value: ${JSON.stringify(opts.region)})`);
+        }
+        const cluster = async () => parseObservedCluster(await readDocument(opts.cluster!, 'cluster'), { account: opts.account, region: opts.region });
+        const [policy, observed] = await loadAll<[Policy, ObservedCluster]>(
+          [opts.policy ? loadPolicyFile(opts.policy) : Promise.resolve(null as never), opts.cluster ? cluster() : Promise.resolve(null as never)],
+          problems,
+        );
+        const evaluation = evaluateCluster(policy, observed, { now });
         if (opts.json) printJson(evaluation);
         else process.stdout.write(renderEvaluation(evaluation));
         return evaluation.verdict === 'violation' ? EXIT.VIOLATION : EXIT.OK;

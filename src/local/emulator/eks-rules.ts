@@ -42,7 +42,7 @@ export function checkEndpointSettings(desired: EndpointConfig, givenCidrs: strin
     throw eksErrors.invalid(`publicAccessCidrs can contain at most ${MAX_PUBLIC_CIDRS} CIDR blocks; ${givenCidrs.length} were given`, { clusterName });
   }
   const invalid = givenCidrs.filter((c) => publicCidrProblem(c, ipFamily === 'ipv6') !== null);
-  if (invalid.length) throw eksErrors.invalid(`The following CIDRs are invalid in publicAccessCidrs: ${invalid.join(', ')}`, { clusterName });
+  if (invalid.length) throw eksErrors.invalid(`The following CIDRs are invalid in publicAccessCidrs: [${invalid.join(',')}]`, { clusterName });
 }
 
 export function endpointConfigFor(request: EndpointRequest, ipFamily: 'ipv4' | 'ipv6', base?: EndpointConfig): EndpointConfig {
@@ -75,9 +75,11 @@ export type UpdateDecisionInput = { cluster: ClusterRecord; nowMs: number; durat
 /** Decides an endpoint access update: refuses it with EKS's errors or returns the new InProgress update. */
 export function decideEndpointUpdate(input: UpdateDecisionInput & { request: EndpointRequest }): UpdateRecord {
   const { cluster, request } = input;
+  // A busy cluster is refused first: whether the request would be valid is judged against settings
+  // that are about to change.
+  checkCanUpdate(cluster, 'EndpointAccessUpdate', input.nowMs);
   const desired = endpointConfigFor(request, cluster.ipFamily, cluster.endpoint);
   checkEndpointSettings(desired, request.publicAccessCidrs, cluster.ipFamily, cluster.name);
-  checkCanUpdate(cluster, 'EndpointAccessUpdate', input.nowMs);
   if (sameConfig(desired, cluster.endpoint)) {
     const e = cluster.endpoint;
     throw eksErrors.invalid(

@@ -82,9 +82,13 @@ async function handle(core: EmulatorCore, req: IncomingMessage): Promise<Reply> 
   const requestId = randomUUID();
   const method = req.method ?? 'GET';
   const rawUrl = req.url ?? '/';
-  const body = await readBody(req);
-  if (!body) return jsonError(413, 'RequestEntityTooLargeException', `The request body exceeds ${MAX_BODY_BYTES} bytes.`, requestId);
+  const read = await readBody(req);
+  const tooLarge = read === undefined;
+  const body = read ?? Buffer.alloc(0);
   const path = rawUrl.split('?')[0]!;
+  if (tooLarge && (path === '/_emulator' || path.startsWith('/_emulator/'))) {
+    return jsonError(413, 'RequestEntityTooLargeException', `The request body exceeds ${MAX_BODY_BYTES} bytes.`, requestId);
+  }
   if (path === '/_emulator' || path.startsWith('/_emulator/')) {
     const reply = handleControl(core, method, rawUrl, body);
     return { status: reply.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(reply.body) };
@@ -108,6 +112,8 @@ async function handle(core: EmulatorCore, req: IncomingMessage): Promise<Reply> 
     query,
     body,
   };
+  // Refused in the service's own wire shape (JSON for EKS, XML for the query protocols), so SDKs can read it.
+  if (tooLarge) return service.error(new AwsError('RequestEntityTooLarge', `The request body exceeds ${MAX_BODY_BYTES} bytes.`, 413), ctx);
   return callAws(core, service, ctx);
 }
 

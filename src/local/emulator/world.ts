@@ -139,6 +139,22 @@ export class World {
   }
 
   addCluster(cluster: ClusterRecord): void {
+    // A cluster placed in no declared VPC lives in its region's default VPC, which AWS creates with DNS
+    // support, DNS hostnames and AmazonProvidedDNS: make it exist, so EC2 can describe what EKS reports.
+    if (!this.vpcs.has(cluster.vpcId)) {
+      this.vpcs.set(cluster.vpcId, {
+        id: cluster.vpcId,
+        account: cluster.account,
+        region: cluster.region,
+        cidrBlock: '172.31.0.0/16',
+        subnetIds: cluster.subnetIds,
+        enableDnsSupport: true,
+        enableDnsHostnames: true,
+        dhcpOptions: { id: stableId('dopt-', `${cluster.vpcId}/dhcp`), domainNameServers: ['AmazonProvidedDNS'] },
+        natGateways: [],
+        createdAtMs: this.clock.now(),
+      });
+    }
     const key = scope(cluster.account, cluster.region);
     let inScope = this.clusters.get(key);
     if (!inScope) this.clusters.set(key, (inScope = new Map()));
