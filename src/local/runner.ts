@@ -153,10 +153,19 @@ export class LocalRunner {
     return { event, triage, filtered: true, executionName: null, started: false, error: null, executions: [] };
   }
 
-  /** Invokes the sweep handler as the schedule would, then runs every execution it started. */
-  async sweep(time: string): Promise<{ result: unknown; executions: ExecutionRecord[] }> {
-    const result = await LAMBDA_HANDLERS.sweepClusters!({ time, source: 'aws.events', 'detail-type': 'Scheduled Event' } as never, lambdaContext('sweepClusters') as never);
-    return { result, executions: await this.drain() };
+  /**
+   * Invokes the sweep handler as the schedule would, then runs every execution it started. A sweep that
+   * could not judge some cluster fails (and would alarm) after starting the others: those still run.
+   */
+  async sweep(time: string): Promise<{ result: unknown; error: string | null; executions: ExecutionRecord[] }> {
+    let result: unknown = null;
+    let error: string | null = null;
+    try {
+      result = await LAMBDA_HANDLERS.sweepClusters!({ time, source: 'aws.events', 'detail-type': 'Scheduled Event' } as never, lambdaContext('sweepClusters') as never);
+    } catch (err) {
+      error = `${(err as Error).name}: ${(err as Error).message}`;
+    }
+    return { result, error, executions: await this.drain() };
   }
 
   /** Runs the queued executions, one at a time, in the order they were started. */

@@ -200,9 +200,10 @@ export async function simulate(scenario: Scenario, policy: Policy): Promise<Simu
         report.steps.push({ index, kind: 'advance', ok: true, result: `clock advanced ${step.advance}s` });
       } else {
         deliveries.push(...(await guard.processPending()));
-        const { executions } = await guard.runner.sweep(new Date(clock.now()).toISOString());
+        const { executions, error } = await guard.runner.sweep(new Date(clock.now()).toISOString());
         deliveries.push({ event: null, triage: null, filtered: false, executionName: null, started: true, error: null, executions });
-        report.steps.push({ index, kind: 'sweep', ok: true, result: `${executions.length} execution(s) started` });
+        const started = `${executions.length} execution(s) started`;
+        report.steps.push({ index, kind: 'sweep', ok: error === null, result: error === null ? started : `${started}; ${error}` });
       }
     }
     deliveries.push(...(await guard.processPending()));
