@@ -54,13 +54,15 @@ const faultStep = z.preprocess(
 );
 const advanceStep = z.strictObject({ advance: z.number().nonnegative() });
 const sweepStep = z.strictObject({ sweep: z.literal(true) });
-const STEP_KINDS = { call: callStep, fault: faultStep, advance: advanceStep, sweep: sweepStep } as const;
+// Let the guard handle every event so far before the next step (otherwise it runs after the last step).
+const settleStep = z.strictObject({ settle: z.literal(true) });
+const STEP_KINDS = { call: callStep, fault: faultStep, advance: advanceStep, sweep: sweepStep, settle: settleStep } as const;
 // The step's kind is its key: validate against that kind alone, so errors name the field at fault
 // (`steps[0].resourcesVpcConfig.endpointPrivateAccess`) rather than "matches none of four shapes".
 const stepSchema = z.unknown().transform((step, ctx) => {
   const kind = step !== null && typeof step === 'object' ? (Object.keys(STEP_KINDS) as (keyof typeof STEP_KINDS)[]).find((k) => k in step) : undefined;
   if (!kind) {
-    ctx.addIssue({ code: 'custom', message: 'a step is {call, as, region, cluster, ...}, {fault: {...}}, {advance: SECONDS} or {sweep: true}' });
+    ctx.addIssue({ code: 'custom', message: 'a step is {call, as, region, cluster, ...}, {fault: {...}}, {advance: SECONDS}, {sweep: true} or {settle: true}' });
     return z.NEVER;
   }
   const parsed = STEP_KINDS[kind].safeParse(step);
@@ -75,7 +77,7 @@ const stepSchema = z.unknown().transform((step, ctx) => {
   }
   return value;
 });
-type Step = z.output<typeof callStep> | z.output<typeof faultStep> | z.output<typeof advanceStep> | z.output<typeof sweepStep>;
+type Step = z.output<typeof callStep> | z.output<typeof faultStep> | z.output<typeof advanceStep> | z.output<typeof sweepStep> | z.output<typeof settleStep>;
 
 export const scenarioSchema = emulatorStateSchema.extend({
   description: z.string().optional(),
@@ -195,6 +197,10 @@ export async function simulate(scenario: Scenario, policy: Policy): Promise<Simu
           emulator.setFault(step.fault as z.output<typeof faultSchema>);
           report.steps.push({ index, kind: 'fault', ok: true, result: `${step.fault.kind} fault set` });
         }
+      } else if ('settle' in step) {
+        const handled = await guard.processPending();
+        deliveries.push(...handled);
+        report.steps.push({ index, kind: 'settle', ok: true, result: `${handled.length} event(s) handled` });
       } else if ('advance' in step) {
         clock.advance(step.advance * 1000);
         report.steps.push({ index, kind: 'advance', ok: true, result: `clock advanced ${step.advance}s` });

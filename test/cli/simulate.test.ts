@@ -65,3 +65,12 @@ test('a bad step names the field at fault, and a step acting in another account 
     expect.stringContaining('steps[2].fault: a fault is {kind: throttle | server-error'),
   ]);
 });
+
+test('a settle step lets the guard act before the next step: the same change made again is reverted again', () => {
+  const r = run('--policy', 'policy.yaml', '--scenario', 'test/fixtures/scenarios/settle.yaml', '--json');
+  expect(r.code).toBe(0);
+  const report = JSON.parse(r.stdout);
+  expect(report.executions.map((e: { outcome: string }) => e.outcome)).toEqual(['remediated', 'ignored', 'remediated', 'ignored']);
+  expect(report.steps[1]).toMatchObject({ kind: 'settle', ok: true });
+  expect(report.clusters[0].config).toMatchObject({ endpointPublicAccess: false });
+});
