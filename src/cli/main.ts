@@ -8,6 +8,12 @@ import { EXIT } from './io';
 // The SDK warns on every run under Node 20 (it will need Node 22 from 2027); README says so once instead.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+// `... | head` closes stdout early: that is the reader's choice, not an error worth a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.OK);
+  throw err;
+});
+
 const program = new Command('eks-endpoint-guard')
   .description('Keeps Amazon EKS API server endpoint access inside your organization\'s policy')
   .showHelpAfterError('(add --help for usage)')

@@ -262,3 +262,13 @@ describe('every problem of one invocation is reported at once', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('validate --json', () => {
+  it('says valid: false with every error on stdout, and still one line per error on stderr', async () => {
+    const r = await run('validate', '--policy', 'test/fixtures/policies/regressions/world-open-long-prefix.yaml', '--json');
+    expect(r.code).toBe(2);
+    const out = JSON.parse(r.stdout);
+    expect(out).toEqual({ valid: false, errors: [expect.stringContaining('allowedPublicCidrs[0]'), expect.stringContaining('allowedPublicCidrs[1]')] });
+    expect(r.stderr.trim().split('\n')).toHaveLength(2);
+  });
+});

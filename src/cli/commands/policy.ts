@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { InputError } from '../../errors';
+import { GuardError, InputError } from '../../errors';
 import { evaluateCluster, parseObservedCluster, parsePolicy, type Evaluation, type ObservedCluster, type Policy } from '../../policy';
 import { EXIT, loadAll, missingOptions, printJson, readDocument, readText, runCommand } from '../io';
 
@@ -57,7 +57,14 @@ export function registerValidateCommand(program: Command): void {
       runCommand(async () => {
         const missing = missingOptions(opts, { policy: '--policy <file>' });
         if (missing.length > 0) throw new InputError(missing);
-        const policy = await loadPolicyFile(opts.policy!);
+        let policy: Policy;
+        try {
+          policy = await loadPolicyFile(opts.policy!);
+        } catch (err) {
+          // With --json, the verdict is machine-readable either way; the errors still go to stderr too.
+          if (opts.json && err instanceof GuardError) printJson({ valid: false, errors: 'problems' in err ? err.problems : [err.message] });
+          throw err;
+        }
         if (opts.json) printJson({ valid: true, rules: policy.rules.length, exemptions: policy.exemptions.length });
         else process.stdout.write(`${opts.policy}: valid (${policy.rules.length} rules, ${policy.exemptions.length} exemptions)\n`);
         return EXIT.OK;
