@@ -3,22 +3,13 @@ import { createEc2Port } from '../../src/aws/ec2';
 import { createEksPort } from '../../src/aws/eks';
 import { AwsRequestRejectedError, InputError } from '../../src/errors';
 import type { Emulator } from '../../src/local/emulator';
-import { GUARD_ROLE_ARN, PROD, REGION, SANDBOX, callCounter, cluster, demoState, rejectionOf, startDemo } from './helpers';
+import { GUARD_ROLE_ARN, PROD, REGION, SANDBOX, callCounter, cluster, rejectionOf, useAdapterEmulator } from './helpers';
 
 const MEMBER_ROLE = 'eks-endpoint-guard-member';
 
 let emulator: Emulator;
 
-beforeAll(async () => {
-  emulator = await startDemo();
-});
-afterAll(async () => {
-  await emulator.close();
-});
-beforeEach(() => {
-  emulator.loadState(demoState());
-  emulator.clearFaults();
-});
+useAdapterEmulator((e) => (emulator = e));
 
 function factory(overrides: Parameters<typeof createClientFactory>[0] = {}) {
   const counter = callCounter();

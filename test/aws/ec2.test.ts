@@ -4,20 +4,13 @@ import { createEc2Port } from '../../src/aws/ec2';
 import { AwsRequestRejectedError, TransientAwsError } from '../../src/errors';
 import type { Emulator } from '../../src/local/emulator';
 import type { Ec2Port } from '../../src/workflow/ports';
-import { GUARD_ROLE_ARN, PROD, SANDBOX, cluster, demoState, rejectionOf, startDemo } from './helpers';
+import { GUARD_ROLE_ARN, PROD, SANDBOX, cluster, rejectionOf, useAdapterEmulator } from './helpers';
 
 let emulator: Emulator;
 let ec2: Ec2Port;
 
-beforeAll(async () => {
-  emulator = await startDemo();
-});
-afterAll(async () => {
-  await emulator.close();
-});
+useAdapterEmulator((e) => (emulator = e));
 beforeEach(() => {
-  emulator.loadState(demoState());
-  emulator.clearFaults();
   const clients = createClientFactory({
     endpoint: emulator.url,
     credentials: emulator.credentialsFor(GUARD_ROLE_ARN),

@@ -4,7 +4,7 @@ import { createEksPort } from '../../src/aws/eks';
 import { AwsRequestRejectedError, ClusterBusyError, ClusterNotFoundError, TransientAwsError } from '../../src/errors';
 import type { Emulator, EmulatorState } from '../../src/local/emulator';
 import type { EksPort } from '../../src/workflow/ports';
-import { GUARD_ROLE_ARN, PROD, REGION, SANDBOX, callCounter, cluster, demoState, rejectionOf, startDemo } from './helpers';
+import { GUARD_ROLE_ARN, PROD, REGION, SANDBOX, callCounter, cluster, demoState, rejectionOf, useAdapterEmulator } from './helpers';
 
 let emulator: Emulator;
 let eks: EksPort;
@@ -26,15 +26,8 @@ function lastUpdateRequest(): Record<string, unknown> {
   return events[events.length - 1]!.detail.requestParameters as Record<string, unknown>;
 }
 
-beforeAll(async () => {
-  emulator = await startDemo();
-});
-afterAll(async () => {
-  await emulator.close();
-});
+useAdapterEmulator((e) => (emulator = e));
 beforeEach(() => {
-  emulator.loadState(demoState());
-  emulator.clearFaults();
   eks = portFor();
 });
 

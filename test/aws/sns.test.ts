@@ -3,7 +3,7 @@ import { createAlertPort, snsMessage, snsSubject, SNS_MAX_BYTES } from '../../sr
 import { AwsRequestRejectedError, TransientAwsError } from '../../src/errors';
 import type { Emulator } from '../../src/local/emulator';
 import type { Alert } from '../../src/workflow/types';
-import { GUARD_ROLE_ARN, PROD, REGION, demoState, rejectionOf, startDemo } from './helpers';
+import { GUARD_ROLE_ARN, PROD, REGION, rejectionOf, useAdapterEmulator } from './helpers';
 
 const TOPIC = `arn:aws:sns:${REGION}:${PROD}:eks-endpoint-guard-alerts`;
 
@@ -26,15 +26,8 @@ function alert(overrides: Partial<Alert> = {}): Alert {
 let emulator: Emulator;
 let sns: ReturnType<typeof createClientFactory>['sns'];
 
-beforeAll(async () => {
-  emulator = await startDemo();
-});
-afterAll(async () => {
-  await emulator.close();
-});
+useAdapterEmulator((e) => (emulator = e));
 beforeEach(() => {
-  emulator.loadState(demoState());
-  emulator.clearFaults();
   const clients = createClientFactory({ endpoint: emulator.url, credentials: emulator.credentialsFor(GUARD_ROLE_ARN), homeAccount: PROD, maxAttempts: 1 });
   sns = (region) => clients.sns(region);
 });

@@ -2,20 +2,18 @@ import { CreateClusterCommand, DescribeClusterCommand, type EKSClient } from '@a
 import { DescribeVpcAttributeCommand, type VpcAttributeName } from '@aws-sdk/client-ec2';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Emulator } from '../../src/local/emulator';
-import { ALICE, PROD, ec2Client, eksClient, rejectionOf, snsClient, startDemo } from './helpers';
+import { ALICE, PROD, ec2Client, eksClient, rejectionOf, snsClient, useDemoEmulator } from './helpers';
 
 let emulator: Emulator;
 let eks: EKSClient;
 
-beforeAll(async () => {
-  emulator = await startDemo();
+useDemoEmulator((e) => (emulator = e));
+beforeAll(() => {
   eks = eksClient(emulator);
 });
-afterAll(async () => {
+afterAll(() => {
   eks.destroy();
-  await emulator.close();
 });
-beforeEach(() => emulator.reset());
 
 /** A SigV4-shaped header: the emulator routes by its scope and does not check the signature. */
 const auth = (service: string, region = 'us-east-1') =>

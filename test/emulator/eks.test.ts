@@ -12,20 +12,18 @@ import {
   type UpdateClusterConfigRequest,
 } from '@aws-sdk/client-eks';
 import type { Emulator } from '../../src/local/emulator';
-import { BOB, PROD, SANDBOX, clusterIn, eksClient, rejectionOf, startDemo } from './helpers';
+import { BOB, PROD, SANDBOX, clusterIn, eksClient, rejectionOf, useDemoEmulator } from './helpers';
 
 let emulator: Emulator;
 let eks: EKSClient;
 
-beforeAll(async () => {
-  emulator = await startDemo();
+useDemoEmulator((e) => (emulator = e));
+beforeAll(() => {
   eks = eksClient(emulator);
 });
-afterAll(async () => {
+afterAll(() => {
   eks.destroy();
-  await emulator.close();
 });
-beforeEach(() => emulator.reset());
 
 const UPDATE_MS = 10_000;
 

@@ -3,20 +3,18 @@ import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { Emulator } from '../../src/local/emulator';
-import { PROD, clusterIn, ec2Client, eksClient, rejectionOf, snsClient, startDemo, stsClient } from './helpers';
+import { PROD, clusterIn, ec2Client, eksClient, rejectionOf, snsClient, useDemoEmulator, stsClient } from './helpers';
 
 let emulator: Emulator;
 let eks: EKSClient;
 
-beforeAll(async () => {
-  emulator = await startDemo();
+useDemoEmulator((e) => (emulator = e));
+beforeAll(() => {
   eks = eksClient(emulator);
 });
-afterAll(async () => {
+afterAll(() => {
   eks.destroy();
-  await emulator.close();
 });
-beforeEach(() => emulator.reset());
 
 const toPrivate = { name: 'prod-api', resourcesVpcConfig: { endpointPublicAccess: false } };
 

@@ -24,6 +24,22 @@ export function startDemo(options: EmulatorOptions = {}): Promise<Emulator> {
   return startEmulator({ clock: manualClock(), state: demoState(), ...options });
 }
 
+/**
+ * One demo emulator per test file: started before the file's own hooks, closed after, and put back to the
+ * demo state (which also clears faults and CloudTrail) before each test. `onStart` receives it.
+ */
+export function useDemoEmulator(onStart: (emulator: Emulator) => void, options: EmulatorOptions = {}): void {
+  let emulator: Emulator | undefined;
+  beforeAll(async () => {
+    emulator = await startDemo(options);
+    onStart(emulator);
+  });
+  afterAll(async () => {
+    await emulator?.close();
+  });
+  beforeEach(() => emulator!.loadState(demoState()));
+}
+
 type ClientOptions = { credentials?: Credentials; region?: string; maxAttempts?: number };
 
 function config(emulator: Emulator, o: ClientOptions) {
