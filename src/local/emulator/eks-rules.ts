@@ -1,3 +1,4 @@
+import { EKS_MAX_PUBLIC_CIDRS } from '../../policy/schema';
 import { publicCidrProblem } from './cidr';
 import {
   clusterStatus,
@@ -14,7 +15,6 @@ import {
 } from './cluster';
 import { AwsError } from './protocol';
 
-export const MAX_PUBLIC_CIDRS = 40;
 
 export const eksErrors = {
   invalid: (message: string, fields: Record<string, string> = {}) => new AwsError('InvalidParameterException', message, 400, fields),
@@ -38,8 +38,8 @@ export function checkEndpointSettings(desired: EndpointConfig, givenCidrs: strin
     throw eksErrors.invalid('Both private and public endpoint access cannot be false', { clusterName });
   }
   if (!givenCidrs) return;
-  if (givenCidrs.length > MAX_PUBLIC_CIDRS) {
-    throw eksErrors.invalid(`publicAccessCidrs can contain at most ${MAX_PUBLIC_CIDRS} CIDR blocks; ${givenCidrs.length} were given`, { clusterName });
+  if (givenCidrs.length > EKS_MAX_PUBLIC_CIDRS) {
+    throw eksErrors.invalid(`publicAccessCidrs can contain at most ${EKS_MAX_PUBLIC_CIDRS} CIDR blocks; ${givenCidrs.length} were given`, { clusterName });
   }
   const invalid = givenCidrs.filter((c) => publicCidrProblem(c, ipFamily === 'ipv6') !== null);
   if (invalid.length) throw eksErrors.invalid(`The following CIDRs are invalid in publicAccessCidrs: [${invalid.join(',')}]`, { clusterName });

@@ -36,12 +36,6 @@ export function listParam(params: URLSearchParams, prefix: string): string[] {
   return out;
 }
 
-export function requireParam(params: URLSearchParams, name: string, error: (name: string) => AwsError): string {
-  const value = params.get(name);
-  if (value === null || value === '') throw error(name);
-  return value;
-}
-
 /** awsQuery (SNS, STS): `<XResponse><XResult>..</XResult><ResponseMetadata>..` */
 export function awsQuerySuccess(action: string, namespace: string, result: unknown, requestId: string): Reply {
   return xmlReply(
