@@ -15,7 +15,6 @@ import {
 } from './cluster';
 import { AwsError } from './protocol';
 
-
 export const eksErrors = {
   invalid: (message: string, fields: Record<string, string> = {}) => new AwsError('InvalidParameterException', message, 400, fields),
   invalidRequest: (message: string, fields: Record<string, string> = {}) => new AwsError('InvalidRequestException', message, 400, fields),
