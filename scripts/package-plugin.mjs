@@ -2,7 +2,8 @@
 // fail the deploy instead of the first event:
 //   - checks the stage parameters (custom.guard) and names the parameter and the value on error;
 //   - validates the policy file with the project's own parser (scripts/validate-policy.mjs), listing every problem;
-//   - generates one SNS e-mail subscription per address of alertEmails (CloudFormation cannot loop over a list);
+//   - generates one SNS e-mail subscription per address of alertEmails and per topic (the alert topic and the
+//     operations topic; CloudFormation cannot loop over a list);
 //   - bundles the validated policy at `policy.yaml` in the Lambda task root, whatever the file is called here,
 //     which is where the functions read it (POLICY_FILE).
 import { createHash } from 'node:crypto';
@@ -36,8 +37,9 @@ const guardSchema = {
         maxWaitSeconds: { type: 'string' },
         logLevel: { type: 'string' },
         alertTopic: { type: 'string' },
+        operationsTopic: { type: 'string' },
       },
-      required: ['policyFile', 'alertTopic'],
+      required: ['policyFile', 'alertTopic', 'operationsTopic'],
       additionalProperties: false,
     },
   },
@@ -83,10 +85,13 @@ export function parameterProblems(guard, { stateMachineTimeoutSeconds } = {}) {
 }
 
 /**
- * One AWS::SNS::Subscription per distinct address. The logical id comes from a hash of the address, so
- * adding or removing one address leaves the others' subscriptions (and their confirmations) alone.
+ * One AWS::SNS::Subscription per distinct address to the topic `topicLogicalId`. The logical id is the
+ * topic's name without `Topic` (AlertTopic: `AlertEmailSubscription…`, as before there were two topics),
+ * then a hash of the address, so adding or removing one address leaves the others' subscriptions (and
+ * their confirmations) alone, and the two topics' subscriptions never collide.
  */
 export function emailSubscriptions(alertEmails, topicLogicalId) {
+  const prefix = `${String(topicLogicalId).replace(/Topic$/, '')}EmailSubscription`;
   const seen = new Set();
   const resources = {};
   for (const email of splitList(alertEmails)) {
@@ -94,7 +99,7 @@ export function emailSubscriptions(alertEmails, topicLogicalId) {
     if (seen.has(key)) continue;
     seen.add(key);
     const id = createHash('sha256').update(key).digest('hex').slice(0, 10);
-    resources[`AlertEmailSubscription${id}`] = {
+    resources[`${prefix}${id}`] = {
       Type: 'AWS::SNS::Subscription',
       Properties: { TopicArn: { Ref: topicLogicalId }, Protocol: 'email', Endpoint: email },
     };
@@ -145,7 +150,9 @@ export default class GuardPackagingPlugin {
 
     const resources = (this.serverless.service.resources ??= {});
     resources.Resources ??= {};
-    Object.assign(resources.Resources, emailSubscriptions(guard.alertEmails, guard.alertTopic));
+    // The same people hear about the clusters (alert topic) and about the guard itself (operations topic):
+    // an alarm that the alert path is broken must not depend on that path.
+    for (const topic of [guard.alertTopic, guard.operationsTopic]) Object.assign(resources.Resources, emailSubscriptions(guard.alertEmails, topic));
   }
 
   /** Copies the validated policy into serverless-esbuild's build folder, which is zipped as the task root. */

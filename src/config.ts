@@ -19,9 +19,9 @@ const envSchema = z.object({
   NOTIFY_COMPLIANT: bool,
   ALERT_TOPIC_ARN: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+$/, { error: 'not an SNS topic ARN' }).optional(),
   STATE_MACHINE_ARN: z.string().regex(/^arn:aws[a-z-]*:states:/, { error: 'not a Step Functions state machine ARN' }).optional(),
-  /** The guard's own role ARNs: changes made through them are its own remediations (never re-judged). */
+  /** The guard's own role ARNs: changes made through them are its own only when the ledger recorded the update. */
   SELF_ROLE_ARNS: list,
-  /** A role of this name in another account is assumed to act on that account's clusters; its sessions count as the guard's own. */
+  /** A role of this name in another account is assumed to act on that account's clusters (never in the home account). */
   CROSS_ACCOUNT_ROLE_NAME: z.string().optional(),
   /** The account the functions run in (CloudFormation `AWS::AccountId`). */
   HOME_ACCOUNT_ID: z.string().regex(/^\d{12}$/, { error: 'not a 12-digit AWS account id' }).optional(),
@@ -30,11 +30,11 @@ const envSchema = z.object({
   AWS_REGION: z.string().min(1).default('us-east-1'),
   /**
    * Give up waiting for an update (or a busy cluster) after this long, and alert. Kept below the state
-   * machine's TimeoutSeconds (14400) with room for a last poll, so the budget always ends in an alert.
+   * machine's TimeoutSeconds (86400) with room for a last poll, so the budget always ends in an alert.
    */
   MAX_WAIT_SECONDS: z.coerce.number().int().min(60).max(14000).default(3600),
-  /** How many times a revert meets ResourceInUseException before the guard gives up and alerts. */
-  MAX_BUSY_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  /** The cluster ledger (DynamoDB table name): leases, the guard's own updates, reverts, changes seen, re-checks. */
+  LEDGER_TABLE: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, { error: 'not a DynamoDB table name' }).optional(),
   /** Point every AWS client at another endpoint (the local emulator). */
   AWS_ENDPOINT_URL: z.string().url().optional(),
 });

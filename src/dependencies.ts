@@ -5,14 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
-import { createClientFactory, partitionOf, type Instrumentable } from './aws/clients';
-import { createEc2Port } from './aws/ec2';
-import { createEksPort } from './aws/eks';
-import { createExecutionPort } from './aws/sfn';
-import { createAlertPort } from './aws/sns';
-import { loadConfig, requireConfig, type Config } from './config';
+import { createClientFactory, type Instrumentable } from './aws/clients';
+import { loadConfig, type Config } from './config';
 import { InputError } from './errors';
 import { parsePolicy, type Policy } from './policy';
+import { unwired, type Ports, type Wiring, type WiringContext } from './wiring';
 import type { IntakeDeps, Log, WorkflowDeps } from './workflow/deps';
 import type { ExecutionPort } from './workflow/ports';
 
@@ -61,55 +58,56 @@ function powertoolsLog(): Log {
   };
 }
 
-/** Builds every dependency from the configuration. */
-export function buildDependencies(config: Config, options: BuildOptions = {}): Dependencies {
+/**
+ * Builds the dependencies of one function from the configuration: the ports it is wired with (each
+ * built on first use, so a function that never publishes never builds an SNS client either) and
+ * stand-ins that fail loudly for the rest.
+ */
+export function buildDependencies(config: Config, wiring: Wiring, options: BuildOptions = {}): Dependencies {
   const log: Log = options.log ?? powertoolsLog();
   const now = options.now ?? Date.now;
   const policy = options.policy ?? loadPolicyFile(config.POLICY_FILE);
-  const common = { endpoint: config.AWS_ENDPOINT_URL, credentials: options.credentials, instrument: options.instrument };
-  const clients = createClientFactory({ ...common, now, homeAccount: config.HOME_ACCOUNT_ID, crossAccountRoleName: config.CROSS_ACCOUNT_ROLE_NAME });
-  const eks = createEksPort((account, region) => clients.eks(account, region));
-  const ec2 = createEc2Port((account, region) => clients.ec2(account, region));
-  const settings = {
-    shadowMode: config.SHADOW_MODE,
-    notifyCompliant: config.NOTIFY_COMPLIANT,
-    maxWaitSeconds: config.MAX_WAIT_SECONDS,
-    maxBusyAttempts: config.MAX_BUSY_ATTEMPTS,
-  };
-  // Clients for the home account's own services are built only by the functions that use them.
-  const lazyAlerts = (() => {
-    let port: ReturnType<typeof createAlertPort> | undefined;
-    return {
-      publish: (alert: Parameters<ReturnType<typeof createAlertPort>['publish']>[0]) => {
-        port ??= createAlertPort(clients.sns(config.AWS_REGION), requireConfig(config, 'ALERT_TOPIC_ARN'));
-        return port.publish(alert);
+  const clients = createClientFactory({
+    endpoint: config.AWS_ENDPOINT_URL,
+    credentials: options.credentials,
+    instrument: options.instrument,
+    now,
+    homeAccount: config.HOME_ACCOUNT_ID,
+    crossAccountRoleName: config.CROSS_ACCOUNT_ROLE_NAME,
+  });
+  const context: WiringContext = { clients, config, now };
+  const port = <K extends keyof Ports>(name: K): Ports[K] => {
+    const build = wiring[name];
+    if (!build) return unwired(name);
+    let built: Ports[K] | undefined;
+    // Built on first use: configuration a port needs (a topic ARN) is only required of functions that use
+    // it, and a missing setting rejects the call like any other failure of the port.
+    return new Proxy({} as Ports[K], {
+      get: (_target, method) => {
+        if (method === 'then') return undefined;
+        return async (...args: unknown[]) => {
+          built ??= build(context);
+          return (built as unknown as Record<string | symbol, (...a: unknown[]) => unknown>)[method]!(...args);
+        };
       },
-    };
-  })();
-  let sfnPort: ExecutionPort | undefined;
-  const executions: ExecutionPort = options.executions ?? {
-    start: (name, input) => {
-      sfnPort ??= createExecutionPort(clients.sfn(config.AWS_REGION), requireConfig(config, 'STATE_MACHINE_ARN'));
-      return sfnPort.start(name, input);
-    },
+    });
   };
-  const selfRoleArnsFor = (account: string | null) => {
-    const own = [...config.SELF_ROLE_ARNS];
-    // The cross-account role acts for the guard in every member account: its sessions are the guard's too.
-    if (config.CROSS_ACCOUNT_ROLE_NAME && account) own.push(`arn:${partitionOf(config.AWS_REGION)}:iam::${account}:role/${config.CROSS_ACCOUNT_ROLE_NAME}`);
-    return own;
-  };
-  const workflow: WorkflowDeps = { eks, ec2, alerts: lazyAlerts, policy, settings, now, log };
-  const intake: IntakeDeps = { executions, eks, policy, settings, selfRoleArnsFor, now, log };
+  const settings = { shadowMode: config.SHADOW_MODE, notifyCompliant: config.NOTIFY_COMPLIANT, maxWaitSeconds: config.MAX_WAIT_SECONDS };
+  const eks = port('eks');
+  const ledger = port('ledger');
+  const executions = options.executions ?? port('executions');
+  const identity = { selfRoleArns: [...config.SELF_ROLE_ARNS], crossAccountRoleName: config.CROSS_ACCOUNT_ROLE_NAME ?? null, homeAccount: config.HOME_ACCOUNT_ID ?? null };
+  const workflow: WorkflowDeps = { eks, ec2: port('ec2'), alerts: port('alerts'), ledger, policy, settings, now, log };
+  const intake: IntakeDeps = { executions, eks, ledger, policy, settings, identity, now, log };
   const sweepAccounts = [...new Set([config.HOME_ACCOUNT_ID, ...config.SWEEP_ACCOUNTS].filter((a): a is string => Boolean(a)))];
   return { config, workflow, intake, sweepAccounts, region: config.AWS_REGION, log };
 }
 
 let current: Promise<Dependencies> | undefined;
 
-/** The dependencies of this process, built from the environment on first use (the cold start). */
-export function getDependencies(): Promise<Dependencies> {
-  current ??= Promise.resolve().then(() => buildDependencies(loadConfig()));
+/** The dependencies of this process, built from the environment on first use (the cold start), with the function's wiring. */
+export function getDependencies(wiring: Wiring = {}): Promise<Dependencies> {
+  current ??= Promise.resolve().then(() => buildDependencies(loadConfig(), wiring));
   return current;
 }
 

@@ -6,6 +6,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { getDependencies, type Dependencies } from './dependencies';
+import type { Wiring } from './wiring';
 
 /** Logs an error with the step's name and lets it propagate: the state machine (or EventBridge) decides what happens next. */
 function logErrors(step: string): middy.MiddlewareObj<unknown, unknown, Error, Context> {
@@ -24,9 +25,12 @@ function logErrors(step: string): middy.MiddlewareObj<unknown, unknown, Error, C
   };
 }
 
-/** A Lambda handler for one use case, given the cold-start dependencies. */
-export function lambdaHandler<In, Out>(step: string, useCase: (event: In, deps: Dependencies, context: Context) => Promise<Out>) {
+/**
+ * A Lambda handler for one use case, given the cold-start dependencies built with `wiring`: the ports
+ * (and so the SDK clients) this function uses.
+ */
+export function lambdaHandler<In, Out>(step: string, wiring: Wiring, useCase: (event: In, deps: Dependencies, context: Context) => Promise<Out>) {
   return middy<In, Out, Error, Context>()
     .use(logErrors(step) as middy.MiddlewareObj<In, Out, Error, Context>)
-    .handler(async (event: In, context: Context) => useCase(event, await getDependencies(), context));
+    .handler(async (event: In, context: Context) => useCase(event, await getDependencies(wiring), context));
 }

@@ -3,10 +3,12 @@
  * problem a violation amounts to, and the AWS CLI commands a person can paste. Shared by the subject,
  * the email text and the chat notification so all three say the same thing. Pure.
  */
+import type { Actor } from '../events/triage';
+import type { ChangeRecord, JudgedSettings } from '../ledger/types';
 import { cidrContains, isWorldOpen, parseCidr } from '../policy/cidr';
 import type { ClusterRef, EffectiveSettings, EndpointConfig, EndpointTarget, Violation } from '../policy/types';
 import type { PreflightProblem } from '../workflow/types';
-import { oneLine, shellWord } from './format';
+import { bounded, oneLine, shellWord } from './format';
 
 /** Endpoint settings as an alert shows them: a config or a target, with rule 3 of endpoint-rules.md applied. */
 export type Endpoint = { publicOn: boolean; privateOn: boolean; cidrs: string[] };
@@ -213,4 +215,102 @@ export function consoleUrl(cluster: ClusterRef, baseUrl?: string): string {
 export function derivedClusterArn(cluster: ClusterRef): string {
   const region = oneLine(cluster.region, 32);
   return `arn:${partitionOf(region)}:eks:${region}:${oneLine(cluster.account, 32)}:cluster/${oneLine(cluster.name, 100)}`;
+}
+
+// A request lists at most what EKS accepts (40 CIDRs), a tag change at most 50 tags; more is not real input.
+const MAX_LISTED = 50;
+
+/**
+ * What one change asked for, on one line: the endpoint fields of an UpdateClusterConfig or CreateCluster,
+ * or the tags a TagResource set and an UntagResource removed.
+ */
+export function requestText(change: Pick<ChangeRecord, 'requested' | 'tags'>): string {
+  const parts: string[] = [];
+  const r = change.requested;
+  if (r?.endpointPublicAccess !== undefined) parts.push(`public ${r.endpointPublicAccess ? 'on' : 'off'}`);
+  if (r?.endpointPrivateAccess !== undefined) parts.push(`private ${r.endpointPrivateAccess ? 'on' : 'off'}`);
+  if (r?.publicAccessCidrs) parts.push(`CIDRs ${bounded(r.publicAccessCidrs.map((x) => oneLine(x, 64)), MAX_LISTED).join(', ') || 'none'}`);
+  const tags = change.tags;
+  if (tags && Object.keys(tags.set).length > 0) parts.push(`tags set ${tagList(tags.set).join(', ')}`);
+  if (tags && tags.removed.length > 0) parts.push(`tags removed ${bounded(tags.removed.map((k) => oneLine(k, 128)), MAX_LISTED).join(', ')}`);
+  return parts.join(', ') || (tags ? 'no tags' : 'no endpoint fields');
+}
+
+/** `key=value` for each tag, bounded. */
+export function tagList(tags: Record<string, string>): string[] {
+  return bounded(
+    Object.entries(tags).map(([k, v]) => `${oneLine(k, 128)}=${oneLine(v, 256)}`),
+    MAX_LISTED,
+  );
+}
+
+// Which tool a user agent belongs to. Only a hint for the reader of a tug-of-war alert, who has to find
+// the pipeline or controller that keeps re-applying a setting; the user agent itself is always shown.
+const TOOL_HINTS: ReadonlyArray<[RegExp, string]> = [
+  [/opentofu/i, 'OpenTofu'],
+  [/terraform/i, 'Terraform'],
+  [/pulumi/i, 'Pulumi'],
+  [/crossplane|upbound/i, 'Crossplane'],
+  [/aws-controllers-k8s|ack-eks-controller/i, 'AWS Controllers for Kubernetes (ACK)'],
+  [/eksctl/i, 'eksctl'],
+  [/cloudformation/i, 'CloudFormation (or the CDK)'],
+  [/aws-cli/i, 'the AWS CLI (a person or a script)'],
+  [/console\.amazonaws|signin\.amazonaws/i, 'the AWS console (a person)'],
+];
+
+/** The tool a user agent most likely belongs to, or null when it is not one the guard recognises. */
+export function toolHint(userAgent: string | null | undefined): string | null {
+  if (!userAgent) return null;
+  return TOOL_HINTS.find(([pattern]) => pattern.test(userAgent))?.[1] ?? null;
+}
+
+/** Actors by ARN and user agent, first seen first: one entry per distinct person, pipeline or controller. */
+export function distinctActors(actors: ReadonlyArray<Actor | null>): Actor[] {
+  const seen = new Set<string>();
+  return actors.filter((a): a is Actor => {
+    if (!a) return false;
+    const key = `${a.arn}|${a.userAgent}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** One row of the before/after comparison of the settings a cluster is judged under. */
+export type SettingRow = { label: string; before: string; after: string };
+
+/** The settings a cluster was judged under, before and after a tag change, row by row. */
+export function judgedRows(before: JudgedSettings | null, after: JudgedSettings): SettingRow[] {
+  const cell = (s: JudgedSettings | null, f: (s: JudgedSettings) => string) => (s ? f(s) : 'unknown');
+  const rows: Array<[string, (s: JudgedSettings) => string]> = [
+    ['Rule', (s) => (s.rule ? oneLine(s.rule, 100) : 'defaults')],
+    ['Mode', (s) => s.mode],
+    ['Public access', (s) => s.publicAccess],
+    ['Private access', (s) => s.privateAccess],
+    ['Allowed CIDRs', (s) => cidrSummary(s.allowedPublicCidrs.map((c) => oneLine(c, 64)))],
+    ['CIDR limit', (s) => String(s.maxPublicCidrs)],
+    ['Exempt', (s) => (s.exempt ? 'yes' : 'no')],
+  ];
+  return rows.map(([label, f]) => ({ label, before: cell(before, f), after: f(after) }));
+}
+
+/**
+ * Every difference from `before` to `after`, in words (`rule prod-private-only -> sandbox-open`,
+ * `mode enforce -> alert`), stricter ones included so the reader sees the whole change; with no earlier
+ * judgement to compare with, what the cluster is under now.
+ */
+export function judgedChanges(before: JudgedSettings | null, after: JudgedSettings): string[] {
+  const rule = (s: JudgedSettings) => (s.rule ? oneLine(s.rule, 100) : 'the defaults');
+  if (!before) return [after.exempt ? 'now exempt' : `now under ${after.rule ? `rule ${rule(after)}` : 'the defaults'}`];
+  const changes: string[] = [];
+  if (after.exempt && !before.exempt) changes.push('now exempt');
+  if (!after.exempt && before.exempt) changes.push('no longer exempt');
+  if (after.rule !== before.rule) changes.push(`rule ${rule(before)} -> ${rule(after)}`);
+  if (after.mode !== before.mode) changes.push(`mode ${before.mode} -> ${after.mode}`);
+  if (after.publicAccess !== before.publicAccess) changes.push(`public access ${before.publicAccess} -> ${after.publicAccess}`);
+  if (after.privateAccess !== before.privateAccess) changes.push(`private access ${before.privateAccess} -> ${after.privateAccess}`);
+  const added = after.allowedPublicCidrs.filter((c) => !before.allowedPublicCidrs.includes(c)).map((c) => oneLine(c, 64));
+  if (added.length > 0) changes.push(`now allows ${cidrSummary(added)}`);
+  if (after.maxPublicCidrs !== before.maxPublicCidrs) changes.push(`CIDR limit ${before.maxPublicCidrs} -> ${after.maxPublicCidrs}`);
+  return changes.length > 0 ? changes : ['settings re-read, no difference'];
 }

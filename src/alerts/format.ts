@@ -10,6 +10,12 @@
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
 const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/g;
+// Characters that draw nothing or reorder the text around them: bidirectional overrides, embeddings and
+// isolates, zero-width spaces and joiners, the byte-order mark, invisible tag characters, fillers and
+// variation selectors (Unicode's Cf category and its default-ignorable code points). In a cluster name,
+// a tag or an ARN they can make an alert read differently from what it says (U+202E shows the rest of a
+// line backwards), so they are shown by code point rather than dropped: the reader sees the trick.
+const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
 
 /**
  * Shortens `text` to at most `max` UTF-16 units, ending in `...` when cut. Never splits a surrogate pair,
@@ -39,21 +45,33 @@ function cutAt(text: string, end: number): string {
 }
 
 /**
- * One line of untrusted text: control characters and line breaks become spaces, runs of spaces collapse,
- * and the result is clipped to `max`. Used for every value placed in a labelled field, so a crafted user
- * agent or error message cannot fake extra lines in the alert.
+ * Invisible and direction-changing characters written out as `<U+202E>`, so text from outside cannot
+ * hide words from the reader or make them appear in another order. The marks are plain ASCII, so
+ * applying this twice changes nothing.
+ */
+export function showInvisible(text: string): string {
+  return text.replace(INVISIBLE, (ch) => `<U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}>`);
+}
+
+/**
+ * One line of untrusted text: control characters and line breaks become spaces, invisible characters
+ * are shown (`showInvisible`), runs of spaces collapse, and the result is clipped to `max`. Used for
+ * every value placed in a labelled field, so a crafted user agent or error message cannot fake extra
+ * lines in the alert or hide what it says.
  */
 export function oneLine(value: unknown, max = 500): string {
   const text = typeof value === 'string' ? value : value === null || value === undefined ? '' : String(value);
-  return clip(text.replace(CONTROL, ' ').replace(/\s+/g, ' ').trim(), max);
+  // Invisible characters first: JavaScript's \s counts U+FEFF as a space and would swallow it unseen.
+  return clip(showInvisible(text.replace(CONTROL, ' ')).replace(/\s+/g, ' ').trim(), max);
 }
 
 /**
  * Multi-line untrusted text (an override of the exemption how-to, an AWS error cause): line breaks are
- * kept (CRLF normalised), other control characters become spaces, the whole is clipped to `max`.
+ * kept (CRLF normalised), other control characters become spaces, invisible characters are shown, the
+ * whole is clipped to `max`.
  */
 export function multiLine(value: string, max: number): string {
-  return clip(value.replace(/\r\n?/g, '\n').replace(CONTROL_BUT_NEWLINE, ' ').trimEnd(), max);
+  return clip(showInvisible(value.replace(/\r\n?/g, '\n').replace(CONTROL_BUT_NEWLINE, ' ')).trimEnd(), max);
 }
 
 /**

@@ -3,12 +3,12 @@
  * The home account uses the function's own credentials; another account is reached by assuming the
  * cross-account role there, its temporary credentials shared by every client of that account and cached
  * until shortly before they expire. Every client honours `endpoint` (the local emulator) and `maxAttempts`.
+ *
+ * The factory imports no service client itself: each adapter passes the client class it uses, so a
+ * function loads only the SDK clients of the adapters it is wired with (a cold start pays for nothing
+ * else), and STS is loaded only when another account is first reached.
  */
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { EKSClient } from '@aws-sdk/client-eks';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, MiddlewareStack } from '@aws-sdk/types';
 import { InputError } from '../errors';
 import { toGuardError } from './errors';
@@ -37,11 +37,14 @@ export type ClientFactoryOptions = {
   now?: () => number;
 };
 
+/** An SDK v3 client class: `new EKSClient({ region, credentials, endpoint, maxAttempts })`. */
+export type ClientClass<C extends Instrumentable> = new (config: { region: string; maxAttempts?: number; endpoint?: string; credentials?: Credentials }) => C;
+
 export type ClientFactory = {
-  eks(account: string, region: string): EKSClient;
-  ec2(account: string, region: string): EC2Client;
-  sns(region: string): SNSClient;
-  sfn(region: string): SFNClient;
+  /** A client acting on clusters of `account` in `region` (the cross-account role outside the home account). */
+  forAccount<C extends Instrumentable>(Client: ClientClass<C>, account: string, region: string): C;
+  /** A client of the home account's own services (the alert topic, the ledger, the state machine). */
+  home<C extends Instrumentable>(Client: ClientClass<C>, region: string, overrides?: { maxAttempts?: number }): C;
 };
 
 /** Refresh assumed credentials this long before they expire, so no call starts with nearly dead ones. */
@@ -62,7 +65,7 @@ export function partitionOf(region: string): string {
  * A credential provider for one role: AssumeRole on first use, the result cached until REFRESH_MARGIN_MS
  * before it expires; concurrent callers share one in-flight request.
  */
-function assumedRoleCredentials(roleArn: string, sessionName: string, sts: () => STSClient, now: () => number): AwsCredentialIdentityProvider {
+function assumedRoleCredentials(roleArn: string, sessionName: string, sts: () => Promise<STSClient>, now: () => number): AwsCredentialIdentityProvider {
   let cached: AwsCredentialIdentity | undefined;
   let pending: Promise<AwsCredentialIdentity> | undefined;
   const fresh = (c: AwsCredentialIdentity | undefined): c is AwsCredentialIdentity =>
@@ -71,7 +74,8 @@ function assumedRoleCredentials(roleArn: string, sessionName: string, sts: () =>
     if (fresh(cached)) return cached;
     pending ??= (async () => {
       try {
-        const out = await sts().send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: ASSUMED_ROLE_SECONDS }));
+        const { AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+        const out = await (await sts()).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: ASSUMED_ROLE_SECONDS }));
         const c = out.Credentials;
         if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('AssumeRole returned no credentials');
         cached = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
@@ -87,7 +91,8 @@ function assumedRoleCredentials(roleArn: string, sessionName: string, sts: () =>
 }
 
 export function createClientFactory(options: ClientFactoryOptions = {}): ClientFactory {
-  const clients = new Map<string, Instrumentable>();
+  // One map of clients per client class: its key is the account and region.
+  const clients = new WeakMap<ClientClass<Instrumentable>, Map<string, Instrumentable>>();
   const roleCredentials = new Map<string, AwsCredentialIdentityProvider>();
   const now = options.now ?? Date.now;
   const own = options.credentials;
@@ -97,15 +102,18 @@ export function createClientFactory(options: ClientFactoryOptions = {}): ClientF
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
   });
 
-  const memo = <C extends Instrumentable>(key: string, make: () => C): C => {
-    let client = clients.get(key) as C | undefined;
+  const memo = <C extends Instrumentable>(Client: ClientClass<C>, key: string, make: () => C): C => {
+    let byKey = clients.get(Client as ClientClass<Instrumentable>);
+    if (!byKey) clients.set(Client as ClientClass<Instrumentable>, (byKey = new Map()));
+    let client = byKey.get(key) as C | undefined;
     if (!client) {
       client = make();
       options.instrument?.(client);
-      clients.set(key, client);
+      byKey.set(key, client);
     }
     return client;
   };
+  let stsClass: Promise<ClientClass<STSClient>> | undefined;
 
   const credentialsFor = (account: string, region: string): Credentials | undefined => {
     if (!options.homeAccount || account === options.homeAccount) return own;
@@ -116,7 +124,11 @@ export function createClientFactory(options: ClientFactoryOptions = {}): ClientF
     const roleArn = `arn:${partitionOf(region)}:iam::${account}:role/${role}`;
     let provider = roleCredentials.get(roleArn);
     if (!provider) {
-      const sts = () => memo(`sts/${region}`, () => new STSClient({ ...base(region), ...(own ? { credentials: own } : {}) }));
+      const sts = async () => {
+        stsClass ??= import('@aws-sdk/client-sts').then((m) => m.STSClient);
+        const STS = await stsClass;
+        return memo(STS, `home/${region}`, () => new STS({ ...base(region), ...(own ? { credentials: own } : {}) }));
+      };
       provider = assumedRoleCredentials(roleArn, options.roleSessionName ?? 'eks-endpoint-guard', sts, now);
       roleCredentials.set(roleArn, provider);
     }
@@ -130,10 +142,8 @@ export function createClientFactory(options: ClientFactoryOptions = {}): ClientF
   const home = (region: string) => ({ ...base(region), ...(own ? { credentials: own } : {}) });
 
   return {
-    eks: (account, region) => memo(`eks/${account}/${region}`, () => new EKSClient(config(account, region))),
-    ec2: (account, region) => memo(`ec2/${account}/${region}`, () => new EC2Client(config(account, region))),
-    sns: (region) => memo(`sns/${region}`, () => new SNSClient(home(region))),
-    sfn: (region) => memo(`sfn/${region}`, () => new SFNClient(home(region))),
+    forAccount: (Client, account, region) => memo(Client, `${account}/${region}`, () => new Client(config(account, region))),
+    home: (Client, region, overrides = {}) => memo(Client, `home/${region}`, () => new Client({ ...home(region), ...overrides })),
   };
 }
 

@@ -1,8 +1,9 @@
 /** The EC2 port over the SDK: the VPC facts the private endpoint's DNS depends on (endpoint-rules.md). */
-import { DescribeDhcpOptionsCommand, DescribeVpcAttributeCommand, DescribeVpcsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeDhcpOptionsCommand, DescribeVpcAttributeCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { AwsRequestRejectedError } from '../errors';
 import type { Ec2Port, VpcDnsFacts } from '../workflow/ports';
 import type { ClientFor } from './eks';
+import type { WiringContext } from '../wiring';
 import { call } from './errors';
 
 /**
@@ -54,3 +55,6 @@ export function createEc2Port(clientFor: ClientFor<EC2Client>): Ec2Port {
     },
   };
 }
+
+/** The EC2 port of the preflight check (the cluster's own account). */
+export const ec2Wiring = ({ clients }: WiringContext): Ec2Port => createEc2Port((account, region) => clients.forAccount(EC2Client, account, region));

@@ -4,12 +4,13 @@ import {
   DescribeUpdateCommand,
   paginateListClusters,
   UpdateClusterConfigCommand,
-  type EKSClient,
-  type VpcConfigRequest,
+  EKSClient,
 } from '@aws-sdk/client-eks';
 import { AwsRequestRejectedError, ClusterNotFoundError } from '../errors';
 import type { ClusterRef, EndpointTarget } from '../policy/types';
 import type { ClusterDescription, EksPort, UpdateDescription } from '../workflow/ports';
+import { guardRequestFields } from '../iam/guardrail';
+import type { WiringContext } from '../wiring';
 import { call, toGuardError } from './errors';
 
 export type ClientFor<C> = (account: string, region: string) => C;
@@ -42,17 +43,8 @@ function describe(cluster: ClusterRef, operation: string, detail?: string) {
   return { operation, cluster, ...(detail ? { detail } : {}) };
 }
 
-/** The request body of an endpoint revert: the target's endpoint fields, CIDRs only while public access is on. */
-export function endpointRequest(target: EndpointTarget): VpcConfigRequest {
-  return {
-    endpointPublicAccess: target.endpointPublicAccess,
-    endpointPrivateAccess: target.endpointPrivateAccess,
-    ...(target.endpointPublicAccess && target.publicAccessCidrs ? { publicAccessCidrs: [...target.publicAccessCidrs] } : {}),
-  };
-}
-
 export function createEksPort(clientFor: ClientFor<EKSClient>, options: EksPortOptions = {}): EksPort {
-  return {
+  const port: EksPort = {
     async describeCluster(cluster) {
       const context = describe(cluster, 'DescribeCluster');
       const out = await call(context, () => clientFor(cluster.account, cluster.region).send(new DescribeClusterCommand({ name: cluster.name })));
@@ -62,7 +54,17 @@ export function createEksPort(clientFor: ClientFor<EKSClient>, options: EksPortO
 
     async describeUpdate(cluster, updateId): Promise<UpdateDescription> {
       const context = describe(cluster, 'DescribeUpdate', `update ${updateId}`);
-      const out = await call(context, () => clientFor(cluster.account, cluster.region).send(new DescribeUpdateCommand({ name: cluster.name, updateId })));
+      let out;
+      try {
+        out = await call(context, () => clientFor(cluster.account, cluster.region).send(new DescribeUpdateCommand({ name: cluster.name, updateId })));
+      } catch (err) {
+        // EKS says ResourceNotFoundException for an unknown update id too: only a missing cluster means it was deleted.
+        if (err instanceof ClusterNotFoundError) {
+          await port.describeCluster(cluster);
+          throw new AwsRequestRejectedError(`DescribeUpdate on cluster ${cluster.name}: update ${updateId} is unknown to EKS`, 'UpdateNotFound', { cause: err });
+        }
+        throw err;
+      }
       const u = out.update;
       if (!u?.status) throw new AwsRequestRejectedError(`DescribeUpdate on cluster ${cluster.name}, update ${updateId} returned no update status`, 'EmptyResponse');
       return {
@@ -73,9 +75,18 @@ export function createEksPort(clientFor: ClientFor<EKSClient>, options: EksPortO
       };
     },
 
-    async updateEndpointAccess(cluster, target) {
+    async updateEndpointAccess(cluster, target, request) {
+      const fields = guardRequestFields(request.observed, target);
+      // Nothing to change: EKS would refuse an empty request, and there is nothing left to do.
+      if (Object.keys(fields).length === 0) return { updateId: null };
       // Only the endpoint fields: EKS takes one kind of change per update, and nothing else may change.
-      const command = new UpdateClusterConfigCommand({ name: cluster.name, resourcesVpcConfig: endpointRequest(target) });
+      // Flags are sent only when they change, and only in the narrowing direction, so the IAM guardrail on
+      // the guard's role (which denies turning public on or private off) never blocks a legitimate revert.
+      const command = new UpdateClusterConfigCommand({
+        name: cluster.name,
+        resourcesVpcConfig: fields,
+        clientRequestToken: request.token,
+      });
       try {
         const out = await clientFor(cluster.account, cluster.region).send(command);
         if (!out.update?.id) throw new AwsRequestRejectedError(`UpdateClusterConfig on cluster ${cluster.name} returned no update id`, 'EmptyResponse');
@@ -96,4 +107,8 @@ export function createEksPort(clientFor: ClientFor<EKSClient>, options: EksPortO
       return names;
     },
   };
+  return port;
 }
+
+/** The EKS port of a function that acts on clusters (in their own accounts). */
+export const eksWiring = ({ clients }: WiringContext): EksPort => createEksPort((account, region) => clients.forAccount(EKSClient, account, region));

@@ -33,6 +33,8 @@ const THROTTLING = new Set([
   'PriorRequestNotComplete',
   'EC2ThrottledException',
   'KMSThrottlingException',
+  // DynamoDB (the ledger): on-demand tables throttle too, per partition.
+  'ProvisionedThroughputExceededException',
 ]);
 
 const SERVER_SIDE = new Set([

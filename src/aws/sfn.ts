@@ -1,5 +1,7 @@
 /** The execution port over Step Functions: one named Standard workflow execution per event. */
-import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { requireConfig } from '../config';
+import type { WiringContext } from '../wiring';
 import type { ExecutionPort } from '../workflow/ports';
 import { toGuardError } from './errors';
 
@@ -22,3 +24,7 @@ export function createExecutionPort(client: SFNClient, stateMachineArn: string):
     },
   };
 }
+
+/** The execution port of the intake and the sweep: the home account's state machine. */
+export const executionWiring = ({ clients, config }: WiringContext): ExecutionPort =>
+  createExecutionPort(clients.home(SFNClient, config.AWS_REGION), requireConfig(config, 'STATE_MACHINE_ARN'));

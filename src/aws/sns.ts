@@ -4,7 +4,9 @@
  * custom-notification JSON they require, or they drop the message; Lambda and SQS subscribers get the
  * same JSON, which is machine-readable; everything else the text.
  */
-import { PublishCommand, type MessageAttributeValue, type SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
+import { requireConfig } from '../config';
+import type { WiringContext } from '../wiring';
 import type { AlertPort } from '../workflow/ports';
 import type { Alert } from '../workflow/types';
 import { call } from './errors';
@@ -102,3 +104,6 @@ export function createAlertPort(client: SNSClient, topicArn: string): AlertPort 
     },
   };
 }
+
+/** The alert port: the home account's alert topic. */
+export const alertWiring = ({ clients, config }: WiringContext): AlertPort => createAlertPort(clients.home(SNSClient, config.AWS_REGION), requireConfig(config, 'ALERT_TOPIC_ARN'));

@@ -7,7 +7,8 @@ export const INTAKE_RULE_PATTERN = {
   'detail-type': ['AWS API Call via CloudTrail'],
   detail: {
     eventSource: ['eks.amazonaws.com'],
-    eventName: ['CreateCluster', 'UpdateClusterConfig'],
+    // Tag changes can move a cluster to another policy rule or exempt it, so they are judged too.
+    eventName: ['CreateCluster', 'UpdateClusterConfig', 'TagResource', 'UntagResource'],
     // Failed calls changed nothing; the guard's own refused retries would otherwise come back to it too.
     errorCode: [{ exists: false }],
   },

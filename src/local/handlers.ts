@@ -1,7 +1,9 @@
 /** The real Lambda handlers, by the function names serverless.yml and the state machine definition use. */
+import { handler as acquireLease } from '../../handlers/acquire-lease';
 import { handler as evaluateCluster } from '../../handlers/evaluate-cluster';
 import { handler as notifyOutcome } from '../../handlers/notify-outcome';
 import { handler as preflightCheck } from '../../handlers/preflight-check';
+import { handler as recordOutcome } from '../../handlers/record-outcome';
 import { handler as remediateCluster } from '../../handlers/remediate-cluster';
 import { handler as sweepClusters } from '../../handlers/sweep-clusters';
 import { handler as triageEvent } from '../../handlers/triage-event';
@@ -15,10 +17,12 @@ export const LAMBDA_HANDLERS: Record<string, LambdaFn> = {
   triageEvent,
   sweepClusters,
   waitForChange,
+  acquireLease,
   evaluateCluster,
   preflightCheck,
   remediateCluster,
   waitForRevert,
   verifyRemediation,
+  recordOutcome,
   notifyOutcome,
 } as unknown as Record<string, LambdaFn>;

@@ -4,19 +4,30 @@
  * state machine run by LocalRunner.
  */
 import { EKSClient, DescribeClusterCommand } from '@aws-sdk/client-eks';
-import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { loadConfig } from '../config';
 import { callCounter } from '../aws/clients';
+import { ec2Wiring } from '../aws/ec2';
+import { eksWiring } from '../aws/eks';
+import { ledgerWiring } from '../aws/ledger';
+import { executionWiring } from '../aws/sfn';
+import { alertWiring } from '../aws/sns';
 import { buildDependencies, setDependencies } from '../dependencies';
 import { parseObservedCluster, type Policy } from '../policy';
 import type { ClusterRef, EndpointConfig } from '../policy/types';
 import { matchesIntakeRule } from '../events/rule';
+import type { LedgerPort } from '../ledger/types';
 import type { Log } from '../workflow/deps';
 import type { Emulator } from './emulator';
-import { LocalRunner, type DeliveryRecord, type ProgressEvent, type PublishedAlert } from './runner';
+import { LocalRunner, type DeliveryRecord, type ExecutionRecord, type ProgressEvent, type PublishedAlert } from './runner';
 
 export const GUARD_ROLE_NAME = 'eks-endpoint-guard-remediate';
 export const ALERT_TOPIC_NAME = 'eks-endpoint-guard-alerts';
+export const LEDGER_TABLE_NAME = 'eks-endpoint-guard-ledger';
+export const OPERATIONS_TOPIC_NAME = 'eks-endpoint-guard-operations';
+/** The alarm the stack raises when an enforcement execution fails (serverless.yml, EnforcementFailedAlarm). */
+export const FAILED_ALARM_NAME = 'eks-endpoint-guard-local-enforcement-failed';
 
 export type LocalGuardOptions = {
   emulator: Emulator;
@@ -27,11 +38,23 @@ export type LocalGuardOptions = {
   shadowMode?: boolean;
   notifyCompliant?: boolean;
   maxWaitSeconds?: number;
-  maxBusyAttempts?: number;
   waitMs?: number;
   onProgress?: (event: ProgressEvent) => void;
+  /** Runs before each Task state of any execution (simulate's `during` steps act here), before pending events are delivered. */
+  beforeTask?: (task: { state: string; execution: string }) => Promise<void>;
   log?: Log;
 };
+
+/** The ledger table as serverless.yml declares it (key `pk`); an existing table is kept. */
+async function createLedgerTable(client: DynamoDBClient, name: string): Promise<void> {
+  try {
+    await client.send(
+      new CreateTableCommand({ TableName: name, AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], BillingMode: 'PAY_PER_REQUEST' }),
+    );
+  } catch (err) {
+    if ((err as Error).name !== 'ResourceInUseException') throw err;
+  }
+}
 
 const silentLog: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -43,7 +66,16 @@ export type LocalGuard = {
   /** Delivers every pending event (and those the workflow itself causes) until none is left. */
   processPending(): Promise<DeliveryRecord[]>;
   deliver(event: unknown): Promise<DeliveryRecord>;
+  /**
+   * Runs the re-checks the guard scheduled that are due by `untilMs` (emulated), with the events they
+   * cause; the executions appear as one delivery record (a scheduled re-check is no CloudTrail event).
+   */
+  runRechecks(untilMs: number): Promise<DeliveryRecord[]>;
+  /** The cluster ledger the guard uses (the emulator's DynamoDB). */
+  ledger: LedgerPort;
   alerts(): PublishedAlert[];
+  /** What reached the operations topic: the stack's alarms (a failed execution), as CloudWatch would send them. */
+  operations(): { subject: string; text: string }[];
   /** The live endpoint settings of a cluster (null when it does not exist). */
   readConfig(cluster: ClusterRef): Promise<EndpointConfig | null>;
   close(): void;
@@ -72,18 +104,24 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
     AWS_REGION: homeRegion,
     AWS_ENDPOINT_URL: emulator.url,
     MAX_WAIT_SECONDS: String(options.maxWaitSeconds ?? 3600),
-    MAX_BUSY_ATTEMPTS: String(options.maxBusyAttempts ?? 8),
+    LEDGER_TABLE: LEDGER_TABLE_NAME,
   });
 
+  // What deploying creates: the alert topic and the ledger table (both calls are idempotent here).
   const sns = new SNSClient({ region: homeRegion, endpoint: emulator.url, credentials, maxAttempts: 1 });
+  const dynamodb = new DynamoDBClient({ region: homeRegion, endpoint: emulator.url, credentials, maxAttempts: 1 });
   try {
     await sns.send(new CreateTopicCommand({ Name: ALERT_TOPIC_NAME }));
+    await sns.send(new CreateTopicCommand({ Name: OPERATIONS_TOPIC_NAME }));
+    await createLedgerTable(dynamodb, LEDGER_TABLE_NAME);
   } finally {
     sns.destroy();
+    dynamodb.destroy();
   }
 
   const runnerRef: { current?: LocalRunner } = {};
-  const deps = buildDependencies(config, {
+  // Every handler runs in this one process: wire every port.
+  const deps = buildDependencies(config, { eks: eksWiring, ec2: ec2Wiring, alerts: alertWiring, ledger: ledgerWiring, executions: executionWiring }, {
     policy: options.policy,
     credentials,
     log: options.log ?? silentLog,
@@ -132,30 +170,99 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
         return { subject: m.subject ?? '', severity: attr('severity'), outcome: attr('outcome'), text };
       });
 
-  const runner = new LocalRunner({ clock: emulator.clock, awsCallCounts: () => ({ ...counts }), publishedAlerts, readConfig, waitMs: options.waitMs, onProgress: options.onProgress });
-  runnerRef.current = runner;
-
   const queue: unknown[] = [];
   const unsubscribe = emulator.onCloudTrail((event) => queue.push(event));
+  // Events EventBridge would have delivered while an execution ran: triaged (and recorded in the ledger)
+  // at once; the executions they start run after the current one.
+  const early: DeliveryRecord[] = [];
+  const deliverWithoutDraining = async (task: { state: string; execution: string }) => {
+    await options.beforeTask?.(task);
+    for (let event = queue.shift(); event !== undefined; event = queue.shift()) {
+      early.push(matchesIntakeRule(event) ? await runnerRef.current!.deliver(event, { drain: false }) : runnerRef.current!.filtered(event));
+    }
+  };
 
-  return {
+  // CloudWatch alarms publish to the operations topic, apart from the alert topic and without message
+  // attributes, so a broken alert path still reaches a person.
+  const operationsTopicArn = `arn:aws:sns:${homeRegion}:${homeAccount}:${OPERATIONS_TOPIC_NAME}`;
+  const alarmSns = new SNSClient({ region: homeRegion, endpoint: emulator.url, credentials: emulator.credentialsFor(`arn:aws:iam::${homeAccount}:role/cloudwatch-alarms`), maxAttempts: 3 });
+  const raiseAlarms = async (record: ExecutionRecord) => {
+    if (record.status !== 'FAILED') return;
+    const message = {
+      AlarmName: FAILED_ALARM_NAME,
+      AlarmDescription: 'An enforcement execution failed; its alert (if it could be sent) and the execution history say why',
+      NewStateValue: 'ALARM',
+      NewStateReason: `Threshold Crossed: ExecutionsFailed >= 1 (execution ${record.name}, cluster ${record.cluster.name} ${record.cluster.account}/${record.cluster.region}: ${record.error ?? 'failed'})`,
+      StateChangeTime: new Date(emulator.clock.now()).toISOString(),
+      Region: homeRegion,
+      Trigger: { MetricName: 'ExecutionsFailed', Namespace: 'AWS/States' },
+    };
+    try {
+      await alarmSns.send(new PublishCommand({ TopicArn: operationsTopicArn, Subject: `ALARM: "${FAILED_ALARM_NAME}" in ${homeRegion}`, Message: JSON.stringify(message) }));
+    } catch {
+      /* the operations topic failing too is outside what the guard can help */
+    }
+  };
+
+  const runner = new LocalRunner({
+    clock: emulator.clock,
+    awsCallCounts: () => ({ ...counts }),
+    publishedAlerts,
+    readConfig,
+    waitMs: options.waitMs,
+    onProgress: options.onProgress,
+    beforeTask: deliverWithoutDraining,
+    onExecutionFinished: raiseAlarms,
+  });
+  runnerRef.current = runner;
+
+  const guard: LocalGuard = {
     runner,
     topicArn,
     pending: () => queue.length,
     deliver: (event) => runner.deliver(event),
     async processPending() {
       const records: DeliveryRecord[] = [];
-      for (let event = queue.shift(); event !== undefined; event = queue.shift()) {
+      for (;;) {
+        if (early.length > 0) {
+          // Delivered while an execution ran; the executions they started run now, in order.
+          const batch = early.splice(0);
+          records.push(...batch);
+          for (const execution of await runner.drain()) {
+            (batch.find((d) => d.executionName === execution.name) ?? batch[batch.length - 1]!).executions.push(execution);
+          }
+          continue;
+        }
+        const event = queue.shift();
+        if (event === undefined) break;
         // Only what the deployed EventBridge rule passes reaches the intake; the rest is reported, not run.
         records.push(matchesIntakeRule(event) ? await runner.deliver(event) : runner.filtered(event));
       }
       return records;
     },
+    async runRechecks(untilMs) {
+      const records: DeliveryRecord[] = [];
+      for (;;) {
+        const ran = await runner.runDue(untilMs);
+        if (ran.length === 0) break;
+        records.push({ event: null, triage: null, filtered: false, executionName: null, started: true, error: null, executions: ran });
+        records.push(...(await guard.processPending()));
+      }
+      return records;
+    },
+    ledger: deps.workflow.ledger,
     alerts: publishedAlerts,
+    operations: () =>
+      emulator
+        .publishedMessages()
+        .filter((m) => m.topicArn === operationsTopicArn)
+        .map((m) => ({ subject: m.subject ?? '', text: m.message })),
     readConfig,
     close: () => {
       unsubscribe();
       for (const c of reporter.values()) c.destroy();
+      alarmSns.destroy();
     },
   };
+  return guard;
 }

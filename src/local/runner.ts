@@ -12,7 +12,7 @@ import type { Context } from 'aws-lambda';
 import { triageEvent, type TriageResult } from '../events/triage';
 import type { ClusterRef, EndpointConfig } from '../policy/types';
 import type { ExecutionPort } from '../workflow/ports';
-import type { ExecutionInput, ExecutionState, Outcome } from '../workflow/types';
+import type { ExecutionInput, ExecutionState, Outcome, RecordResult } from '../workflow/types';
 import type { NotifyResult } from '../workflow/notify';
 import type { IntakeResult } from '../workflow/intake';
 import { loadDefinition, resolvedDefinition } from './definition';
@@ -45,6 +45,8 @@ export type ExecutionRecord = {
   /** Emulated seconds from the start of the execution to its end. */
   elapsedSeconds: number;
   error: string | null;
+  /** NotifyOutcome ran to the end (published, or decided nothing needed publishing). */
+  alertDelivered: boolean;
 };
 
 export type DeliveryRecord = {
@@ -69,6 +71,13 @@ export type RunnerHooks = {
   readConfig(cluster: ClusterRef): Promise<EndpointConfig | null>;
   /** Real milliseconds each Wait state lasts (0 in tests; a little in the demo so progress is visible). */
   waitMs?: number;
+  /**
+   * Runs before every Task: the local guard hands the CloudTrail events emitted so far to the intake, as
+   * EventBridge would while this execution waits, so changes made meanwhile reach the ledger in time.
+   */
+  beforeTask?: (task: { state: string; execution: string }) => Promise<void>;
+  /** Runs once per finished execution (the local guard raises the stack's alarms here). */
+  onExecutionFinished?: (record: ExecutionRecord) => Promise<void>;
   onProgress?: (event: ProgressEvent) => void;
 };
 
@@ -107,9 +116,16 @@ function readPath(input: unknown, path: string): unknown {
     .reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), input);
 }
 
+type Queued = { name: string; input: ExecutionInput; queuedAt: number };
+
+/** A re-check the guard scheduled that has not run yet. */
+export type PendingRecheck = { name: string; cluster: ClusterRef; dueAt: number; attempt: number };
+
 export class LocalRunner {
   private readonly names = new Set<string>();
-  private readonly queue: { name: string; input: ExecutionInput }[] = [];
+  private readonly queue: Queued[] = [];
+  // Re-checks start at once but sleep in their first Wait: run them when the clock reaches their time.
+  private readonly scheduled: Queued[] = [];
   private readonly loaded = loadDefinition();
   readonly executions: ExecutionRecord[] = [];
 
@@ -118,15 +134,43 @@ export class LocalRunner {
     start: async (name, input) => {
       if (this.names.has(name)) return false;
       this.names.add(name);
-      this.queue.push({ name, input });
+      const queued = { name, input, queuedAt: this.hooks.clock.now() };
+      if (input.trigger.kind === 'recheck') this.scheduled.push(queued);
+      else this.queue.push(queued);
       return true;
     },
   };
 
+  /** Re-checks scheduled and not yet run, earliest first. */
+  pendingRechecks(): PendingRecheck[] {
+    return [...this.scheduled]
+      .sort((a, b) => a.input.startedAt - b.input.startedAt)
+      .map((q) => ({ name: q.name, cluster: q.input.cluster, dueAt: q.input.startedAt, attempt: q.input.trigger.recheck?.attempt ?? 0 }));
+  }
+
+  /**
+   * Runs every re-check due by `untilMs` (emulated), earliest first, each on its own time, together with
+   * whatever it starts; re-checks it schedules within the horizon run too. Returns what ran.
+   */
+  async runDue(untilMs: number): Promise<ExecutionRecord[]> {
+    const done: ExecutionRecord[] = [];
+    for (;;) {
+      this.scheduled.sort((a, b) => a.input.startedAt - b.input.startedAt);
+      const next = this.scheduled[0];
+      if (!next || next.input.startedAt > untilMs) return done;
+      this.scheduled.shift();
+      done.push(await this.run(next));
+      done.push(...(await this.drain()));
+    }
+  }
+
   constructor(private readonly hooks: RunnerHooks) {}
 
-  /** Delivers one EventBridge event to the intake handler, then runs every execution it started. */
-  async deliver(event: unknown): Promise<DeliveryRecord> {
+  /**
+   * Delivers one EventBridge event to the intake handler, then (unless `drain` is false, as while another
+   * execution runs) every execution it started.
+   */
+  async deliver(event: unknown, options: { drain?: boolean } = {}): Promise<DeliveryRecord> {
     const record: DeliveryRecord = { event, triage: null, filtered: false, executionName: null, started: false, error: null, executions: [] };
     try {
       const result = (await LAMBDA_HANDLERS.triageEvent!(event as never, lambdaContext('triageEvent') as never)) as IntakeResult;
@@ -138,7 +182,7 @@ export class LocalRunner {
     } catch (err) {
       record.error = `${(err as Error).name}: ${(err as Error).message}`;
     }
-    record.executions = await this.drain();
+    if (options.drain !== false) record.executions = await this.drain();
     return record;
   }
 
@@ -171,12 +215,13 @@ export class LocalRunner {
   /** Runs the queued executions, one at a time, in the order they were started. */
   async drain(): Promise<ExecutionRecord[]> {
     const done: ExecutionRecord[] = [];
-    for (let next = this.queue.shift(); next; next = this.queue.shift()) done.push(await this.run(next.name, next.input));
+    for (let next = this.queue.shift(); next; next = this.queue.shift()) done.push(await this.run(next));
     return done;
   }
 
-  private async run(name: string, input: ExecutionInput): Promise<ExecutionRecord> {
-    const { definition, taskFunctions } = this.loaded;
+  private async run(queued: Queued): Promise<ExecutionRecord> {
+    const { name, input, queuedAt } = queued;
+    const { definition, taskFunctions, integrations } = this.loaded;
     const clock = this.hooks.clock;
     const startedClock = clock.now();
     const callsBefore = this.hooks.awsCallCounts();
@@ -186,6 +231,8 @@ export class LocalRunner {
     let invocations = 0;
     // A failed execution has no output to read: keep what NotifyOutcome/NotifyFailure returned.
     let notification: NotifyResult | undefined;
+    // And what RecordOutcome decided: when the alert cannot be published, the outcome still happened.
+    let recorded: RecordResult | undefined;
 
     // Wait states advance the emulator's clock when they are entered. Events are dispatched
     // synchronously and read in microtasks, so by the next macrotask the log reader has seen the Wait
@@ -200,13 +247,30 @@ export class LocalRunner {
           async (stateInput: unknown) => {
             invocations += 1;
             await logCaughtUp();
+            await this.hooks.beforeTask?.({ state: stateName, execution: name });
             const result = await handler(stateInput as never, lambdaContext(fn) as never);
             if (fn === 'notifyOutcome') notification = result as NotifyResult;
+            if (fn === 'recordOutcome') recorded = result as RecordResult;
             return result as never;
           },
         ];
       }),
     );
+    const stateMachineArn = `arn:aws:states:${input.cluster.region}:${input.cluster.account}:stateMachine:eks-endpoint-guard-local`;
+    // Step Functions service integrations, carried out against the local runner itself.
+    for (const [stateName, integration] of Object.entries(integrations)) {
+      if (integration !== 'arn:aws:states:::states:startExecution') continue;
+      taskHandlers[stateName] = async (params: unknown) => {
+        await logCaughtUp();
+        const p = params as { StateMachineArn: string; Name: string; Input: ExecutionInput };
+        if (!(await this.executionPort.start(p.Name, p.Input))) {
+          const err = new Error(`Execution Already Exists: '${p.StateMachineArn}:${p.Name}'`);
+          err.name = 'StepFunctions.ExecutionAlreadyExistsException';
+          throw err;
+        }
+        return { ExecutionArn: `${p.StateMachineArn.replace(':stateMachine:', ':execution:')}:${p.Name}`, StartDate: new Date(clock.now()).toISOString() } as never;
+      };
+    }
     const waitStates = Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait');
     const machine = new StateMachine(resolvedDefinition(definition, taskFunctions, input.cluster.account, input.cluster.region) as unknown as StateMachineDefinition, {
       validationOptions: { checkArn: false, checkPaths: true },
@@ -217,9 +281,12 @@ export class LocalRunner {
         waitTimeOverrides: Object.fromEntries(waitStates.map(([n]) => [n, this.hooks.waitMs ?? 0])),
         retryIntervalOverrides: Object.fromEntries(Object.keys(taskFunctions).map((n) => [n, 0])),
       },
-      context: { Execution: { Name: name, StartTime: new Date(startedClock).toISOString() } },
+      context: { Execution: { Name: name, StartTime: new Date(startedClock).toISOString() }, StateMachine: { Id: stateMachineArn, Name: 'eks-endpoint-guard-local' } },
     });
 
+    // An execution's time runs from when it was started, even if the runner got to it later (it was
+    // queued behind another, or it is a re-check sleeping until its time): its first Wait ends then.
+    let firstWait = true;
     const logReader = (async () => {
       for await (const ev of execution.eventLogs) {
         if (ev.type === 'StateEntered') {
@@ -229,7 +296,11 @@ export class LocalRunner {
           const seconds = state?.Type === 'Wait' && state.SecondsPath ? Number(readPath(ev.state.input, state.SecondsPath)) : null;
           const elapsedSeconds = Math.round((clock.now() - startedClock) / 1000);
           this.hooks.onProgress?.({ kind: 'state', execution: name, cluster: input.cluster, state: ev.state.name, type: state?.Type ?? '?', waitSeconds: seconds, elapsedSeconds });
-          if (seconds !== null && Number.isFinite(seconds) && seconds > 0) clock.advance(seconds * 1000);
+          if (seconds !== null && Number.isFinite(seconds) && seconds > 0) {
+            const from = firstWait ? queuedAt : clock.now();
+            firstWait = false;
+            clock.advance(Math.max(0, from + seconds * 1000 - clock.now()));
+          }
         } else if (ev.type === 'StateRetried') {
           transitions += 1;
         }
@@ -249,7 +320,8 @@ export class LocalRunner {
 
     const alerts = this.hooks.publishedAlerts().slice(alertsBefore);
     notification ??= (output as { notification?: NotifyResult } | null)?.notification;
-    const outcome: Outcome = notification?.outcome ?? 'failed';
+    const outcome: Outcome = notification?.outcome ?? recorded?.outcome ?? 'failed';
+    const alertDelivered = notification !== undefined;
     const record: ExecutionRecord = {
       name,
       eventId: input.trigger.eventId,
@@ -264,9 +336,11 @@ export class LocalRunner {
       alerts,
       finalConfig: await this.hooks.readConfig(input.cluster),
       elapsedSeconds: Math.round((clock.now() - startedClock) / 1000),
-      error: notification?.reason ?? error,
+      error: notification?.reason ?? (alertDelivered ? null : `alert not delivered: ${error ?? 'NotifyOutcome did not run'}`) ?? error,
+      alertDelivered,
     };
     this.executions.push(record);
+    await this.hooks.onExecutionFinished?.(record);
     this.hooks.onProgress?.({ kind: 'finished', execution: name, cluster: input.cluster, outcome, elapsedSeconds: record.elapsedSeconds, stateTransitions: transitions });
     return record;
   }

@@ -4,10 +4,11 @@
  * CloudTrail event they cause then goes through the deployed workflow, run locally, and the report says
  * what became of each.
  */
-import { CreateClusterCommand, EKSClient, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
+import { CreateClusterCommand, DeleteClusterCommand, EKSClient, TagResourceCommand, UntagResourceCommand, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
 import { z } from 'zod';
 import { InputError } from '../errors';
 import { formatPath } from '../policy/load';
+import type { ClusterLedger, LedgerPort } from '../ledger/types';
 import type { Policy } from '../policy';
 import type { ClusterRef, EndpointConfig } from '../policy/types';
 import { emulatorStateSchema, faultSchema, manualClock, startEmulator, stateReferenceProblems, type Emulator } from './emulator';
@@ -17,10 +18,16 @@ import type { DeliveryRecord, ExecutionRecord } from './runner';
 const accountOf = (arn: string) => /:(\d{12}):/.exec(arn)?.[1] ?? null;
 
 const principalArn = z.string().regex(/^arn:aws:(iam::\d{12}:(user|role)\/\S+|sts::\d{12}:assumed-role\/\S+\/\S+)$/, { error: 'not an IAM user, role or assumed-role ARN' });
+/**
+ * `guard-role`: a session of the guard's own role, started by someone other than the guard (credentials
+ * taken from it, or a person allowed to assume it), in the step's account (default: the guard's).
+ */
+export const GUARD_ROLE_ACTOR = 'guard-role';
+const actor = z.union([principalArn, z.literal(GUARD_ROLE_ACTOR)], { error: `not an IAM user, role or assumed-role ARN, nor "${GUARD_ROLE_ACTOR}"` });
 
 const callStep = z.strictObject({
-  call: z.enum(['updateClusterConfig', 'createCluster']),
-  as: principalArn,
+  call: z.enum(['updateClusterConfig', 'createCluster', 'tagResource', 'untagResource', 'deleteCluster']),
+  as: actor,
   account: z.string().regex(/^\d{12}$/).optional(),
   region: z.string().min(1),
   cluster: z.string().min(1),
@@ -35,8 +42,15 @@ const callStep = z.strictObject({
     .default({}),
   logging: z.unknown().optional(),
   tags: z.record(z.string(), z.string()).optional(),
+  /** untagResource: the keys to remove. */
+  tagKeys: z.array(z.string().min(1)).optional(),
   sourceIp: z.string().optional(),
   userAgent: z.string().optional(),
+  /**
+   * Make the call while the guard is working, not now: just before the workflow enters this Task state
+   * (for the `occurrence`-th time, counting every execution), as a person racing the guard would.
+   */
+  during: z.strictObject({ state: z.string().min(1), occurrence: z.int().min(1).default(1) }).optional(),
 });
 const platformUpdateFault = z.strictObject({ kind: z.literal('platform-update'), account: z.string(), region: z.string(), cluster: z.string(), seconds: z.number().positive().optional() });
 // `{fault: {kind, ...}}`, or the flat form `{fault: KIND, ...}` that reads naturally in a scenario file.
@@ -71,7 +85,7 @@ const stepSchema = z.unknown().transform((step, ctx) => {
     return z.NEVER;
   }
   const value = parsed.data;
-  if ('call' in value && value.account !== undefined && value.account !== accountOf(value.as)) {
+  if ('call' in value && value.as !== GUARD_ROLE_ACTOR && value.account !== undefined && value.account !== accountOf(value.as)) {
     ctx.addIssue({ code: 'custom', path: ['account'], message: `${value.account} is not the account of "as" (${accountOf(value.as)}): a principal acts in its own account` });
     return z.NEVER;
   }
@@ -89,9 +103,26 @@ export const scenarioSchema = emulatorStateSchema.extend({
       shadowMode: z.boolean().optional(),
       notifyCompliant: z.boolean().optional(),
       maxWaitSeconds: z.int().min(60).optional(),
-      maxBusyAttempts: z.int().min(1).optional(),
     })
     .optional(),
+  /**
+   * Seeds the guard's cluster ledger before the first step: another execution's lease, earlier reverts
+   * (tug-of-war history), updates the guard recorded as its own. Times are relative to the start.
+   */
+  ledger: z
+    .array(
+      z.strictObject({
+        account: z.string().regex(/^\d{12}$/),
+        region: z.string().min(1),
+        cluster: z.string().min(1),
+        lease: z.strictObject({ holder: z.string().min(1), expiresInSeconds: z.number().positive() }).optional(),
+        reverts: z.array(z.strictObject({ secondsAgo: z.number().nonnegative(), actor: principalArn.optional() })).default([]),
+        ownTokens: z.array(z.string().min(1)).default([]),
+      }),
+    )
+    .default([]),
+  /** How long (emulated hours after the last step) the re-checks the guard schedules are run. */
+  recheckHorizonHours: z.number().positive().max(24 * 30).default(48),
   steps: z.array(stepSchema as unknown as z.ZodType<Step>).default([]),
 });
 export type Scenario = z.output<typeof scenarioSchema>;
@@ -108,10 +139,16 @@ export type SimulationReport = {
     stateTransitions: number;
     lambdaInvocations: number;
     awsCalls: Record<string, number>;
+    /** False when the outcome's alert could not be published (the execution failed; the operations alarm fired). */
+    alertDelivered: boolean;
   }[];
   clusters: { name: string; account: string; region: string; config: EndpointConfig }[];
   alerts: { subject: string; severity: string; outcome: string }[];
   steps: { index: number; kind: string; ok: boolean; result: string }[];
+  /** What the stack's alarms sent to the operations topic (failed executions). */
+  operations: { subject: string; text: string }[];
+  /** Re-checks still scheduled past the horizon: the guard has not given up on these clusters. */
+  pendingRechecks: { name: string; cluster: ClusterRef; dueAt: string; attempt: number }[];
 };
 
 /** Validates a scenario document, naming every bad path. */
@@ -123,15 +160,30 @@ export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
   return parsed.data;
 }
 
-async function runCall(emulator: Emulator, step: z.output<typeof callStep>): Promise<string> {
-  const credentials = emulator.credentialsFor(step.as, { sourceIp: step.sourceIp ?? '203.0.113.24', userAgent: step.userAgent ?? 'aws-cli/2.17.20 md/command#eks' });
+async function runCall(emulator: Emulator, step: z.output<typeof callStep>, homeAccount: string): Promise<string> {
+  const as = step.as === GUARD_ROLE_ACTOR ? `arn:aws:sts::${step.account ?? homeAccount}:assumed-role/${GUARD_ROLE_NAME}/borrowed-session` : step.as;
+  const account = accountOf(as)!;
+  const credentials = emulator.credentialsFor(as, { sourceIp: step.sourceIp ?? '203.0.113.24', userAgent: step.userAgent ?? 'aws-cli/2.17.20 md/command#eks' });
   const client = new EKSClient({ region: step.region, endpoint: emulator.url, credentials, maxAttempts: 1 });
+  const clusterArn = `arn:aws:eks:${step.region}:${account}:cluster/${step.cluster}`;
   try {
     if (step.call === 'createCluster') {
       const out = await client.send(
-        new CreateClusterCommand({ name: step.cluster, roleArn: `arn:aws:iam::${accountOf(step.as)}:role/eks-cluster`, resourcesVpcConfig: step.resourcesVpcConfig, tags: step.tags }),
+        new CreateClusterCommand({ name: step.cluster, roleArn: `arn:aws:iam::${account}:role/eks-cluster`, resourcesVpcConfig: step.resourcesVpcConfig, tags: step.tags }),
       );
       return `cluster ${out.cluster?.name} ${out.cluster?.status}`;
+    }
+    if (step.call === 'deleteCluster') {
+      const out = await client.send(new DeleteClusterCommand({ name: step.cluster }));
+      return `cluster ${out.cluster?.name} ${out.cluster?.status}`;
+    }
+    if (step.call === 'tagResource') {
+      await client.send(new TagResourceCommand({ resourceArn: clusterArn, tags: step.tags ?? {} }));
+      return `tagged ${step.cluster}: ${Object.entries(step.tags ?? {}).map(([k, v]) => `${k}=${v}`).join(', ')}`;
+    }
+    if (step.call === 'untagResource') {
+      await client.send(new UntagResourceCommand({ resourceArn: clusterArn, tagKeys: step.tagKeys ?? [] }));
+      return `untagged ${step.cluster}: ${(step.tagKeys ?? []).join(', ')}`;
     }
     const out = await client.send(
       new UpdateClusterConfigCommand({ name: step.cluster, resourcesVpcConfig: step.resourcesVpcConfig, logging: step.logging as never }),
@@ -157,30 +209,77 @@ async function summarize(delivery: DeliveryRecord, readConfig: (c: ClusterRef) =
     stateTransitions: e.stateTransitions,
     lambdaInvocations: e.lambdaInvocations,
     awsCalls: e.awsCalls,
+    alertDelivered: e.alertDelivered,
   });
   if (delivery.executions.length > 0) return delivery.executions.map(toEntry);
   // A sweep that found nothing to do is not an event.
   if (delivery.event === null) return [];
   const reason = delivery.error ?? t?.reason ?? (delivery.started ? null : 'DUPLICATE_EVENT');
   const finalConfig = base.cluster ? await readConfig(base.cluster) : null;
-  return [{ ...base, outcome: 'ignored', reason, finalConfig, alerts: [], stateTransitions: 0, lambdaInvocations: 0, awsCalls: {} }];
+  return [{ ...base, outcome: 'ignored', reason, finalConfig, alerts: [], stateTransitions: 0, lambdaInvocations: 0, awsCalls: {}, alertDelivered: true }];
+}
+
+/** Writes the scenario's `ledger:` seed through the guard's own ledger code. */
+async function seedLedger(ledger: LedgerPort, seed: Scenario['ledger'], now: number): Promise<void> {
+  for (const entry of seed) {
+    const cluster = { account: entry.account, region: entry.region, name: entry.cluster };
+    await ledger.mutate(cluster, (current) => {
+      const next: ClusterLedger = {
+        ...current,
+        lease: entry.lease ? { holder: entry.lease.holder, acquiredAt: now, expiresAt: now + entry.lease.expiresInSeconds * 1000 } : current.lease,
+        reverts: [
+          ...current.reverts,
+          ...entry.reverts.map((r, i) => ({
+            at: now - r.secondsAgo * 1000,
+            execution: `seeded-revert-${i}`,
+            updateId: null,
+            actors: r.actor ? [{ arn: r.actor, type: 'AssumedRole', sourceIPAddress: null, userAgent: null }] : [],
+          })),
+        ].sort((a, b) => a.at - b.at),
+        ownUpdates: [
+          ...current.ownUpdates,
+          ...entry.ownTokens.map((token) => ({ token, updateId: null, execution: 'seeded', at: now, target: { endpointPublicAccess: false, endpointPrivateAccess: true } })),
+        ],
+      };
+      return { next, result: null };
+    });
+  }
 }
 
 /** Runs a scenario against a fresh emulator with the given policy and reports what happened. */
 export async function simulate(scenario: Scenario, policy: Policy): Promise<SimulationReport> {
   const clock = manualClock();
-  const { steps, guard: guardOptions, description: _description, ...state } = scenario;
+  const { steps, guard: guardOptions, description: _description, ledger: ledgerSeed, recheckHorizonHours, ...state } = scenario;
   const emulator = await startEmulator({ state, clock });
   const homeAccount = guardOptions?.account ?? state.accounts[0]?.id ?? state.clusters[0]?.account ?? '123456789012';
   const homeRegion = guardOptions?.region ?? state.clusters[0]?.region ?? 'us-east-1';
-  const guard = await startLocalGuard({ emulator, policy, homeAccount, homeRegion, ...guardOptions });
-  const report: SimulationReport = { executions: [], clusters: [], alerts: [], steps: [] };
+  // `during` steps wait here until the workflow reaches their state.
+  const armed: { index: number; step: z.output<typeof callStep>; seen: number }[] = [];
+  const fired: { index: number; kind: string; ok: boolean; result: string }[] = [];
+  const beforeTask = async (task: { state: string }) => {
+    for (const entry of [...armed]) {
+      if (entry.step.during!.state !== task.state) continue;
+      entry.seen += 1;
+      if (entry.seen < entry.step.during!.occurrence) continue;
+      armed.splice(armed.indexOf(entry), 1);
+      try {
+        fired.push({ index: entry.index, kind: entry.step.call, ok: true, result: `during ${task.state}: ${await runCall(emulator, entry.step, homeAccount)}` });
+      } catch (err) {
+        fired.push({ index: entry.index, kind: entry.step.call, ok: false, result: `during ${task.state}: ${(err as Error).name}: ${(err as Error).message}` });
+      }
+    }
+  };
+  const guard = await startLocalGuard({ emulator, policy, homeAccount, homeRegion, ...guardOptions, beforeTask });
+  const report: SimulationReport = { executions: [], clusters: [], alerts: [], steps: [], operations: [], pendingRechecks: [] };
   try {
+    await seedLedger(guard.ledger, ledgerSeed, clock.now());
     const deliveries: DeliveryRecord[] = [];
     for (const [index, step] of steps.entries()) {
-      if ('call' in step) {
+      if ('call' in step && step.during) {
+        armed.push({ index, step, seen: 0 });
+      } else if ('call' in step) {
         try {
-          report.steps.push({ index, kind: step.call, ok: true, result: await runCall(emulator, step) });
+          report.steps.push({ index, kind: step.call, ok: true, result: await runCall(emulator, step, homeAccount) });
         } catch (err) {
           report.steps.push({ index, kind: step.call, ok: false, result: `${(err as Error).name}: ${(err as Error).message}` });
         }
@@ -202,8 +301,15 @@ export async function simulate(scenario: Scenario, policy: Policy): Promise<Simu
         deliveries.push(...handled);
         report.steps.push({ index, kind: 'settle', ok: true, result: `${handled.length} event(s) handled` });
       } else if ('advance' in step) {
-        clock.advance(step.advance * 1000);
-        report.steps.push({ index, kind: 'advance', ok: true, result: `clock advanced ${step.advance}s` });
+        // Re-checks the guard scheduled within the time that passes run on their own time.
+        // (Only when one is due: an advance otherwise just moves the clock, events wait for settle/sweep/the end.)
+        const until = clock.now() + step.advance * 1000;
+        const due = guard.runner.pendingRechecks().some((p) => p.dueAt <= until);
+        const ran = due ? await guard.runRechecks(until) : [];
+        deliveries.push(...ran);
+        clock.advance(Math.max(0, until - clock.now()));
+        const rechecks = ran.reduce((n, d) => n + (d.event === null ? d.executions.length : 0), 0);
+        report.steps.push({ index, kind: 'advance', ok: true, result: `clock advanced ${step.advance}s${rechecks ? `; ${rechecks} re-check(s) ran` : ''}` });
       } else {
         deliveries.push(...(await guard.processPending()));
         const { executions, error } = await guard.runner.sweep(new Date(clock.now()).toISOString());
@@ -213,11 +319,17 @@ export async function simulate(scenario: Scenario, policy: Policy): Promise<Simu
       }
     }
     deliveries.push(...(await guard.processPending()));
+    // The guard does not give up: run the re-checks it scheduled until none is left (or the horizon).
+    deliveries.push(...(await guard.runRechecks(clock.now() + recheckHorizonHours * 3_600_000)));
+    report.steps.push(...fired, ...armed.map(({ index, step }) => ({ index, kind: step.call, ok: false, result: `never made: the workflow did not reach ${step.during!.state} (occurrence ${step.during!.occurrence})` })));
+    report.steps.sort((a, b) => a.index - b.index);
+    report.pendingRechecks = guard.runner.pendingRechecks().map((p) => ({ ...p, dueAt: new Date(p.dueAt).toISOString() }));
     // The guard's own refused calls (ResourceInUseException while it waits out a busy cluster) are
     // filtered by the rule and are not events of the scenario: leave them out of the report.
     const ownFailures = (d: DeliveryRecord) => d.filtered && (d.triage?.actor?.arn ?? '').includes(`:assumed-role/${GUARD_ROLE_NAME}/`);
     const entries = await Promise.all(deliveries.filter((d) => !ownFailures(d)).map((d) => summarize(d, guard.readConfig)));
     report.executions = entries.flat();
+    report.operations = guard.operations();
     report.alerts = guard.alerts().map(({ subject, severity, outcome }) => ({ subject, severity, outcome }));
     report.clusters = emulator.snapshot().clusters.map((c) => ({
       name: c.name,

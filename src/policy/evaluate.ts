@@ -1,7 +1,7 @@
-import { cidrContains, isWorldOpen, parseCidr, parseCidrs } from './cidr';
+import { cidrContains, isWorldOpen, parseAllowlist, parseCidr, type Cidr } from './cidr';
 import type { ObservedCluster } from './cluster';
-import { matches, resolveSettings } from './match';
-import { planTarget } from './plan';
+import { compiledPolicy, matchesCompiled, selectTemplate, settingsFrom, type CompiledPolicy } from './compile';
+import { planWith } from './plan';
 import { expiryInstant, type Policy } from './schema';
 import type { EffectiveSettings, EndpointConfig, Evaluation, Exemption, Mode, Violation, Warning } from './types';
 
@@ -12,11 +12,23 @@ export type EvaluateOptions = {
   forceMode?: Mode;
 };
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+const isWorldOpenText = (text: string) => {
+  const block = parseCidr(text);
+  return block !== null && isWorldOpen(block);
+};
+
 /**
  * Lists the violations of an endpoint configuration against the settings. CIDRs of a public endpoint
- * that is off are never judged: EKS keeps the list but it has no effect.
+ * that is off are never judged: EKS keeps the list but it has no effect. The allowlist is parsed once
+ * per settings list and remembered, not on every call.
  */
 export function findViolations(settings: EffectiveSettings, config: EndpointConfig): Violation[] {
+  return violationsWith(settings, parseAllowlist(settings.allowedPublicCidrs), config);
+}
+
+function violationsWith(settings: EffectiveSettings, allowed: readonly Cidr[], config: EndpointConfig): Violation[] {
   const violations: Violation[] = [];
   if (settings.privateAccess === 'required' && !config.endpointPrivateAccess) {
     violations.push({ code: 'PRIVATE_ACCESS_REQUIRED', message: 'private endpoint access is off, but the policy requires it' });
@@ -26,7 +38,6 @@ export function findViolations(settings: EffectiveSettings, config: EndpointConf
     violations.push({ code: 'PUBLIC_ACCESS_FORBIDDEN', message: 'public endpoint access is on, but the policy forbids it' });
   }
   if (settings.publicAccess === 'restricted') {
-    const allowed = parseCidrs(settings.allowedPublicCidrs);
     for (const text of config.publicAccessCidrs) {
       const block = parseCidr(text);
       if (block && allowed.some((a) => cidrContains(a, block))) continue;
@@ -47,28 +58,60 @@ export function findViolations(settings: EffectiveSettings, config: EndpointConf
   return violations;
 }
 
-function findExemption(policy: Policy, cluster: ObservedCluster, now: number, warnings: Warning[]): Exemption | null {
-  for (const e of policy.exemptions) {
-    if (!matches(e.match, cluster)) continue;
-    const until = expiryInstant(e.expires);
+// Tag values are free text set by cluster owners; the same few recur across a fleet, and parsing one
+// runs two schema checks, so the end instants are remembered (bounded, like the CIDR cache).
+const TAG_CACHE_LIMIT = 1024;
+const tagInstants = new Map<string, number | null>();
+function tagInstant(value: string): number | null {
+  const known = tagInstants.get(value);
+  if (known !== undefined) return known;
+  const instant = expiryInstant(value.trim());
+  if (tagInstants.size >= TAG_CACHE_LIMIT) tagInstants.clear();
+  tagInstants.set(value, instant);
+  return instant;
+}
+
+function findExemption(policy: CompiledPolicy, settings: EffectiveSettings, cluster: ObservedCluster, now: number, warnings: Warning[]): Exemption | null {
+  for (const { entry: e, match, until } of policy.exemptions) {
+    if (!matchesCompiled(match, cluster)) continue;
     if (until !== null && now < until) return { source: 'policy', name: e.name, reason: e.reason, expires: e.expires };
     warnings.push({ code: 'EXEMPTION_EXPIRED', message: `exemption ${e.name} matched but expired at ${e.expires}` });
   }
-  const tagValue = cluster.tags[policy.exemptionTag];
-  if (tagValue === undefined) return null;
-  const until = expiryInstant(tagValue.trim());
+  const tag = policy.exemptionTag;
+  const tagValue = cluster.tags[tag];
+  if (typeof tagValue !== 'string') return null;
+  const capDays = settings.maxTagExemptionDays;
+  const capOwner = settings.rule === null ? 'the defaults' : `rule ${settings.rule}`;
+  if (capDays === 0) {
+    // Checked before the value: with tag exemptions switched off, what the tag says does not matter.
+    warnings.push({
+      code: 'EXEMPTION_TAG_NOT_ALLOWED',
+      message: `tag ${tag}=${JSON.stringify(tagValue)} is ignored: maxTagExemptionDays is 0 in ${capOwner}, so tags never exempt; the cluster is not exempt`,
+    });
+    return null;
+  }
+  const until = tagInstant(tagValue);
   if (until === null) {
     warnings.push({
       code: 'EXEMPTION_TAG_INVALID',
-      message: `tag ${policy.exemptionTag}=${JSON.stringify(tagValue)} is not a date (YYYY-MM-DD) or an ISO date-time; the cluster is not exempt`,
+      message: `tag ${tag}=${JSON.stringify(tagValue)} is not a date (YYYY-MM-DD) or an ISO date-time; the cluster is not exempt`,
     });
     return null;
   }
   if (now >= until) {
-    warnings.push({ code: 'EXEMPTION_EXPIRED', message: `tag ${policy.exemptionTag}=${tagValue} expired` });
+    warnings.push({ code: 'EXEMPTION_EXPIRED', message: `tag ${tag}=${tagValue} expired` });
     return null;
   }
-  return { source: 'tag', name: policy.exemptionTag, reason: `cluster tag ${policy.exemptionTag}=${tagValue}`, expires: tagValue.trim() };
+  // Anyone who may tag a cluster may exempt it, so how far ahead a tag reaches is capped; the cap is
+  // judged from the evaluation instant, as a tag can be set or changed at any time.
+  if (until - now > capDays * DAY_MS) {
+    warnings.push({
+      code: 'EXEMPTION_TAG_TOO_LONG',
+      message: `tag ${tag}=${tagValue} ends more than ${capDays} days from now (maxTagExemptionDays ${capDays} in ${capOwner}); the cluster is not exempt`,
+    });
+    return null;
+  }
+  return { source: 'tag', name: tag, reason: `cluster tag ${tag}=${tagValue}`, expires: tagValue.trim() };
 }
 
 /**
@@ -76,28 +119,32 @@ function findExemption(policy: Policy, cluster: ObservedCluster, now: number, wa
  * first matching rule), the violations, warnings, exemption, verdict, action and, when there are
  * violations, the remediation target (shown in alert mode too, as what would be done). An unexpired
  * exemption makes the verdict `exempt` with no action and no target, but still lists the violations.
+ * A tag exemption counts only while its end is within `maxTagExemptionDays` of `now`. Uses the
+ * policy's compiled form, so nothing of the policy is parsed or compiled per call.
  */
 export function evaluateCluster(policy: Policy, cluster: ObservedCluster, options: EvaluateOptions): Evaluation {
   const now = typeof options.now === 'number' ? options.now : options.now.getTime();
-  const resolved = resolveSettings(policy, cluster);
-  const settings: EffectiveSettings = options.forceMode ? { ...resolved, mode: options.forceMode } : resolved;
+  const compiled = compiledPolicy(policy);
+  const chosen = selectTemplate(compiled, cluster);
+  const settings = settingsFrom(chosen);
+  if (options.forceMode) settings.mode = options.forceMode;
   const config = cluster.config;
-  const violations = findViolations(settings, config);
+  const violations = violationsWith(settings, chosen.allowed, config);
   const warnings: Warning[] = [];
 
-  if (config.endpointPublicAccess && !config.endpointPrivateAccess && !parseCidrs(config.publicAccessCidrs).some(isWorldOpen)) {
+  if (config.endpointPublicAccess && !config.endpointPrivateAccess && !config.publicAccessCidrs.some(isWorldOpenText)) {
     warnings.push({
       code: 'NODE_EGRESS_RISK',
       message: 'public access is limited to specific CIDRs while private access is off: nodes and Fargate pods reach the API server only if their egress (NAT gateway) IPs are listed',
     });
   }
-  const exemption = findExemption(policy, cluster, now, warnings);
+  const exemption = findExemption(compiled, settings, cluster, now, warnings);
 
   let target = null;
   let action: Evaluation['action'] = 'none';
   // An exempt cluster gets no plan at all (and so no NO_SAFE_REMEDIATION warning): nothing will be done.
   if (violations.length > 0 && !exemption) {
-    const plan = planTarget(settings, config);
+    const plan = planWith(settings, chosen.allowed, config);
     if (plan.unsafe !== null) warnings.push({ code: 'NO_SAFE_REMEDIATION', message: `no safe automatic change: ${plan.unsafe}` });
     target = plan.target;
     action = plan.target === null || settings.mode === 'alert' ? 'alert' : 'remediate';
@@ -106,7 +153,14 @@ export function evaluateCluster(policy: Policy, cluster: ObservedCluster, option
   return {
     cluster: { name: cluster.name, account: cluster.account, region: cluster.region, arn: cluster.arn },
     settings,
-    observed: { ...config, status: cluster.status, vpcId: cluster.vpcId, tags: cluster.tags },
+    observed: {
+      endpointPublicAccess: config.endpointPublicAccess,
+      endpointPrivateAccess: config.endpointPrivateAccess,
+      publicAccessCidrs: config.publicAccessCidrs,
+      status: cluster.status,
+      vpcId: cluster.vpcId,
+      tags: cluster.tags,
+    },
     verdict,
     action,
     violations,

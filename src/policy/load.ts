@@ -1,6 +1,7 @@
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { PolicyError } from '../errors';
+import { compiledPolicy } from './compile';
 import { EKS_MAX_PUBLIC_CIDRS, policySchema, type Policy } from './schema';
 
 /** Formats a schema path as people write it: `rules[2].allowedPublicCidrs[0]`. */
@@ -99,9 +100,20 @@ function duplicateNameProblems(doc: Record<string, unknown>): string[] {
   return problems;
 }
 
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 /**
  * Validates an already-parsed policy document and returns it with defaults filled in. Throws a
  * `PolicyError` listing every problem, each naming its path and value; never returns a partial policy.
+ * The result is deeply frozen and already compiled (globs, account and region sets, parsed allowlists,
+ * exemption instants, kept beside it rather than on it), so evaluating clusters against it parses
+ * nothing; freezing is what guarantees that compiled form can never disagree with the policy.
  */
 export function validatePolicy(doc: unknown): Policy {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
@@ -115,12 +127,15 @@ export function validatePolicy(doc: unknown): Policy {
     ...duplicateNameProblems(raw),
   ];
   if (problems.length > 0 || !parsed.success) throw new PolicyError(problems);
-  return parsed.data;
+  const policy = deepFreeze(parsed.data);
+  compiledPolicy(policy);
+  return policy;
 }
 
 /**
  * Parses policy text (YAML, of which JSON is a subset) and validates it. `source` names the file in
- * messages. Syntax errors carry their line and column.
+ * messages. Syntax errors carry their line and column. The policy returned is frozen and compiled, as
+ * `validatePolicy` describes; it prints and serializes as the plain validated document.
  */
 export function parsePolicy(text: string, source = 'policy'): Policy {
   let doc: unknown;

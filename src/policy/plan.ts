@@ -1,4 +1,4 @@
-import { cidrContains, parseCidr, parseCidrs } from './cidr';
+import { cidrContains, parseAllowlist, parseCidr, type Cidr } from './cidr';
 import type { EffectiveSettings, EndpointConfig, EndpointTarget } from './types';
 
 /** The outcome of planning: a target, or null with the reason no automatic change is safe. */
@@ -12,7 +12,10 @@ export type Plan = { target: EndpointTarget; unsafe: null } | { target: null; un
  * allowlist as it stands, which validation guarantees is non-empty and within the limit.
  */
 export function narrowCidrs(observed: readonly string[], allowed: readonly string[], max: number): string[] {
-  const allowedBlocks = parseCidrs(allowed);
+  return narrowWith(observed, allowed, parseAllowlist(allowed), max);
+}
+
+function narrowWith(observed: readonly string[], allowed: readonly string[], allowedBlocks: readonly Cidr[], max: number): string[] {
   const narrowed: string[] = [];
   for (const text of observed) {
     const block = parseCidr(text);
@@ -41,6 +44,11 @@ const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.
  * allowlist admitted. Planning the target again returns it unchanged.
  */
 export function planTarget(settings: EffectiveSettings, observed: EndpointConfig): Plan {
+  return planWith(settings, parseAllowlist(settings.allowedPublicCidrs), observed);
+}
+
+/** `planTarget` with the allowlist already parsed (`allowed` must be the blocks of `settings.allowedPublicCidrs`). */
+export function planWith(settings: EffectiveSettings, allowed: readonly Cidr[], observed: EndpointConfig): Plan {
   let publicOn = observed.endpointPublicAccess;
   let cidrs = [...observed.publicAccessCidrs];
   let narrowedWithoutPrivate = false;
@@ -48,7 +56,7 @@ export function planTarget(settings: EffectiveSettings, observed: EndpointConfig
   if (settings.publicAccess === 'forbidden') {
     publicOn = false;
   } else if (settings.publicAccess === 'restricted' && publicOn) {
-    cidrs = narrowCidrs(observed.publicAccessCidrs, settings.allowedPublicCidrs, Math.min(settings.maxPublicCidrs, 40));
+    cidrs = narrowWith(observed.publicAccessCidrs, settings.allowedPublicCidrs, allowed, Math.min(settings.maxPublicCidrs, 40));
     narrowedWithoutPrivate = !sameList(cidrs, observed.publicAccessCidrs) && !observed.endpointPrivateAccess;
   } else if (settings.publicAccess === 'unrestricted' && publicOn && observed.publicAccessCidrs.length > settings.maxPublicCidrs) {
     return {

@@ -1,9 +1,13 @@
 import { z } from 'zod';
-import { cidrProblem, parseCidr } from './cidr';
+import { cidrProblem, familiesCovered, parseCidr, type Cidr } from './cidr';
 
 /** The most CIDR blocks EKS accepts per cluster (a service quota that cannot be raised). */
 export const EKS_MAX_PUBLIC_CIDRS = 40;
 export const DEFAULT_EXEMPTION_TAG = 'eks-endpoint-guard/exempt-until';
+/** How far ahead a cluster tag may exempt a cluster, unless the policy says otherwise. */
+export const DEFAULT_MAX_TAG_EXEMPTION_DAYS = 30;
+/** Escalate after this many reverts of one cluster within this many minutes, unless the policy says otherwise. */
+export const DEFAULT_ESCALATION = Object.freeze({ reverts: 3, withinMinutes: 60 });
 
 const allowedCidr = z.string().superRefine((value, ctx) => {
   const problem = cidrProblem(value);
@@ -17,6 +21,27 @@ const allowedCidr = z.string().superRefine((value, ctx) => {
   }
 });
 
+const FAMILY_WORLD = { ipv4: '0.0.0.0/0', ipv6: '::/0' } as const;
+
+/**
+ * An allowlist whose entries together cover a whole family admits the whole internet as surely as
+ * `0.0.0.0/0` would (`0.0.0.0/1` + `128.0.0.0/1`, or four /2s). Entries that are world-open by
+ * themselves are left out: each already has its own error, and they must not be reported twice.
+ */
+const allowlist = z.array(allowedCidr).superRefine((texts, ctx) => {
+  const blocks = texts
+    .filter((t) => typeof t === 'string' && cidrProblem(t) === null)
+    .map((t) => parseCidr(t))
+    .filter((b): b is Cidr => b !== null && b.prefix > 0);
+  for (const kind of familiesCovered(blocks)) {
+    const named = blocks.filter((b) => b.kind === kind).map((b) => b.text);
+    ctx.addIssue({
+      code: 'custom',
+      message: `${named.join(', ')} together admit the whole internet (${FAMILY_WORLD[kind]}); an allowlist must leave addresses out (use publicAccess: unrestricted to allow everything)`,
+    });
+  }
+});
+
 const isoDate = /^\d{4}-\d{2}-\d{2}$/;
 /** A date (exempt through the end of that day, UTC) or an ISO date-time with an offset. */
 // Policies are parsed with the YAML core schema, so a bare date arrives as text, never as a Date at midnight.
@@ -24,15 +49,18 @@ export const expiryDate = z.union([z.iso.date(), z.iso.datetime({ offset: true }
   error: 'not a date (YYYY-MM-DD) or an ISO date-time (YYYY-MM-DDThh:mm:ssZ)',
 });
 
+const calendarDate = z.iso.date();
+const offsetDateTime = z.iso.datetime({ offset: true });
+
 /** The instant an expiry ends, in epoch milliseconds: a bare date lasts through the end of that day, UTC. */
 export function expiryInstant(expires: string): number | null {
   if (isoDate.test(expires)) {
     // Date.parse rolls impossible days over (2027-02-30 becomes March 2): require a real calendar date.
-    if (!z.iso.date().safeParse(expires).success) return null;
+    if (!calendarDate.safeParse(expires).success) return null;
     const start = Date.parse(`${expires}T00:00:00Z`);
     return Number.isNaN(start) ? null : start + 24 * 60 * 60 * 1000;
   }
-  if (!z.iso.datetime({ offset: true }).safeParse(expires).success) return null;
+  if (!offsetDateTime.safeParse(expires).success) return null;
   const instant = Date.parse(expires);
   return Number.isNaN(instant) ? null : instant;
 }
@@ -58,8 +86,11 @@ const settingFields = {
   mode: z.enum(['enforce', 'alert']),
   publicAccess: z.enum(['forbidden', 'restricted', 'unrestricted']),
   privateAccess: z.enum(['required', 'optional']),
-  allowedPublicCidrs: z.array(allowedCidr),
+  allowedPublicCidrs: allowlist,
   maxPublicCidrs: z.int().min(1).max(EKS_MAX_PUBLIC_CIDRS),
+  maxTagExemptionDays: z.int().min(0).max(365),
+  reverts: z.int().min(1).max(100),
+  withinMinutes: z.int().min(1).max(10080),
 };
 
 export const policySchema = z.strictObject({
@@ -71,6 +102,13 @@ export const policySchema = z.strictObject({
     privateAccess: settingFields.privateAccess.default('required'),
     allowedPublicCidrs: settingFields.allowedPublicCidrs.default([]),
     maxPublicCidrs: settingFields.maxPublicCidrs.default(EKS_MAX_PUBLIC_CIDRS),
+    maxTagExemptionDays: settingFields.maxTagExemptionDays.default(DEFAULT_MAX_TAG_EXEMPTION_DAYS),
+    escalation: z
+      .strictObject({
+        reverts: settingFields.reverts.default(DEFAULT_ESCALATION.reverts),
+        withinMinutes: settingFields.withinMinutes.default(DEFAULT_ESCALATION.withinMinutes),
+      })
+      .default(() => ({ ...DEFAULT_ESCALATION })),
   }),
   rules: z
     .array(
@@ -83,6 +121,11 @@ export const policySchema = z.strictObject({
         privateAccess: settingFields.privateAccess.optional(),
         allowedPublicCidrs: settingFields.allowedPublicCidrs.optional(),
         maxPublicCidrs: settingFields.maxPublicCidrs.optional(),
+        maxTagExemptionDays: settingFields.maxTagExemptionDays.optional(),
+        // Either half may be given alone; the other comes from the defaults.
+        escalation: z
+          .strictObject({ reverts: settingFields.reverts.optional(), withinMinutes: settingFields.withinMinutes.optional() })
+          .optional(),
       }),
     )
     .default([]),

@@ -28,7 +28,13 @@ export type EffectiveSettings = {
   privateAccess: PrivateAccessLevel;
   allowedPublicCidrs: string[];
   maxPublicCidrs: number;
+  /** The furthest ahead, in days of 24 hours from the evaluation instant, a cluster tag may exempt it; 0: never. */
+  maxTagExemptionDays: number;
+  /** Escalate once the guard has reverted a cluster `reverts` times within `withinMinutes` (the workflow decides). */
+  escalation: EscalationSettings;
 };
+
+export type EscalationSettings = { reverts: number; withinMinutes: number };
 
 export type ViolationCode =
   | 'PRIVATE_ACCESS_REQUIRED'
@@ -36,7 +42,13 @@ export type ViolationCode =
   | 'PUBLIC_CIDR_NOT_ALLOWED'
   | 'PUBLIC_CIDR_LIMIT_EXCEEDED';
 
-export type WarningCode = 'NODE_EGRESS_RISK' | 'EXEMPTION_EXPIRED' | 'EXEMPTION_TAG_INVALID' | 'NO_SAFE_REMEDIATION';
+export type WarningCode =
+  | 'NODE_EGRESS_RISK'
+  | 'EXEMPTION_EXPIRED'
+  | 'EXEMPTION_TAG_INVALID'
+  | 'EXEMPTION_TAG_TOO_LONG'
+  | 'EXEMPTION_TAG_NOT_ALLOWED'
+  | 'NO_SAFE_REMEDIATION';
 
 export type Violation = { code: ViolationCode; message: string; cidr?: string };
 export type Warning = { code: WarningCode; message: string };
@@ -64,3 +76,7 @@ export type Evaluation = {
   target: EndpointTarget | null;
   exemption: Exemption | null;
 };
+
+/** Findings about a valid policy that `validate` reports without failing it. */
+export type PolicyWarningCode = 'EXEMPTION_EXPIRED' | 'EXEMPTION_EXPIRING' | 'RULE_MATCHES_TAGS_ONLY';
+export type PolicyWarning = { code: PolicyWarningCode; message: string };

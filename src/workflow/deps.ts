@@ -1,3 +1,4 @@
+import type { LedgerPort } from '../ledger/types';
 import type { Policy } from '../policy';
 import type { AlertPort, Ec2Port, EksPort, ExecutionPort } from './ports';
 
@@ -12,8 +13,8 @@ export type Log = {
 export type WorkflowSettings = {
   shadowMode: boolean;
   notifyCompliant: boolean;
+  /** How long the guard waits for an update or a busy cluster before it stops and schedules a re-check. */
   maxWaitSeconds: number;
-  maxBusyAttempts: number;
 };
 
 /** What the state machine's steps are given: ports, the policy, settings and a clock. */
@@ -21,10 +22,20 @@ export type WorkflowDeps = {
   eks: EksPort;
   ec2: Ec2Port;
   alerts: AlertPort;
+  ledger: LedgerPort;
   policy: Policy;
   settings: WorkflowSettings;
   now: () => number;
   log: Log;
+};
+
+/** Who the guard is, for telling its own changes from everyone else's (see triage). */
+export type GuardIdentity = {
+  /** The guard's exact role ARNs in the home account. */
+  selfRoleArns: string[];
+  /** The role it assumes in governed accounts; counts as the guard only outside the home account. */
+  crossAccountRoleName: string | null;
+  homeAccount: string | null;
 };
 
 /** What the intake and the sweep are given. */
@@ -33,8 +44,8 @@ export type IntakeDeps = {
   eks: EksPort;
   policy: Policy;
   settings: WorkflowSettings;
-  /** The guard's own role ARNs for an event in `account` (see triage's SELF_REMEDIATION). */
-  selfRoleArnsFor: (account: string | null) => string[];
+  ledger: LedgerPort;
+  identity: GuardIdentity;
   now: () => number;
   log: Log;
 };

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { InputError } from '../errors';
 import { triageEvent, type TriageResult } from '../events/triage';
+import { ownTokens, withChange } from '../ledger/rules';
 import { evaluateCluster as judge, parseObservedCluster } from '../policy';
+import { triggerChange } from './changes';
 import type { IntakeDeps } from './deps';
 import type { ExecutionInput } from './types';
 
@@ -30,15 +32,22 @@ export function executionName(prefix: string, id: string): string {
 export async function intakeEvent(event: unknown, deps: IntakeDeps): Promise<IntakeResult> {
   // The raw record carries identities and source IPs: debug level only.
   deps.log.debug('event received', { event });
-  // The account that owns the cluster: the record's recipientAccountId, in an EventBridge envelope or a bare record.
-  const e = event as { account?: unknown; recipientAccountId?: unknown; detail?: { recipientAccountId?: unknown } } | null;
-  const account = e?.detail?.recipientAccountId ?? e?.recipientAccountId ?? e?.account;
-  const triage = triageEvent(event, { selfRoleArns: deps.selfRoleArnsFor(typeof account === 'string' ? account : null) });
+  const options = { selfRoleArns: deps.identity.selfRoleArns, crossAccountRoleName: deps.identity.crossAccountRoleName, homeAccount: deps.identity.homeAccount };
+  let triage = triageEvent(event, options);
+  // Made with one of the guard's roles: its own only if the ledger recorded the update (by its token).
+  if (triage.reason === 'GUARD_ROLE_UNVERIFIED' && triage.cluster) {
+    const ledger = await deps.ledger.read(triage.cluster);
+    triage = triageEvent(event, { ...options, ownTokens: ownTokens(ledger) });
+  }
+  if (triage.guardRole && triage.reason === 'GUARD_ROLE_UNVERIFIED') {
+    deps.log.warn('guard role used outside the guard', { eventId: triage.eventId, cluster: triage.cluster, session: triage.actor?.arn });
+  }
   if (triage.decision === 'ignore') {
     deps.log.info('event ignored', { reason: triage.reason, eventName: triage.eventName, eventId: triage.eventId, cluster: triage.cluster });
     return { triage, executionName: null, started: false };
   }
   if (!triage.cluster || !triage.waitFor) throw new InputError([`event ${triage.eventId}: no cluster name, account or region`]);
+  const name = executionName('evt', triage.eventId);
   const input: ExecutionInput = {
     cluster: triage.cluster,
     startedAt: deps.now(),
@@ -51,9 +60,15 @@ export async function intakeEvent(event: unknown, deps: IntakeDeps): Promise<Int
       requested: triage.requested,
       actor: triage.actor,
       waitFor: triage.waitFor === 'update' && !triage.updateId ? 'cluster-active' : triage.waitFor,
+      reason: triage.reason === 'GUARD_ROLE_UNVERIFIED' ? 'GUARD_ROLE_UNVERIFIED' : null,
+      tags: triage.tags ?? null,
     },
+    executionName: name,
   };
-  const name = executionName('evt', triage.eventId);
+  // Recorded before the execution starts, while whichever execution holds the cluster may still be
+  // judging it: its alert then names this actor too.
+  const change = triggerChange(input, deps.now());
+  if (change) await deps.ledger.mutate(input.cluster, (ledger) => ({ next: withChange(ledger, change), result: null }));
   const started = await deps.executions.start(name, input);
   deps.log.info(started ? 'execution started' : 'execution already exists (redelivered event)', { executionName: name, cluster: triage.cluster });
   return { triage, executionName: name, started };
@@ -83,22 +98,24 @@ export async function sweepClusters(accounts: string[], region: string, sweepTim
       result.failures.push({ account, cluster: '*', error: (err as Error).message });
       continue;
     }
-    for (const name of names) {
-      const cluster = { name, account, region };
+    for (const clusterName of names) {
+      const cluster = { name: clusterName, account, region };
       try {
         result.scanned += 1;
         const observed = parseObservedCluster(await deps.eks.describeCluster(cluster), { account, region });
         const evaluation = judge(deps.policy, observed, { now: deps.now(), forceMode: deps.settings.shadowMode ? 'alert' : undefined });
         if (evaluation.verdict !== 'violation') continue;
         result.violations += 1;
+        const name = executionName(`sweep-${stamp}-${account}`, cluster.name);
         const input: ExecutionInput = {
           cluster,
+          executionName: name,
           startedAt: deps.now(),
-          trigger: { kind: 'sweep', eventId: `sweep-${stamp}-${account}-${name}`, eventName: 'ScheduledSweep', eventTime: sweepTime, updateId: null, requested: null, actor: null, waitFor: 'none' },
+          trigger: { kind: 'sweep', eventId: `sweep-${stamp}-${account}-${clusterName}`, eventName: 'ScheduledSweep', eventTime: sweepTime, updateId: null, requested: null, actor: null, waitFor: 'none' },
         };
-        if (await deps.executions.start(executionName(`sweep-${stamp}-${account}`, name), input)) result.started += 1;
+        if (await deps.executions.start(name, input)) result.started += 1;
       } catch (err) {
-        result.failures.push({ account, cluster: name, error: (err as Error).message });
+        result.failures.push({ account, cluster: clusterName, error: (err as Error).message });
       }
     }
   }

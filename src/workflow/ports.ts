@@ -3,7 +3,7 @@
  * the local runner use the same adapters against the emulator. Errors cross these ports as the
  * GuardError family (src/errors.ts), never as SDK exceptions.
  */
-import type { ClusterRef, EndpointTarget } from '../policy/types';
+import type { ClusterRef, EndpointConfig, EndpointTarget } from '../policy/types';
 import type { Alert, ExecutionInput } from './types';
 
 /** A cluster as DescribeCluster returns it (the `cluster` object), kept as plain JSON. */
@@ -23,9 +23,11 @@ export type EksPort = {
   /**
    * Sends UpdateClusterConfig with only the endpoint fields of the target. Returns the update id, or null
    * when EKS says the cluster is already at the desired configuration. Throws ClusterBusyError on
-   * ResourceInUseException.
+   * ResourceInUseException. `observed` is the configuration the target was checked against just before
+   * (flags that do not change are left out of the request, see src/iam/guardrail.ts); `token` is the
+   * clientRequestToken the guard recorded for this update.
    */
-  updateEndpointAccess(cluster: ClusterRef, target: EndpointTarget): Promise<{ updateId: string | null }>;
+  updateEndpointAccess(cluster: ClusterRef, target: EndpointTarget, request: { observed: EndpointConfig; token: string }): Promise<{ updateId: string | null }>;
   /** Every cluster name in the account and region (follows pagination). */
   listClusters(account: string, region: string): Promise<string[]>;
 };

@@ -4,12 +4,16 @@
  * state machine retries them); expected outcomes (busy cluster, rejected request) are returned as data
  * so the state machine can branch on them.
  */
+import { createHash } from 'node:crypto';
 import { AwsRequestRejectedError, ClusterBusyError, GuardError } from '../errors';
-import { evaluateCluster as judge, parseObservedCluster } from '../policy';
-import type { ClusterRef, EndpointTarget, Evaluation } from '../policy/types';
+import { changeOf, claimChanges, isLaxer, judgedSettings, tryLease, withChange, withOwnUpdate } from '../ledger/rules';
+import type { ChangeRecord, ClusterLedger, JudgedSettings } from '../ledger/types';
+import { evaluateCluster as judge, parseObservedCluster, type ObservedCluster } from '../policy';
+import type { ClusterRef, EndpointConfig, EndpointTarget, Evaluation } from '../policy/types';
 import { busyWaitSeconds, pollWaitSeconds } from './backoff';
+import { triggerChange } from './changes';
 import type { WorkflowDeps } from './deps';
-import type { EvaluateResult, ExecutionState, PollResult, PreflightProblem, PreflightResult, RemediateResult, VerifyResult } from './types';
+import type { AlertCase, EvaluateResult, ExecutionState, LeaseResult, PollResult, PreflightProblem, PreflightResult, RemediateResult, VerifyResult } from './types';
 
 /** An execution state that lacks what a step needs: a bug in the definition or a hand-started execution. */
 export class WorkflowStateError extends GuardError {
@@ -19,11 +23,12 @@ export class WorkflowStateError extends GuardError {
 const NOT_DONE_UPDATE = new Set(['InProgress']);
 const NOT_DONE_CLUSTER = new Set(['CREATING', 'UPDATING', 'PENDING']);
 
-function budgetExceeded(state: ExecutionState, deps: WorkflowDeps): boolean {
-  return deps.now() - state.startedAt > deps.settings.maxWaitSeconds * 1000;
+/** The wait budget counts from the start of the execution, or for the guard's own revert from its call. */
+function budgetExceeded(state: ExecutionState, deps: WorkflowDeps, since = state.startedAt): boolean {
+  return deps.now() - since > deps.settings.maxWaitSeconds * 1000;
 }
 
-async function pollUpdate(cluster: ClusterRef, updateId: string | null, previous: PollResult | undefined, state: ExecutionState, deps: WorkflowDeps): Promise<PollResult> {
+async function pollUpdate(cluster: ClusterRef, updateId: string | null, previous: PollResult | undefined, state: ExecutionState, deps: WorkflowDeps, since = state.startedAt): Promise<PollResult> {
   const polls = (previous?.polls ?? 0) + 1;
   let status: string;
   let errors: PollResult['errors'] = [];
@@ -37,7 +42,7 @@ async function pollUpdate(cluster: ClusterRef, updateId: string | null, previous
     status = typeof described.status === 'string' ? described.status : 'UNKNOWN';
   }
   const done = updateId ? !NOT_DONE_UPDATE.has(status) : !NOT_DONE_CLUSTER.has(status);
-  const timedOut = !done && budgetExceeded(state, deps);
+  const timedOut = !done && budgetExceeded(state, deps, since);
   deps.log.info('change polled', { cluster, updateId, status, polls, done, timedOut });
   return { done, status, errors, polls, waitSeconds: pollWaitSeconds(polls), timedOut };
 }
@@ -54,14 +59,100 @@ export async function waitForChange(state: ExecutionState, deps: WorkflowDeps): 
 export async function waitForRevert(state: ExecutionState, deps: WorkflowDeps): Promise<PollResult> {
   const updateId = state.remediation?.updateId;
   if (!updateId) throw new WorkflowStateError('WaitForRevert needs $.remediation.updateId');
-  return pollUpdate(state.cluster, updateId, state.revert, state, deps);
+  await renewLease(state, deps);
+  return pollUpdate(state.cluster, updateId, state.revert, state, deps, state.remediation?.at ?? state.startedAt);
 }
 
-async function judgeLiveCluster(state: ExecutionState, deps: WorkflowDeps): Promise<{ evaluation: Evaluation; status: string | null }> {
-  const description = await deps.eks.describeCluster(state.cluster);
-  const observed = parseObservedCluster(description, { account: state.cluster.account, region: state.cluster.region });
-  const evaluation = judge(deps.policy, observed, { now: deps.now(), forceMode: deps.settings.shadowMode ? 'alert' : undefined });
-  return { evaluation, status: observed.status };
+/**
+ * How long a lease lasts without renewal. Every step of the holder renews it; the longest gap between
+ * two of its renewals is one step's transient-error retries (about 25 minutes, 50 at the very most), so
+ * an hour lapses only for a dead holder (aborted, timed out), whose cluster then waits at most that long.
+ */
+export const LEASE_SECONDS = 3600;
+const LEASE_WAIT_SECONDS = 30;
+
+/**
+ * AcquireLease: one enforcing execution per cluster at a time. The trigger's change is recorded first
+ * (the intake usually has already), so whichever execution judges the cluster next names its actor.
+ * When another execution's judgement already covered this change, there is nothing left to do: its
+ * alert named this actor, and a second alert would split one incident in two.
+ */
+export async function acquireLease(state: ExecutionState, deps: WorkflowDeps): Promise<LeaseResult> {
+  const now = deps.now();
+  const change = triggerChange(state, now);
+  const holder = state.executionName;
+  return deps.ledger.mutate<LeaseResult>(state.cluster, (ledger) => {
+    const recorded = change ? (withChange(ledger, change) ?? ledger) : ledger;
+    const seen = change ? changeOf(recorded, change.eventId) : null;
+    if (seen?.handledBy && seen.handledBy !== holder) {
+      deps.log.info('change already handled', { cluster: state.cluster, eventId: seen.eventId, handledBy: seen.handledBy });
+      return { next: recorded === ledger ? null : recorded, result: { acquired: false, handled: true, handledBy: seen.handledBy, holder: null, waitSeconds: 0 } };
+    }
+    const { next, result } = tryLease(recorded, holder, now, LEASE_SECONDS * 1000);
+    if (!result.acquired) deps.log.info('cluster leased by another execution, waiting', { cluster: state.cluster, holder: result.holder });
+    const written = next ?? (recorded === ledger ? null : recorded);
+    return { next: written, result: { acquired: result.acquired, handled: false, handledBy: null, holder: result.holder, waitSeconds: result.acquired ? 0 : LEASE_WAIT_SECONDS } };
+  });
+}
+
+/** Renews this execution's lease; `held` is false when it has lost it (expired and taken over). */
+async function renewLease(state: ExecutionState, deps: WorkflowDeps): Promise<{ held: boolean; ledger: ClusterLedger }> {
+  const now = deps.now();
+  return deps.ledger.mutate<{ held: boolean; ledger: ClusterLedger }>(state.cluster, (ledger) => {
+    if (ledger.lease && ledger.lease.holder !== state.executionName && ledger.lease.expiresAt > now) return { next: null, result: { held: false, ledger } };
+    return { next: tryLease(ledger, state.executionName, now, LEASE_SECONDS * 1000).next, result: { held: true, ledger } };
+  });
+}
+
+function judgeObserved(observed: ObservedCluster, deps: WorkflowDeps): Evaluation {
+  return judge(deps.policy, observed, { now: deps.now(), forceMode: deps.settings.shadowMode ? 'alert' : undefined });
+}
+
+async function readLive(cluster: ClusterRef, deps: WorkflowDeps): Promise<ObservedCluster> {
+  const description = await deps.eks.describeCluster(cluster);
+  return parseObservedCluster(description, { account: cluster.account, region: cluster.region });
+}
+
+async function judgeLiveCluster(state: ExecutionState, deps: WorkflowDeps): Promise<{ evaluation: Evaluation; status: string | null; observed: ObservedCluster }> {
+  const observed = await readLive(state.cluster, deps);
+  return { evaluation: judgeObserved(observed, deps), status: observed.status, observed };
+}
+
+const TAG_EVENTS = new Set(['TagResource', 'UntagResource']);
+
+/**
+ * How a tag change moved the judgement. The settings before are the last judgement the ledger keeps;
+ * without one, a TagResource is undone on the current tags (an UntagResource cannot be: the removed
+ * values are unknown, so only a gained exemption counts as laxer).
+ */
+function tagChangeOf(claimed: ChangeRecord[], observed: ObservedCluster, evaluation: Evaluation, previous: JudgedSettings | null, deps: WorkflowDeps): AlertCase['tagChange'] {
+  // Every tag change this judgement covers, this execution's trigger or not: together they moved the rule.
+  const changes = claimed.filter((c) => TAG_EVENTS.has(c.eventName));
+  if (changes.length === 0) return null;
+  const set: Record<string, string> = {};
+  const removed = new Set<string>();
+  for (const c of changes) {
+    for (const [k, v] of Object.entries(c.tags?.set ?? {})) {
+      set[k] = v;
+      removed.delete(k);
+    }
+    for (const k of c.tags?.removed ?? []) {
+      delete set[k];
+      removed.add(k);
+    }
+  }
+  const tags = { set, removed: [...removed] };
+  const last = changes[changes.length - 1]!;
+  const now = deps.now();
+  const after = judgedSettings(evaluation.settings, evaluation.verdict === 'exempt', observed.tags, now);
+  let before = previous;
+  if (!before && tags.removed.length === 0) {
+    const untagged = Object.fromEntries(Object.entries(observed.tags).filter(([k]) => !(k in tags.set)));
+    const then = judgeObserved({ ...observed, tags: untagged }, deps);
+    before = judgedSettings(then.settings, then.verdict === 'exempt', untagged, now);
+  }
+  const laxer = before ? isLaxer(before, after) : after.exempt;
+  return { actor: last.actor, set: tags.set, removed: tags.removed, before, after, laxer };
 }
 
 /**
@@ -69,15 +160,34 @@ async function judgeLiveCluster(state: ExecutionState, deps: WorkflowDeps): Prom
  * endpoint values (endpoint-rules.md, rule 14), so it is judged again later rather than acted on.
  */
 export async function evaluateClusterStep(state: ExecutionState, deps: WorkflowDeps): Promise<EvaluateResult> {
-  const { evaluation, status } = await judgeLiveCluster(state, deps);
+  const { evaluation, status, observed } = await judgeLiveCluster(state, deps);
   const observedAt = deps.now();
   if (status !== null && NOT_DONE_CLUSTER.has(status)) {
     const timedOut = budgetExceeded(state, deps);
+    await renewLease(state, deps);
     deps.log.info('cluster busy, judging later', { cluster: state.cluster, status, timedOut });
-    return { settled: false, waitSeconds: 60, timedOut, evaluation, observedAt };
+    return { settled: false, leaseLost: false, waitSeconds: 60, timedOut, evaluation, observedAt };
   }
-  deps.log.info('cluster evaluated', { cluster: state.cluster, verdict: evaluation.verdict, action: evaluation.action, violations: evaluation.violations.map((v) => v.code) });
-  return { settled: true, waitSeconds: 0, timedOut: false, evaluation, observedAt };
+  // One write: renew the lease and claim the changes this judgement covers. The last judgement of an
+  // earlier execution (RecordOutcome writes it) is what a tag change is compared with.
+  const { leased, actors, previous } = await deps.ledger.mutate(state.cluster, (ledger: ClusterLedger) => {
+    const lease = tryLease(ledger, state.executionName, observedAt, LEASE_SECONDS * 1000);
+    // Our lease lapsed and another execution enforces now: claim nothing (its alert names them), wait.
+    if (!lease.result.acquired) return { next: null, result: { leased: false, actors: [] as ChangeRecord[], previous: null } };
+    const withLease = lease.next ?? ledger;
+    // The trigger's own change is in the ledger already (intake, AcquireLease); recorded again in case not.
+    const own = triggerChange(state, observedAt);
+    const withOwn = own ? (withChange(withLease, own) ?? withLease) : withLease;
+    const claim = claimChanges(withOwn, state.executionName, observedAt, own?.eventId ?? null);
+    return { next: claim.next ?? withOwn, result: { leased: true, actors: claim.result, previous: ledger.lastJudged } };
+  });
+  if (!leased) {
+    deps.log.warn('lease lost: another execution enforces the cluster, waiting', { cluster: state.cluster });
+    return { settled: false, leaseLost: true, waitSeconds: 0, timedOut: false, evaluation, observedAt };
+  }
+  const tagChange = tagChangeOf(actors, observed, evaluation, previous, deps);
+  deps.log.info('cluster evaluated', { cluster: state.cluster, verdict: evaluation.verdict, action: evaluation.action, violations: evaluation.violations.map((v) => v.code), actors: actors.length, laxerTags: tagChange?.laxer ?? null });
+  return { settled: true, leaseLost: false, waitSeconds: 0, timedOut: false, evaluation, observedAt, actors, tagChange };
 }
 
 const DNS_FIXES = {
@@ -124,37 +234,87 @@ export async function preflightCheck(state: ExecutionState, deps: WorkflowDeps):
 }
 
 /** Refuses targets that break the guard's safety rules, whatever produced them. */
-function assertSafeTarget(target: EndpointTarget, observed: Evaluation['observed']): void {
+function assertSafeTarget(target: EndpointTarget, observed: EndpointConfig): void {
   if (!target.endpointPublicAccess && !target.endpointPrivateAccess) throw new WorkflowStateError('refusing a target with both endpoints off');
   if (target.endpointPublicAccess && !observed.endpointPublicAccess) throw new WorkflowStateError('refusing a target that turns public access on');
   if (!target.endpointPrivateAccess && observed.endpointPrivateAccess) throw new WorkflowStateError('refusing a target that turns private access off');
 }
 
+const sameConfig = (a: EndpointConfig, b: EndpointConfig) =>
+  a.endpointPublicAccess === b.endpointPublicAccess &&
+  a.endpointPrivateAccess === b.endpointPrivateAccess &&
+  a.publicAccessCidrs.length === b.publicAccessCidrs.length &&
+  a.publicAccessCidrs.every((c, i) => c === b.publicAccessCidrs[i]);
+const sameTags = (a: Record<string, string>, b: Record<string, string>) => Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+
 /**
- * RemediateCluster: applies the target with UpdateClusterConfig (endpoint fields only). A busy cluster is
- * not an error: the state machine waits and judges again on fresh data, up to `maxBusyAttempts` times.
+ * The clientRequestToken of one update attempt: derived from the execution and the attempt, so a retried
+ * Lambda sends the same token (EKS answers a repeated token with the update it already started) and a
+ * new attempt after fresh judgement gets a new one. A UUID's shape, as the SDK's own tokens have.
+ */
+export function updateToken(executionName: string, attempt: number): string {
+  const h = createHash('sha256').update(`${executionName}#${attempt}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+// EKS refusing the target itself (a CIDR it will not take, a malformed request): the same request would be refused again.
+const PERMANENT_REFUSALS = new Set(['InvalidParameterException', 'InvalidRequestException', 'ValidationException']);
+
+/**
+ * RemediateCluster: compare-and-set. The cluster is read again immediately before UpdateClusterConfig;
+ * when its endpoint settings or tags differ from what was judged, nothing is written (`stale`) and the
+ * state machine judges again: a plan made from superseded settings could turn on what the owner just
+ * turned off. The update's token is recorded in the ledger before the call, so triage knows the
+ * CloudTrail event for it is the guard's own. A busy cluster is waited for (then judged again) until the
+ * wait budget is spent.
  */
 export async function remediateCluster(state: ExecutionState, deps: WorkflowDeps): Promise<RemediateResult> {
   const evaluation = state.assessment?.evaluation;
   const target = evaluation?.target;
   if (!evaluation || !target || evaluation.action !== 'remediate') throw new WorkflowStateError('RemediateCluster needs a remediate decision in $.assessment.evaluation');
-  assertSafeTarget(target, evaluation.observed);
   const busyAttempts = state.remediation?.busyAttempts ?? 0;
-  const base = { target, busyAttempts, waitSeconds: 0, error: null, updateId: null };
-  try {
-    const { updateId } = await deps.eks.updateEndpointAccess(state.cluster, target);
-    deps.log.info(updateId ? 'remediation started' : 'already at the desired configuration', { cluster: state.cluster, updateId, target });
-    return { ...base, status: updateId ? 'started' : 'already-compliant', updateId };
-  } catch (err) {
-    if (err instanceof ClusterBusyError) {
-      const attempts = busyAttempts + 1;
-      const gaveUp = attempts >= deps.settings.maxBusyAttempts;
-      deps.log.warn('cluster busy with another update', { cluster: state.cluster, attempts, gaveUp });
-      return { ...base, status: gaveUp ? 'gave-up' : 'busy', busyAttempts: attempts, waitSeconds: busyWaitSeconds(attempts), error: { name: err.name, message: err.message } };
+  // A Lambda retry of this step sees the same state, so the same attempt number and the same token.
+  const attempt = (state.remediation?.attempt ?? 0) + 1;
+  const base = { target, busyAttempts, attempt, waitSeconds: 0, error: null, updateId: null, token: null };
+  const busy = (message: string): RemediateResult => {
+    const attempts = busyAttempts + 1;
+    const gaveUp = budgetExceeded(state, deps);
+    deps.log.warn('cluster busy with another update', { cluster: state.cluster, attempts, gaveUp });
+    return { ...base, status: gaveUp ? 'gave-up' : 'busy', busyAttempts: attempts, waitSeconds: busyWaitSeconds(attempts), error: { name: 'ClusterBusyError', message } };
+  };
+
+  const { held, ledger } = await renewLease(state, deps);
+  if (!held) {
+    deps.log.warn('lease lost before remediation: another execution enforces the cluster', { cluster: state.cluster });
+    return { ...base, status: 'lost-lease' };
+  }
+  const token = updateToken(state.executionName, attempt);
+  const live = await readLive(state.cluster, deps);
+  const liveBusy = live.status !== null && NOT_DONE_CLUSTER.has(live.status);
+  // A retry of this step after the token was recorded: the first try may have reached EKS, so the cluster
+  // may be busy with (or already show) our own update. Asking again with the same token is safe then: EKS
+  // answers with the update it started, refuses while someone else's runs, or finds nothing left to do.
+  const retried = ledger.ownUpdates.some((u) => u.token === token) && (liveBusy || sameConfig(live.config, { publicAccessCidrs: live.config.publicAccessCidrs, ...target }));
+  if (!retried) {
+    if (liveBusy) return busy(`cluster is ${live.status}`);
+    if (!sameConfig(live.config, evaluation.observed) || !sameTags(live.tags, evaluation.observed.tags)) {
+      deps.log.warn('cluster changed since it was judged, judging again', { cluster: state.cluster, judged: evaluation.observed, live: live.config });
+      return { ...base, status: 'stale' };
     }
+    assertSafeTarget(target, live.config);
+    await deps.ledger.mutate(state.cluster, (current) => ({ next: withOwnUpdate(current, { token, updateId: null, execution: state.executionName, at: deps.now(), target }), result: null }));
+  }
+  try {
+    const { updateId } = await deps.eks.updateEndpointAccess(state.cluster, target, { observed: retried ? evaluation.observed : live.config, token });
+    if (updateId) await deps.ledger.mutate(state.cluster, (ledger) => ({ next: withOwnUpdate(ledger, { token, updateId, execution: state.executionName, at: deps.now(), target }), result: null }));
+    deps.log.info(updateId ? 'remediation started' : 'already at the desired configuration', { cluster: state.cluster, updateId, target, token });
+    return { ...base, token, status: updateId ? 'started' : 'already-compliant', updateId, at: deps.now() };
+  } catch (err) {
+    if (err instanceof ClusterBusyError) return { ...busy(err.message), token };
     if (err instanceof AwsRequestRejectedError) {
-      deps.log.error('remediation rejected', { cluster: state.cluster, error: err.message, awsError: err.awsErrorName });
-      return { ...base, status: 'rejected', error: { name: err.awsErrorName, message: err.message } };
+      const permanent = PERMANENT_REFUSALS.has(err.awsErrorName);
+      deps.log.error('remediation rejected', { cluster: state.cluster, error: err.message, awsError: err.awsErrorName, permanent });
+      return { ...base, token, status: 'rejected', permanent, error: { name: err.awsErrorName, message: err.message } };
     }
     throw err;
   }
@@ -162,6 +322,7 @@ export async function remediateCluster(state: ExecutionState, deps: WorkflowDeps
 
 /** VerifyRemediation: judges the cluster again after the revert; compliant (or now exempt) means fixed. */
 export async function verifyRemediation(state: ExecutionState, deps: WorkflowDeps): Promise<VerifyResult> {
+  await renewLease(state, deps);
   const { evaluation } = await judgeLiveCluster(state, deps);
   const compliant = evaluation.verdict !== 'violation';
   deps.log.info('remediation verified', { cluster: state.cluster, compliant, verdict: evaluation.verdict });

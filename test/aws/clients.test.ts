@@ -1,6 +1,13 @@
-import { createClientFactory, partitionOf, type ClientFactory } from '../../src/aws/clients';
-import { createEc2Port } from '../../src/aws/ec2';
-import { createEksPort } from '../../src/aws/eks';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { STSClient } from '@aws-sdk/client-sts';
+import { createClientFactory, partitionOf, type ClientFactory, type Instrumentable } from '../../src/aws/clients';
+import { ec2Wiring } from '../../src/aws/ec2';
+import { eksWiring } from '../../src/aws/eks';
+import { loadConfig } from '../../src/config';
 import { AwsRequestRejectedError, InputError } from '../../src/errors';
 import type { Emulator } from '../../src/local/emulator';
 import { GUARD_ROLE_ARN, PROD, REGION, SANDBOX, callCounter, cluster, rejectionOf, useAdapterEmulator } from './helpers';
@@ -23,9 +30,13 @@ function factory(overrides: Parameters<typeof createClientFactory>[0] = {}) {
     instrument: counter.instrument,
     ...overrides,
   });
-  const eks = createEksPort((account, region) => clients.eks(account, region));
-  return { clients, eks, counts: counter.counts };
+  const context = { clients, config: loadConfig({}), now: () => emulator.clock.now() };
+  // The adapters as the handlers wire them: EKS and EC2 reach each cluster's own account.
+  return { clients, eks: eksWiring(context), ec2: ec2Wiring(context), counts: counter.counts };
 }
+
+/** sandbox-dev as the demo state creates it: EKS's defaults (public to the world, no private endpoint). */
+const SANDBOX_DEFAULTS = { endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['0.0.0.0/0'] };
 
 describe('cross-account access', () => {
   it('acts in the home account with the own credentials, without AssumeRole', async () => {
@@ -39,7 +50,11 @@ describe('cross-account access', () => {
     const { eks, counts } = factory();
 
     expect(await eks.listClusters(SANDBOX, REGION)).toEqual(['sandbox-dev']);
-    await eks.updateEndpointAccess(cluster('sandbox-dev', SANDBOX), { endpointPublicAccess: true, endpointPrivateAccess: true, publicAccessCidrs: ['203.0.113.0/24'] });
+    await eks.updateEndpointAccess(
+      cluster('sandbox-dev', SANDBOX),
+      { endpointPublicAccess: true, endpointPrivateAccess: true, publicAccessCidrs: ['203.0.113.0/24'] },
+      { observed: SANDBOX_DEFAULTS, token: 'guard-token-sandbox-1' },
+    );
 
     expect(counts.AssumeRole).toBe(1);
     const event = emulator.cloudTrailEvents().find((e) => e.detail.eventName === 'UpdateClusterConfig')!;
@@ -49,8 +64,7 @@ describe('cross-account access', () => {
   });
 
   it('shares one set of assumed credentials between the EKS and EC2 clients of an account, and across concurrent calls', async () => {
-    const { clients, eks, counts } = factory();
-    const ec2 = createEc2Port((account, region) => clients.ec2(account, region));
+    const { eks, ec2, counts } = factory();
 
     await Promise.all([
       eks.describeCluster(cluster('sandbox-dev', SANDBOX)),
@@ -106,10 +120,56 @@ describe('client settings', () => {
     const built: unknown[] = [];
     const clients = createClientFactory({ endpoint: emulator.url, instrument: (c) => built.push(c) });
 
-    const all = [clients.eks(PROD, REGION), clients.eks(PROD, REGION), clients.ec2(PROD, REGION), clients.sns(REGION), clients.sfn(REGION)];
+    const all = [
+      clients.forAccount(EKSClient, PROD, REGION),
+      clients.forAccount(EKSClient, PROD, REGION),
+      clients.forAccount(EC2Client, PROD, REGION),
+      clients.home(SNSClient, REGION),
+      clients.home(SFNClient, REGION),
+      clients.home(SFNClient, REGION),
+      clients.home(DynamoDBClient, REGION),
+    ];
 
-    expect(built).toHaveLength(4);
-    expect(new Set(all).size).toBe(4);
+    expect(built).toHaveLength(5);
+    expect(new Set(all).size).toBe(5);
+  });
+
+  it('builds one client per class, account and region, of the class it is given', () => {
+    const clients = createClientFactory({ endpoint: emulator.url, homeAccount: PROD, crossAccountRoleName: MEMBER_ROLE });
+
+    const eks = clients.forAccount(EKSClient, PROD, REGION);
+
+    expect(eks).toBeInstanceOf(EKSClient);
+    expect(clients.forAccount(EC2Client, PROD, REGION)).toBeInstanceOf(EC2Client);
+    expect(clients.home(SNSClient, REGION)).toBeInstanceOf(SNSClient);
+    expect(clients.forAccount(EKSClient, PROD, REGION)).toBe(eks);
+    expect(clients.forAccount(EKSClient, PROD, 'eu-west-1')).not.toBe(eks);
+    expect(clients.forAccount(EKSClient, SANDBOX, REGION)).not.toBe(eks);
+    expect(clients.home(SNSClient, REGION)).not.toBe(clients.home(SNSClient, 'eu-west-1'));
+  });
+
+  it('applies home overrides to the client it builds (the ledger gets more SDK attempts)', async () => {
+    const clients = createClientFactory({ endpoint: emulator.url, maxAttempts: 2 });
+
+    const ledger = clients.home(DynamoDBClient, REGION, { maxAttempts: 5 });
+    const topic = clients.home(SNSClient, REGION);
+
+    expect(await ledger.config.maxAttempts()).toBe(5);
+    expect(await topic.config.maxAttempts()).toBe(2);
+  });
+
+  it('builds no STS client while only the home account is reached, and one once another account is', async () => {
+    const built: Instrumentable[] = [];
+    const { eks } = factory({ instrument: (c) => built.push(c) });
+
+    await eks.listClusters(PROD, REGION);
+    expect(built.filter((c) => c instanceof STSClient)).toHaveLength(0);
+
+    await eks.listClusters(SANDBOX, REGION);
+    await eks.listClusters(SANDBOX, 'eu-west-1');
+    // One role ARN per account and partition: the second region reuses its credentials, and their STS client.
+    expect(built.filter((c) => c instanceof STSClient)).toHaveLength(1);
+    expect(built.filter((c) => c instanceof EKSClient)).toHaveLength(3);
   });
 
   it.each([

@@ -1,6 +1,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { createClientFactory } from '../../src/aws/clients';
-import { createEc2Port } from '../../src/aws/ec2';
+import { createEc2Port, ec2Wiring } from '../../src/aws/ec2';
+import { loadConfig } from '../../src/config';
 import { AwsRequestRejectedError, TransientAwsError } from '../../src/errors';
 import type { Emulator } from '../../src/local/emulator';
 import type { Ec2Port } from '../../src/workflow/ports';
@@ -19,7 +20,8 @@ beforeEach(() => {
     maxAttempts: 1,
     now: () => emulator.clock.now(),
   });
-  ec2 = createEc2Port((account, region) => clients.ec2(account, region));
+  // The port as the preflight check is wired with it: the cluster's own account, by the cross-account role outside the home account.
+  ec2 = ec2Wiring({ clients, config: loadConfig({}), now: () => emulator.clock.now() });
 });
 
 describe('vpcDnsFacts', () => {

@@ -1,8 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { createExecutionPort } from '../../src/aws/sfn';
-import { AwsRequestRejectedError, TransientAwsError } from '../../src/errors';
+import { createClientFactory } from '../../src/aws/clients';
+import { createExecutionPort, executionWiring } from '../../src/aws/sfn';
+import { loadConfig } from '../../src/config';
+import { AwsRequestRejectedError, InputError, TransientAwsError } from '../../src/errors';
 import type { ExecutionInput } from '../../src/workflow/types';
 import { PROD, REGION, rejectionOf } from './helpers';
 
@@ -64,18 +66,38 @@ const input: ExecutionInput = {
     actor: null,
     waitFor: 'update',
   },
+  executionName: '6f1c1b4e-0000-4000-8000-000000000001',
   startedAt: 1_767_225_600_000,
 };
 
 const port = () => createExecutionPort(new SFNClient({ region: REGION, endpoint: url, maxAttempts: 1 }), STATE_MACHINE);
 
+describe('executionWiring', () => {
+  it('starts executions of STATE_MACHINE_ARN through the home account client', async () => {
+    const clients = createClientFactory({ endpoint: url, maxAttempts: 1 });
+    const executions = executionWiring({ clients, config: loadConfig({ STATE_MACHINE_ARN: STATE_MACHINE, AWS_REGION: REGION }), now: Date.now });
+
+    await expect(executions.start(input.executionName, input)).resolves.toBe(true);
+
+    expect(started.map((s) => s.body.stateMachineArn)).toEqual([STATE_MACHINE]);
+  });
+
+  it('refuses to build without STATE_MACHINE_ARN, naming the setting', () => {
+    const clients = createClientFactory({ endpoint: url, maxAttempts: 1 });
+
+    expect(() => executionWiring({ clients, config: loadConfig({}), now: Date.now })).toThrow(InputError);
+    expect(() => executionWiring({ clients, config: loadConfig({}), now: Date.now })).toThrow(/STATE_MACHINE_ARN/);
+  });
+});
+
 describe('start', () => {
   it('starts a named execution with the input as JSON', async () => {
-    await expect(port().start(input.trigger.eventId, input)).resolves.toBe(true);
+    await expect(port().start(input.executionName, input)).resolves.toBe(true);
 
     expect(started).toEqual([
-      { target: 'AWSStepFunctions.StartExecution', body: { stateMachineArn: STATE_MACHINE, name: input.trigger.eventId, input: JSON.stringify(input) } },
+      { target: 'AWSStepFunctions.StartExecution', body: { stateMachineArn: STATE_MACHINE, name: input.executionName, input: JSON.stringify(input) } },
     ]);
+    expect(JSON.parse(started[0]!.body.input)).toMatchObject({ executionName: input.executionName });
   });
 
   it('reports a name already used (a redelivered event) as not started, without an error', async () => {

@@ -1,6 +1,8 @@
-import { createClientFactory } from '../../src/aws/clients';
-import { createAlertPort, snsMessage, snsSubject, SNS_MAX_BYTES } from '../../src/aws/sns';
-import { AwsRequestRejectedError, TransientAwsError } from '../../src/errors';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { createClientFactory, type ClientFactory } from '../../src/aws/clients';
+import { alertWiring, createAlertPort, snsMessage, snsSubject, SNS_MAX_BYTES } from '../../src/aws/sns';
+import { loadConfig } from '../../src/config';
+import { AwsRequestRejectedError, InputError, TransientAwsError } from '../../src/errors';
 import type { Emulator } from '../../src/local/emulator';
 import type { Alert } from '../../src/workflow/types';
 import { GUARD_ROLE_ARN, PROD, REGION, rejectionOf, useAdapterEmulator } from './helpers';
@@ -24,12 +26,13 @@ function alert(overrides: Partial<Alert> = {}): Alert {
 }
 
 let emulator: Emulator;
-let sns: ReturnType<typeof createClientFactory>['sns'];
+let clients: ClientFactory;
+let sns: (region: string) => SNSClient;
 
 useAdapterEmulator((e) => (emulator = e));
 beforeEach(() => {
-  const clients = createClientFactory({ endpoint: emulator.url, credentials: emulator.credentialsFor(GUARD_ROLE_ARN), homeAccount: PROD, maxAttempts: 1 });
-  sns = (region) => clients.sns(region);
+  clients = createClientFactory({ endpoint: emulator.url, credentials: emulator.credentialsFor(GUARD_ROLE_ARN), homeAccount: PROD, maxAttempts: 1 });
+  sns = (region) => clients.home(SNSClient, region);
 });
 
 describe('publish', () => {
@@ -102,6 +105,21 @@ describe('publish', () => {
 
     expect(err).toBeInstanceOf(AwsRequestRejectedError);
     expect(err.message).toContain(missing);
+  });
+});
+
+describe('alertWiring', () => {
+  it('publishes to ALERT_TOPIC_ARN in the home account region', async () => {
+    const alerts = alertWiring({ clients, config: loadConfig({ ALERT_TOPIC_ARN: TOPIC, AWS_REGION: REGION }), now: () => emulator.clock.now() });
+
+    const messageId = await alerts.publish(alert());
+
+    expect(emulator.publishedMessages()).toEqual([expect.objectContaining({ messageId, topicArn: TOPIC })]);
+  });
+
+  it('refuses to build without ALERT_TOPIC_ARN, naming the setting', () => {
+    expect(() => alertWiring({ clients, config: loadConfig({}), now: () => emulator.clock.now() })).toThrow(InputError);
+    expect(() => alertWiring({ clients, config: loadConfig({}), now: () => emulator.clock.now() })).toThrow(/ALERT_TOPIC_ARN/);
   });
 });
 

@@ -104,7 +104,7 @@ describe('eks-endpoint-guard check --json', () => {
     const out = JSON.parse(r.stdout);
     expect(Object.keys(out).sort()).toEqual(['action', 'cluster', 'exemption', 'observed', 'settings', 'target', 'verdict', 'violations', 'warnings']);
     expect(Object.keys(out.cluster).sort()).toEqual(['account', 'arn', 'name', 'region']);
-    expect(Object.keys(out.settings).sort()).toEqual(['allowedPublicCidrs', 'maxPublicCidrs', 'mode', 'privateAccess', 'publicAccess', 'rule']);
+    expect(Object.keys(out.settings).sort()).toEqual(['allowedPublicCidrs', 'escalation', 'maxPublicCidrs', 'maxTagExemptionDays', 'mode', 'privateAccess', 'publicAccess', 'rule']);
     expect(out.observed).toMatchObject({ endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['203.0.113.5/32', '198.51.100.0/24', '192.0.2.0/24'] });
     expect(out.violations.length).toBe(3);
     for (const v of out.violations) {
@@ -115,7 +115,16 @@ describe('eks-endpoint-guard check --json', () => {
     for (const w of out.warnings) expect(Object.keys(w).sort()).toEqual(['code', 'message']);
     expect(out).toMatchObject({
       cluster: { name: 'mixed-cidrs', account: '123456789012', region: 'eu-west-1', arn: 'arn:aws:eks:eu-west-1:123456789012:cluster/mixed-cidrs' },
-      settings: { rule: null, mode: 'enforce', publicAccess: 'restricted', privateAccess: 'required', allowedPublicCidrs: ['203.0.113.0/24', '2001:db8::/32'], maxPublicCidrs: 40 },
+      settings: {
+        rule: null,
+        mode: 'enforce',
+        publicAccess: 'restricted',
+        privateAccess: 'required',
+        allowedPublicCidrs: ['203.0.113.0/24', '2001:db8::/32'],
+        maxPublicCidrs: 40,
+        maxTagExemptionDays: 30,
+        escalation: { reverts: 3, withinMinutes: 60 },
+      },
       verdict: 'violation',
       action: 'remediate',
       target: { endpointPublicAccess: true, endpointPrivateAccess: true, publicAccessCidrs: ['203.0.113.5/32'] },
@@ -231,7 +240,7 @@ describe('eks-endpoint-guard check (table output)', () => {
   });
 
   it('an exempt cluster: exit 0 and the verdict is shown', async () => {
-    const r = await run('check', '--policy', `${POLICY}/issue-example.yaml`, '--cluster', `${EKS}/exempt-by-tag.json`, '--now', '2027-01-01T00:00:00Z');
+    const r = await run('check', '--policy', `${POLICY}/issue-example.yaml`, '--cluster', `${EKS}/exempt-by-tag.json`, '--now', '2027-03-15T00:00:00Z');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/exempt/i);
     expect(r.stdout).not.toMatch(/verdict\s+violation/i);
@@ -270,5 +279,92 @@ describe('validate --json', () => {
     const out = JSON.parse(r.stdout);
     expect(out).toEqual({ valid: false, errors: [expect.stringContaining('allowedPublicCidrs[0]'), expect.stringContaining('allowedPublicCidrs[1]')] });
     expect(r.stderr.trim().split('\n')).toHaveLength(2);
+  });
+});
+
+describe('validate warnings (exit 0: a warning is not an error)', () => {
+  const exemptions = `${POLICY}/exemptions.yaml`;
+
+  it('a policy without warnings prints exactly what it always did, as text and as JSON', async () => {
+    const file = `${POLICY}/issue-example.yaml`;
+    const text = await run('validate', '--policy', file, '--now', '2026-06-01T00:00:00Z');
+    expect(text).toEqual({ code: 0, stdout: `${file}: valid (1 rules, 1 exemptions)\n`, stderr: '' });
+    const json = await run('validate', '--policy', file, '--now', '2026-06-01T00:00:00Z', '--json');
+    expect(json).toEqual({ code: 0, stdout: `${JSON.stringify({ valid: true, rules: 1, exemptions: 1 }, null, 2)}\n`, stderr: '' });
+  });
+
+  it('expired and soon-expiring exemptions: one warning line each after the verdict', async () => {
+    // At 2027-03-20: long-gone ended in 2024; legacy-vpn (2027-03-31) and noon-cutover (2027-03-31T10:00Z) end within 14 days.
+    const r = await run('validate', '--policy', exemptions, '--now', '2027-03-20T00:00:00Z');
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const out = lines(r.stdout);
+    expect(out[0]).toBe(`${exemptions}: valid (0 rules, 3 exemptions)`);
+    expect(out.slice(1)).toEqual([
+      expect.stringMatching(/^warning EXEMPTION_EXPIRING: exemptions\[0\] legacy-vpn: .*2027-03-31/),
+      expect.stringMatching(/^warning EXEMPTION_EXPIRING: exemptions\[1\] noon-cutover: .*2027-03-31T12:00:00\+02:00/),
+      expect.stringMatching(/^warning EXEMPTION_EXPIRED: exemptions\[2\] long-gone: .*2024-01-31/),
+    ]);
+  });
+
+  it('--json keeps the existing fields and adds a warnings array', async () => {
+    const r = await run('validate', '--policy', exemptions, '--now', '2026-06-01T00:00:00Z', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ valid: true, rules: 0, exemptions: 3, warnings: [{ code: 'EXEMPTION_EXPIRED', message: expect.stringContaining('long-gone') }] });
+  });
+
+  it('a date-only --now is the start of that day, UTC', async () => {
+    // legacy-vpn lasts through 2027-03-31: from 2027-03-17T00:00Z that is exactly 15 days, from 2027-03-18 exactly 14.
+    const at = async (now: string) => JSON.parse((await run('validate', '--policy', `${POLICY}/issue-example.yaml`, '--now', now, '--json')).stdout);
+    expect((await at('2027-03-17')).warnings).toBeUndefined();
+    expect((await at('2027-03-18')).warnings).toEqual([expect.objectContaining({ code: 'EXEMPTION_EXPIRING' })]);
+  });
+
+  it('a rule that matches on tags alone is warned about, by name', async () => {
+    const r = await run('validate', '--policy', `${POLICY}/tags-only-rule.yaml`, '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).warnings).toEqual([{ code: 'RULE_MATCHES_TAGS_ONLY', message: expect.stringMatching(/rules\[0\] sandbox-by-tag: .*cluster owners choose their own rule/) }]);
+  });
+
+  it.each([['tomorrow'], ['2027-02-30T00:00:00Z'], ['1']])('a bad --now (%s) is bad input: exit 2, one clear line', async (now) => {
+    for (const json of [[], ['--json']]) {
+      const r = await run('validate', '--policy', exemptions, '--now', now, ...json);
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
+      expectCleanError(r);
+      expect(r.stderr).toContain('--now');
+    }
+  });
+
+  it('an invalid policy still exits 2, warnings or not', async () => {
+    const r = await run('validate', '--policy', `${INVALID}/union-world-open.yaml`, '--now', '2026-06-01T00:00:00Z', '--json');
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toEqual({ valid: false, errors: [expect.stringContaining('together admit the whole internet'), expect.stringContaining('together admit the whole internet')] });
+  });
+});
+
+describe('check reads the PascalCase output of the Step Functions SDK integration', () => {
+  it('gives the same evaluation as for the camelCase document', async () => {
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/guard-cli-`);
+    const doc = JSON.parse(readFileSync(`${ROOT}${EKS}/public-only-mixed.json`, 'utf8'));
+    const up = (k: string) => k.charAt(0).toUpperCase() + k.slice(1);
+    const c = doc.cluster;
+    const pascal = { Cluster: { Name: c.name, Arn: c.arn, Status: c.status, Tags: c.tags, ResourcesVpcConfig: Object.fromEntries(Object.entries(c.resourcesVpcConfig).map(([k, v]) => [up(k), v])) } };
+    writeFileSync(`${dir}/pascal.json`, JSON.stringify(pascal));
+    const args = ['--policy', `${POLICY}/issue-example.yaml`, '--json', '--now', '2026-06-01T00:00:00Z'];
+    const [camelRun, pascalRun] = await Promise.all([run('check', ...args, '--cluster', `${EKS}/public-only-mixed.json`), run('check', ...args, '--cluster', `${dir}/pascal.json`)]);
+    expect(pascalRun.code).toBe(1);
+    expect(JSON.parse(pascalRun.stdout)).toEqual(JSON.parse(camelRun.stdout));
+  });
+
+  it('refuses a lower-case endpoint key, naming it, with exit 2', async () => {
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/guard-cli-`);
+    writeFileSync(`${dir}/lower.json`, JSON.stringify({ cluster: { name: 'c1', resourcesVpcConfig: { endpointpublicaccess: false, endpointPrivateAccess: true } } }));
+    const r = await run('check', '--policy', `${POLICY}/issue-example.yaml`, '--cluster', `${dir}/lower.json`);
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
+    expectCleanError(r);
+    expect(r.stderr).toContain('cluster.resourcesVpcConfig.endpointpublicaccess');
   });
 });

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,7 +23,24 @@ async function run(...args: string[]): Promise<Run> {
 }
 
 const fixture = (name: string) => join(FIXTURES, `${name}.json`);
-const expected = (name: string): unknown => JSON.parse(readFileSync(join(FIXTURES, 'expected', `${name}.json`), 'utf8'));
+const load = (path: string): any => JSON.parse(readFileSync(path, 'utf8'));
+const expected = (name: string): unknown => load(join(FIXTURES, 'expected', `${name}.json`));
+const jsonNames = (dir: string): string[] =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
+
+type Options = { selfRoleArns: string[]; crossAccountRoleName?: string | null; homeAccount?: string | null; ownTokens?: string[] };
+/** The flags that give the CLI the same options as the triage unit tests. */
+function flags(options: Options): string[] {
+  return [
+    ...options.selfRoleArns.flatMap((arn) => ['--self-role-arn', arn]),
+    ...(options.crossAccountRoleName ? ['--cross-account-role-name', options.crossAccountRoleName] : []),
+    ...(options.homeAccount ? ['--home-account', options.homeAccount] : []),
+    ...(options.ownTokens ?? []).flatMap((token) => ['--own-token', token]),
+  ];
+}
 const NOT_AN_EVENT = 'error: event: not an EventBridge "AWS API Call via CloudTrail" envelope nor a CloudTrail record';
 
 let dir: string;
@@ -40,49 +57,59 @@ function write(name: string, text: string): string {
 }
 
 describe('eks-endpoint-guard triage --json', () => {
-  it.each([
-    'update-endpoint-public-open',
-    'update-endpoint-restrict',
-    'update-logging-only',
-    'update-access-denied',
-    'update-by-guard-role',
-    'create-cluster-defaults',
-    'create-cluster-private-only',
-    'bare-record-update',
-    'not-eks-event',
-  ])('prints the triage of %s and exits 0', async (name) => {
+  it.each(jsonNames(FIXTURES))('prints the triage of %s and exits 0', async (name) => {
     const result = await run('--event', fixture(name), '--self-role-arn', GUARD_ROLE, '--json');
 
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(JSON.parse(result.stdout)).toEqual(expected(name));
   });
 
+  it.each(jsonNames(join(FIXTURES, 'with-options')))('prints the triage of the %s case, its options given as flags', async (name) => {
+    const { event, options, expected: result } = load(join(FIXTURES, 'with-options', `${name}.json`)) as { event: string; options: Options; expected: unknown };
+
+    const printed = await run('--event', fixture(event), ...flags(options), '--json');
+
+    expect(printed).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(printed.stdout)).toEqual(result);
+  });
+
   it('prints the contract keys in order', async () => {
     const result = await run('--event', fixture('update-endpoint-public-open'), '--json');
 
     const parsed = JSON.parse(result.stdout) as Record<string, any>;
-    expect(Object.keys(parsed)).toEqual(['decision', 'reason', 'eventName', 'eventId', 'eventTime', 'cluster', 'updateId', 'requested', 'actor', 'waitFor']);
+    expect(Object.keys(parsed)).toEqual([
+      'decision', 'reason', 'eventName', 'eventId', 'eventTime', 'cluster', 'updateId', 'requested', 'actor', 'waitFor',
+      'guardRole', 'clientRequestToken', 'tags',
+    ]);
     expect(Object.keys(parsed.cluster)).toEqual(['name', 'account', 'region']);
     expect(Object.keys(parsed.actor)).toEqual(['arn', 'type', 'sourceIPAddress', 'userAgent']);
   });
 
-  it('evaluates the guard role change when no self role is given', async () => {
-    const result = await run('--event', fixture('update-by-guard-role'), '--json');
+  it('evaluates the guard role change as a normal one when no self role is given', async () => {
+    const result = await run('--event', fixture('update-by-guard-role'), '--own-token', 'b9fb897d-74c1-49e6-9d32-863439ce890c', '--json');
 
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ decision: 'evaluate', reason: null, waitFor: 'update' });
+    expect(JSON.parse(result.stdout)).toMatchObject({ decision: 'evaluate', reason: null, waitFor: 'update', guardRole: false });
   });
 
-  it('accepts --self-role-arn more than once', async () => {
+  it('accepts --self-role-arn and --own-token more than once', async () => {
     const result = await run(
       '--event', fixture('update-by-guard-role'),
       '--self-role-arn', 'arn:aws:iam::123456789012:role/other',
       '--self-role-arn', 'arn:aws:iam::123456789012:role/guard/eks-endpoint-guard-prod-remediate',
+      '--own-token', '0e5c7a19-3b8d-4f62-9a1e-6d4b2f8c0a37',
+      '--own-token', 'b9fb897d-74c1-49e6-9d32-863439ce890c',
       '--json',
     );
 
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ decision: 'ignore', reason: 'SELF_REMEDIATION' });
+    expect(JSON.parse(result.stdout)).toMatchObject({ decision: 'ignore', reason: 'SELF_REMEDIATION', guardRole: true });
+  });
+
+  it('evaluates a guard role change whose token was not given', async () => {
+    const result = await run('--event', fixture('update-by-guard-role'), '--self-role-arn', GUARD_ROLE, '--json');
+
+    expect(JSON.parse(result.stdout)).toMatchObject({ decision: 'evaluate', reason: 'GUARD_ROLE_UNVERIFIED', guardRole: true });
   });
 });
 
@@ -100,6 +127,31 @@ describe('eks-endpoint-guard triage (table)', () => {
     // Every value starts in the same column, two spaces after the longest label.
     for (const line of lines) expect(line).toMatch(/^[a-zA-Z][a-zA-Z ]{9} {2}\S/);
     expect(lines).toHaveLength(11);
+  });
+
+  it('shows the token, the guard role and the reason of an unverified guard role change', async () => {
+    const result = await run('--event', fixture('update-by-guard-role'), '--self-role-arn', GUARD_ROLE);
+
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('decision    evaluate (GUARD_ROLE_UNVERIFIED)');
+    expect(lines).toContain(
+      'actor       arn:aws:sts::123456789012:assumed-role/eks-endpoint-guard-prod-remediate/eks-endpoint-guard-prod-remediateCluster (AssumedRole, guard role)',
+    );
+    expect(lines[lines.length - 1]).toBe('token       b9fb897d-74c1-49e6-9d32-863439ce890c');
+    expect(lines).toHaveLength(12);
+  });
+
+  it.each([
+    ['tag-cluster', 'set endpoint-policy=relaxed, team=payments', 'none'],
+    ['untag-cluster-encoded-arn', 'removed eks-endpoint-guard/exempt, team', 'none'],
+    ['tag-nodegroup', 'set team=payments', '-'],
+  ])('shows the tags of %s', async (name, tags, waitFor) => {
+    const result = await run('--event', fixture(name));
+
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[lines.length - 1]).toBe(`tags        ${tags}`);
+    expect(lines).toContain(`wait for    ${waitFor}`);
+    expect(lines).toContain('requested   -');
   });
 
   it('shows the reason of an ignored event', async () => {
@@ -160,6 +212,55 @@ describe('eks-endpoint-guard triage bad input', () => {
       'error: --self-role-arn eks-endpoint-guard-prod-remediate: not an IAM role ARN (expected arn:aws:iam::ACCOUNT:role/NAME, optionally with a path)',
       `error: event ${join(dir, 'nope.json')}: no such file`,
     ]);
+  });
+
+  it.each(jsonNames(join(FIXTURES, 'invalid')))('exits 2 for %s, one line per problem', async (name) => {
+    const problems = load(join(FIXTURES, 'invalid', 'expected', `${name}.json`)) as string[];
+
+    const result = await run('--event', join(FIXTURES, 'invalid', `${name}.json`), '--self-role-arn', GUARD_ROLE, '--json');
+
+    expect(result).toEqual({ code: 2, stdout: '', stderr: problems.map((p) => `error: ${p}\n`).join('') });
+  });
+
+  it('exits 2 for every bad option at once, before the event problems', async () => {
+    const result = await run(
+      '--event', join(dir, 'nope.json'),
+      '--self-role-arn', 'guard',
+      '--cross-account-role-name', 'guard member',
+      '--home-account', '12345678901',
+      '--own-token', '',
+    );
+
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.split('\n').filter(Boolean)).toEqual([
+      'error: --self-role-arn guard: not an IAM role ARN (expected arn:aws:iam::ACCOUNT:role/NAME, optionally with a path)',
+      'error: --cross-account-role-name guard member: not an IAM role name (expected 1-64 letters, digits or +=,.@_-)',
+      'error: --home-account 12345678901: not an AWS account ID (expected 12 digits)',
+      'error: --own-token: empty (expected a clientRequestToken)',
+      `error: event ${join(dir, 'nope.json')}: no such file`,
+    ]);
+  });
+
+  it.each([
+    ['--home-account', 'abcdefghijkl', 'error: --home-account abcdefghijkl: not an AWS account ID (expected 12 digits)'],
+    ['--home-account', '1234567890123', 'error: --home-account 1234567890123: not an AWS account ID (expected 12 digits)'],
+    ['--cross-account-role-name', 'a/b', 'error: --cross-account-role-name a/b: not an IAM role name (expected 1-64 letters, digits or +=,.@_-)'],
+    ['--cross-account-role-name', 'r'.repeat(65), `error: --cross-account-role-name ${'r'.repeat(65)}: not an IAM role name (expected 1-64 letters, digits or +=,.@_-)`],
+  ])('exits 2 for %s %s', async (flag, value, line) => {
+    const result = await run('--event', fixture('update-endpoint-public-open'), flag, value, '--json');
+
+    expect(result).toEqual({ code: 2, stdout: '', stderr: `${line}\n` });
+  });
+
+  it('documents the new options in its help', async () => {
+    const result = await run('--help');
+
+    expect(result.code).toBe(0);
+    for (const option of ['--own-token <token>', '--cross-account-role-name <name>', '--home-account <id>', 'GUARD_ROLE_UNVERIFIED']) {
+      expect(result.stdout).toContain(option);
+    }
+    expect(result.stdout).not.toContain('(default: [])');
   });
 
   it('exits 2 without --event', async () => {

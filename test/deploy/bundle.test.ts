@@ -18,7 +18,7 @@ import { build } from 'esbuild';
 import yauzl from 'yauzl';
 import { matchesIntakeRule } from '../../src/events/rule';
 import { manualClock, startEmulator, type Emulator, type EmulatorState } from '../../src/local/emulator';
-import type { EvaluateResult, ExecutionState, PollResult, PreflightResult, RemediateResult, VerifyResult } from '../../src/workflow/types';
+import type { EvaluateResult, ExecutionState, LeaseResult, PollResult, PreflightResult, RecordResult, RemediateResult, VerifyResult } from '../../src/workflow/types';
 import type { NotifyResult } from '../../src/workflow/notify';
 import type { IntakeResult } from '../../src/workflow/intake';
 import { readZip, ROOT, type Template } from './package';
@@ -29,6 +29,8 @@ const CLUSTER = { name: 'prod-payments', account: ACCOUNT, region: REGION };
 const VPC_ID = 'vpc-0a1b2c3d4e5f60001';
 const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:eks-endpoint-guard-dev-alerts`;
 const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:eks-endpoint-guard-dev-enforce-endpoint`;
+/** What `Ref: LedgerTable` resolves to: the table's name (serverless.yml sets it). */
+const LEDGER_TABLE = 'eks-endpoint-guard-dev-ledger';
 /** The session Lambda opens for the remediation function: STS session ARNs carry the role name without its path. */
 const SESSION_ARN = `arn:aws:sts::${ACCOUNT}:assumed-role/eks-endpoint-guard-remediate/test`;
 const UPDATE_SECONDS = 10;
@@ -40,6 +42,8 @@ const STATE: EmulatorState = {
   vpcs: [{ id: VPC_ID, account: ACCOUNT, region: REGION, cidrBlock: '10.10.0.0/16' }],
   clusters: [{ ...CLUSTER, vpcId: VPC_ID, endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['0.0.0.0/0'] }],
   topics: [{ name: 'eks-endpoint-guard-dev-alerts', account: ACCOUNT, region: REGION }],
+  // The ledger as serverless.yml declares it (LedgerTable: pk, TTL on expiresAt).
+  dynamodb: { tables: [{ name: LEDGER_TABLE, account: ACCOUNT, region: REGION, partitionKey: 'pk', ttlAttribute: 'expiresAt' }] },
 };
 
 /** What `sls package` needs from the repository (test/deploy/package.ts keeps the same list, unexported). */
@@ -182,7 +186,14 @@ function resolveValue(value: unknown): string | undefined {
   const v = value as Record<string, unknown>;
   const crossAccountRoleName = String(template.Parameters?.CrossAccountRoleName?.Default ?? '');
   if (v.Ref === 'AWS::NoValue') return undefined;
-  const refs: Record<string, string> = { AlertTopic: TOPIC_ARN, EnforceEndpointStateMachine: STATE_MACHINE_ARN, 'AWS::AccountId': ACCOUNT, 'AWS::Region': REGION, CrossAccountRoleName: crossAccountRoleName };
+  const refs: Record<string, string> = {
+    AlertTopic: TOPIC_ARN,
+    EnforceEndpointStateMachine: STATE_MACHINE_ARN,
+    LedgerTable: LEDGER_TABLE,
+    'AWS::AccountId': ACCOUNT,
+    'AWS::Region': REGION,
+    CrossAccountRoleName: crossAccountRoleName,
+  };
   if (typeof v.Ref === 'string' && v.Ref in refs) return refs[v.Ref];
   const getAtt = v['Fn::GetAtt'] as [string, string] | undefined;
   if (getAtt && getAtt[0] === 'RemediateClusterRole' && getAtt[1] === 'Arn') return selfRoleArn;
@@ -242,6 +253,13 @@ async function invoke<T>(module: string, event: unknown, overrides: Record<strin
   return (await runChild(['--invoke', `${module}.mjs`, JSON.stringify(event)], taskRoot, lambdaEnv(module, overrides))) as Invocation<T>;
 }
 
+/** The one cluster's ledger item as the emulator holds it. */
+function ledgerItem(): Record<string, unknown> {
+  const table = emulator!.dynamodbTables().find((t) => t.name === LEDGER_TABLE);
+  expect(table?.items).toHaveLength(1);
+  return table!.items[0] as Record<string, unknown>;
+}
+
 /** The result of a successful invocation; otherwise a failure that shows the error and what was logged. */
 function resultOf<T>(invocation: Invocation<T>): T {
   if (!invocation.ok) throw new Error(`invocation failed: ${invocation.error.name}: ${invocation.error.message}\n${JSON.stringify(invocation.logs)}\n${invocation.stderr}`);
@@ -287,7 +305,7 @@ describe('the deployment artifact', () => {
 
   it('resolves every function\'s handler, as the Node.js runtime does, to one ES module that exports a function of that name', async () => {
     const functions = functionsOf(template);
-    expect(functions).toHaveLength(9);
+    expect(functions).toHaveLength(11);
     for (const fn of functions) {
       // The runtime tries .js, .mjs, .cjs; only .mjs is ESM whatever package.json says (the zip has none).
       const candidates = ['.js', '.mjs', '.cjs'].filter((ext) => unzipped.has(`${fn.module}${ext}`));
@@ -336,7 +354,15 @@ describe('the deployment artifact', () => {
     }
 
     expect([...required].filter((s) => !isBuiltin(s))).toEqual([]);
-    expect([...imported].filter((s) => !isBuiltin(s)).sort()).toEqual(['@aws-sdk/client-ec2', '@aws-sdk/client-eks', '@aws-sdk/client-sfn', '@aws-sdk/client-sns', '@aws-sdk/client-sts']);
+    expect([...imported].filter((s) => !isBuiltin(s)).sort()).toEqual([
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-ec2',
+      '@aws-sdk/client-eks',
+      '@aws-sdk/client-sfn',
+      '@aws-sdk/client-sns',
+      '@aws-sdk/client-sts',
+      '@aws-sdk/lib-dynamodb',
+    ]);
 
     // The child's import guard (used by every invocation below) does refuse what the runtime would not have.
     const probeRoot = join(scratch, 'probe');
@@ -356,6 +382,7 @@ describe('the bundled handlers, against the emulator', () => {
   // One execution's state, built up step by step as the state machine would (each result under its ResultPath).
   const state: ExecutionState = {
     cluster: CLUSTER,
+    executionName: `sweep-202601010000-${ACCOUNT}-${CLUSTER.name}`,
     startedAt: Date.now(),
     trigger: {
       kind: 'sweep',
@@ -368,6 +395,14 @@ describe('the bundled handlers, against the emulator', () => {
       waitFor: 'none',
     },
   };
+
+  it('acquire-lease takes the cluster\'s lease in the ledger table', async () => {
+    state.lease = resultOf(await invoke<LeaseResult>('handlers/acquire-lease', state));
+
+    expect(state.lease).toMatchObject({ acquired: true, handled: false });
+    expect(template.Resources.LedgerTable?.Properties.TableName).toBe(LEDGER_TABLE);
+    expect(ledgerItem()).toMatchObject({ pk: `${ACCOUNT}#${REGION}#${CLUSTER.name}`, doc: { lease: { holder: state.executionName } } });
+  });
 
   it('evaluate-cluster judges the open cluster by the bundled policy: a violation, to be made private only', async () => {
     const assessment = resultOf(await invoke<EvaluateResult>('handlers/evaluate-cluster', state));
@@ -426,6 +461,18 @@ describe('the bundled handlers, against the emulator', () => {
     expect(state.verification.evaluation.observed).toMatchObject({ endpointPublicAccess: false, endpointPrivateAccess: true });
   });
 
+  it('record-outcome records the revert in the ledger and releases the lease', async () => {
+    state.record = resultOf(await invoke<RecordResult>('handlers/record-outcome', state));
+
+    expect(state.record).toMatchObject({ outcome: 'remediated', publish: true, recheck: null });
+    const item = ledgerItem() as { doc: { lease: unknown; reverts: { execution: string }[] }; expiresAt: number };
+    expect(item.doc.lease).toBeNull();
+    expect(item.doc.reverts).toEqual([expect.objectContaining({ execution: state.executionName })]);
+    // The table's TTL attribute, in epoch seconds (not milliseconds).
+    expect(item.expiresAt).toBeGreaterThan(Date.now() / 1000);
+    expect(item.expiresAt).toBeLessThan(Date.now() / 100);
+  });
+
   it('notify-outcome publishes one structured alert to the topic, with the attributes subscriptions filter on', async () => {
     const notified = resultOf(await invoke<NotifyResult>('handlers/notify-outcome', state));
 
@@ -445,6 +492,18 @@ describe('the bundled handlers, against the emulator', () => {
     const perProtocol = JSON.parse(message!.message) as Record<string, unknown>;
     expect(typeof perProtocol.default).toBe('string');
     expect(perProtocol.default).toContain(CLUSTER.name);
+  });
+
+  it('notify-outcome fails when the publish fails, logging the line the operations alarm\'s metric filter counts', async () => {
+    const missingTopic = `arn:aws:sns:${REGION}:${ACCOUNT}:no-such-topic`;
+    const invocation = await invoke('handlers/notify-outcome', state, { ALERT_TOPIC_ARN: missingTopic });
+
+    expect(invocation.ok).toBe(false);
+    const filter = Object.values(template.Resources).find((r) => r.Type === 'AWS::Logs::MetricFilter')!.Properties;
+    const message = /^\{ \$\.message = "([^"]+)" \}$/.exec(filter.FilterPattern as string)?.[1];
+    expect(message).toBe('alert publish failed');
+    expect(filter.LogGroupName).toEqual({ Ref: 'NotifyOutcomeLogGroup' });
+    expect(invocation.logs).toContainEqual(expect.objectContaining({ level: 'ERROR', message }));
   });
 
   it('triage-event fails with InputError on an event the rule would not pass, and logs the failure', async () => {

@@ -5,22 +5,31 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { INTAKE_RULE_PATTERN } from '../../src/events/rule';
+import { GUARDRAIL_STATEMENTS } from '../../src/iam/guardrail';
 import { cfnLint, packageService, ROOT, type PackageRun, type Template } from './package';
 
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 type Conditional = { 'Fn::If': [string, Statement, unknown] };
 
-/** Every function: its handler, its role, and exactly the actions its role may use. */
+// The ledger is written with compare-and-set (GetItem, then PutItem conditioned on `version`).
+const READ_WRITE = ['dynamodb:GetItem', 'dynamodb:PutItem'] as const;
+
+/**
+ * Every function: its handler, its role, exactly the actions its role may use besides logging, and,
+ * among them, its DynamoDB actions on the ledger (none: no LEDGER_TABLE either).
+ */
 const FUNCTIONS = {
-  triageEvent: { file: 'triage-event', actions: ['states:StartExecution', 'sqs:SendMessage'], crossAccount: false },
-  sweepClusters: { file: 'sweep-clusters', actions: ['eks:ListClusters', 'eks:DescribeCluster', 'states:StartExecution', 'sqs:SendMessage'], crossAccount: true },
-  waitForChange: { file: 'wait-for-change', actions: ['eks:DescribeUpdate', 'eks:DescribeCluster'], crossAccount: true },
-  evaluateCluster: { file: 'evaluate-cluster', actions: ['eks:DescribeCluster'], crossAccount: true },
-  preflightCheck: { file: 'preflight-check', actions: ['ec2:DescribeVpcs', 'ec2:DescribeVpcAttribute', 'ec2:DescribeDhcpOptions'], crossAccount: true },
-  remediateCluster: { file: 'remediate-cluster', actions: ['eks:UpdateClusterConfig', 'eks:DescribeCluster'], crossAccount: true },
-  waitForRevert: { file: 'wait-for-revert', actions: ['eks:DescribeUpdate', 'eks:DescribeCluster'], crossAccount: true },
-  verifyRemediation: { file: 'verify-remediation', actions: ['eks:DescribeCluster'], crossAccount: true },
-  notifyOutcome: { file: 'notify-outcome', actions: ['sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt'], crossAccount: false },
+  triageEvent: { file: 'triage-event', actions: ['states:StartExecution', 'sqs:SendMessage'], ledger: ['dynamodb:GetItem', 'dynamodb:PutItem'], crossAccount: false },
+  sweepClusters: { file: 'sweep-clusters', actions: ['eks:ListClusters', 'eks:DescribeCluster', 'states:StartExecution', 'sqs:SendMessage'], ledger: ['dynamodb:GetItem'], crossAccount: true },
+  acquireLease: { file: 'acquire-lease', actions: [], ledger: ['dynamodb:GetItem', 'dynamodb:PutItem'], crossAccount: false },
+  waitForChange: { file: 'wait-for-change', actions: ['eks:DescribeUpdate', 'eks:DescribeCluster'], ledger: READ_WRITE, crossAccount: true },
+  evaluateCluster: { file: 'evaluate-cluster', actions: ['eks:DescribeCluster'], ledger: READ_WRITE, crossAccount: true },
+  preflightCheck: { file: 'preflight-check', actions: ['ec2:DescribeVpcs', 'ec2:DescribeVpcAttribute', 'ec2:DescribeDhcpOptions'], ledger: [], crossAccount: true },
+  remediateCluster: { file: 'remediate-cluster', actions: ['eks:UpdateClusterConfig', 'eks:DescribeCluster'], ledger: READ_WRITE, crossAccount: true },
+  waitForRevert: { file: 'wait-for-revert', actions: ['eks:DescribeUpdate', 'eks:DescribeCluster'], ledger: READ_WRITE, crossAccount: true },
+  verifyRemediation: { file: 'verify-remediation', actions: ['eks:DescribeCluster'], ledger: READ_WRITE, crossAccount: true },
+  recordOutcome: { file: 'record-outcome', actions: [], ledger: READ_WRITE, crossAccount: false },
+  notifyOutcome: { file: 'notify-outcome', actions: ['sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt'], ledger: READ_WRITE, crossAccount: false },
 } as const;
 type FunctionName = keyof typeof FUNCTIONS;
 const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
@@ -28,18 +37,23 @@ const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
 /** Task state → the function it invokes. */
 const TASKS: Record<string, FunctionName> = {
   WaitForChange: 'waitForChange',
+  AcquireLease: 'acquireLease',
   EvaluateCluster: 'evaluateCluster',
   PreflightCheck: 'preflightCheck',
   RemediateCluster: 'remediateCluster',
   WaitForRevert: 'waitForRevert',
   VerifyRemediation: 'verifyRemediation',
+  RecordOutcome: 'recordOutcome',
   NotifyOutcome: 'notifyOutcome',
-  NotifyFailure: 'notifyOutcome',
 };
+
+const STATE_MACHINE_ARN = { 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:eks-endpoint-guard-dev-enforce-endpoint' };
+const LEDGER_ARN = { 'Fn::GetAtt': ['LedgerTable', 'Arn'] };
 
 const CLUSTER_ARNS = { 'Fn::Sub': 'arn:${AWS::Partition}:eks:*:${AWS::AccountId}:cluster/*' };
 const capitalized = (name: string) => name[0]!.toUpperCase() + name.slice(1);
-const asList = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
+// A copy: tests sort what they get, and must not reorder the template other tests read.
+const asList = (value: string | string[]) => (Array.isArray(value) ? [...value] : [value]);
 
 function resource(template: Template, logicalId: string) {
   const found = template.Resources[logicalId];
@@ -50,6 +64,9 @@ function resource(template: Template, logicalId: string) {
 function ofType(template: Template, type: string) {
   return Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 }
+
+/** Every resource of a template as CloudFormation stores it (DeletionPolicy and friends sit beside Properties). */
+type RawResource = Template['Resources'][string] & { DeletionPolicy?: string; UpdateReplacePolicy?: string };
 
 /** A role's statements; conditional ones (Fn::If) are taken as if their condition held. */
 function statementsOf(role: Template['Resources'][string]): { statement: Statement; condition: string | null }[] {
@@ -72,7 +89,10 @@ function fn(template: Template, name: FunctionName) {
 /** The state machine definition with each Task's Resource resolved to what CloudFormation substitutes. */
 function definition(template: Template) {
   const [text, substitutions] = (resource(template, 'EnforceEndpointStateMachine').Properties.DefinitionString as { 'Fn::Sub': [string, Record<string, unknown>] })['Fn::Sub'];
-  const parsed = JSON.parse(text) as { TimeoutSeconds: number; States: Record<string, { Type: string; Resource?: string; Retry?: { ErrorEquals: string[] }[] }> };
+  const parsed = JSON.parse(text) as {
+    TimeoutSeconds: number;
+    States: Record<string, { Type: string; Resource?: string; Parameters?: Record<string, unknown>; Retry?: { ErrorEquals: string[] }[] }>;
+  };
   for (const state of Object.values(parsed.States)) {
     const placeholder = state.Resource && /^\$\{(\w+)\}$/.exec(state.Resource)?.[1];
     if (placeholder) (state as { resolved?: unknown }).resolved = substitutions[placeholder];
@@ -163,13 +183,17 @@ describe('packaging', () => {
 });
 
 describe('events', () => {
-  it('matches successful CreateCluster and UpdateClusterConfig CloudTrail events only', () => {
+  it('matches successful CreateCluster, UpdateClusterConfig and (watched) tag change CloudTrail events only', () => {
     const rule = resource(dev.template!, 'EksendpointguarddevtriageEventrule1EventBridgeRule').Properties;
 
     expect(rule.EventPattern).toEqual({
       source: ['aws.eks'],
       'detail-type': ['AWS API Call via CloudTrail'],
-      detail: { eventSource: ['eks.amazonaws.com'], eventName: ['CreateCluster', 'UpdateClusterConfig'], errorCode: [{ exists: false }] },
+      detail: {
+        eventSource: ['eks.amazonaws.com'],
+        eventName: ['CreateCluster', 'UpdateClusterConfig', 'TagResource', 'UntagResource'],
+        errorCode: [{ exists: false }],
+      },
     });
     // The local runner filters events with the same pattern: the two must never drift apart.
     expect(rule.EventPattern).toEqual(JSON.parse(JSON.stringify(INTAKE_RULE_PATTERN)));
@@ -242,6 +266,9 @@ describe('functions', () => {
     });
     if (name === 'triageEvent' || name === 'sweepClusters') expect(env.STATE_MACHINE_ARN).toEqual({ Ref: 'EnforceEndpointStateMachine' });
     else expect(env.STATE_MACHINE_ARN).toBeUndefined();
+    // The ledger's name goes to exactly the functions whose role may use the table.
+    if (FUNCTIONS[name].ledger.length > 0) expect(env.LEDGER_TABLE).toEqual({ Ref: 'LedgerTable' });
+    else expect(env.LEDGER_TABLE).toBeUndefined();
   });
 
   it('turns stage parameters into the functions\' settings', () => {
@@ -265,19 +292,20 @@ describe('IAM', () => {
     }
   });
 
-  it.each(FUNCTION_NAMES)('gives %s exactly the actions it calls, and log writing to its own log group only', (name) => {
+  it.each(FUNCTION_NAMES)('allows %s exactly the actions it calls, and log writing to its own log group only', (name) => {
     const statements = statementsOf(resource(dev.template!, `${capitalized(name)}Role`));
-    const unconditional = statements.filter((s) => s.condition === null).map((s) => s.statement);
+    const unconditional = statements.filter((s) => s.condition === null && s.statement.Effect === 'Allow').map((s) => s.statement);
     const actions = unconditional.flatMap((s) => asList(s.Action));
 
-    expect(actions.sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', ...FUNCTIONS[name].actions].sort());
+    expect(actions.sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', ...FUNCTIONS[name].actions, ...FUNCTIONS[name].ledger].sort());
     const logs = unconditional.find((s) => asList(s.Action).includes('logs:PutLogEvents'))!;
     expect(logs.Resource).toEqual({ 'Fn::GetAtt': [`${capitalized(name)}LogGroup`, 'Arn'] });
   });
 
-  it('scopes EKS actions to this account\'s cluster ARNs (ListClusters has no resource type)', () => {
+  it('scopes allowed EKS actions to this account\'s cluster ARNs (ListClusters has no resource type)', () => {
     for (const name of FUNCTION_NAMES) {
       for (const { statement } of statementsOf(resource(dev.template!, `${capitalized(name)}Role`))) {
+        if (statement.Effect !== 'Allow') continue;
         const eks = asList(statement.Action).filter((a) => a.startsWith('eks:'));
         if (eks.length === 0) continue;
         if (eks.includes('eks:ListClusters')) {
@@ -301,6 +329,46 @@ describe('IAM', () => {
     expect(byAction('triageEvent', 'sqs:SendMessage')).toEqual({ 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] });
   });
 
+  it.each(FUNCTION_NAMES)('gives %s exactly its DynamoDB actions, on the ledger table only, in one statement', (name) => {
+    const statements = statementsOf(resource(dev.template!, `${capitalized(name)}Role`)).map((s) => s.statement);
+    const ledger = statements.filter((s) => asList(s.Action).some((a) => a.startsWith('dynamodb:')));
+
+    if (FUNCTIONS[name].ledger.length === 0) {
+      expect(ledger).toEqual([]);
+      return;
+    }
+    expect(ledger).toHaveLength(1);
+    expect(ledger[0]!.Effect).toBe('Allow');
+    expect(asList(ledger[0]!.Action).sort()).toEqual([...FUNCTIONS[name].ledger].sort());
+    expect(ledger[0]!.Resource).toEqual(LEDGER_ARN);
+    expect(ledger[0]!.Condition).toBeUndefined();
+  });
+
+  it('never grants ConditionCheckItem, batch, query, scan or table-management DynamoDB actions', () => {
+    const granted = new Set(
+      ofType(dev.template!, 'AWS::IAM::Role').flatMap(([, role]) => statementsOf(role).flatMap((s) => asList(s.statement.Action).filter((a) => a.startsWith('dynamodb:')))),
+    );
+
+    expect([...granted].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+  });
+
+  it('denies the remediation role, the only one allowed UpdateClusterConfig, every widening the condition keys express', () => {
+    const writers = FUNCTION_NAMES.filter((name) =>
+      statementsOf(resource(dev.template!, `${capitalized(name)}Role`)).some((s) => s.statement.Effect === 'Allow' && asList(s.statement.Action).includes('eks:UpdateClusterConfig')),
+    );
+    const denies = statementsOf(resource(dev.template!, 'RemediateClusterRole'))
+      .map((s) => s.statement)
+      .filter((s) => s.Effect === 'Deny');
+
+    expect(writers).toEqual(['remediateCluster']);
+    // The template's statements are the data src/iam/guardrail.ts evaluates and tests.
+    expect(denies).toEqual(JSON.parse(JSON.stringify(GUARDRAIL_STATEMENTS)));
+    expect(denies.map((s) => s.Condition)).toEqual([{ Bool: { 'eks:endpointPublicAccess': 'true' } }, { Bool: { 'eks:endpointPrivateAccess': 'false' } }]);
+    expect(JSON.stringify(denies)).not.toContain('IfExists');
+    // The guardrail does not depend on the cross-account condition: it is there in every configuration.
+    expect(statementsOf(resource(prod.template!, 'RemediateClusterRole')).filter((s) => s.statement.Effect === 'Deny').map((s) => s.statement)).toEqual(denies);
+  });
+
   it('allows sts:AssumeRole on the cross-account role name only, and only when it is configured', () => {
     expect(dev.template!.Conditions?.HasCrossAccountRole).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'CrossAccountRoleName' }, ''] }] });
     for (const name of FUNCTION_NAMES) {
@@ -318,12 +386,40 @@ describe('IAM', () => {
     }
   });
 
-  it('lets the state machine invoke its task functions and nothing else', () => {
+  it('lets the state machine invoke exactly the functions its Task states name, and nothing else', () => {
     const statements = statementsOf(resource(dev.template!, 'EnforceEndpointStateMachineRole')).map((s) => s.statement);
-    const invoke = statements.find((s) => asList(s.Action).includes('lambda:InvokeFunction'))!;
-    const targets = new Set((invoke.Resource as { 'Fn::GetAtt'?: [string, string] }[]).flatMap((r) => (r['Fn::GetAtt'] ? [r['Fn::GetAtt'][0]] : [])));
+    const invoke = statements.filter((s) => asList(s.Action).includes('lambda:InvokeFunction'));
+    const { States } = definition(dev.template!);
+    const lambdaTasks = Object.values(States).flatMap((s) => {
+      const getAtt = (s.resolved as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt'];
+      return getAtt ? [getAtt[0]] : [];
+    });
 
+    expect(invoke).toHaveLength(1);
+    expect(invoke[0]!.Action).toBe('lambda:InvokeFunction');
+    const targets = (invoke[0]!.Resource as { 'Fn::GetAtt': [string, string] }[]).map((r) => r['Fn::GetAtt'][0]);
+    expect([...targets].sort()).toEqual([...new Set(lambdaTasks)].sort());
     expect([...targets].sort()).toEqual([...new Set(Object.values(TASKS))].map((n) => `${capitalized(n)}LambdaFunction`).sort());
+  });
+
+  it('lets the state machine start executions of itself only (ScheduleRecheck), with no wildcard', () => {
+    const role = resource(dev.template!, 'EnforceEndpointStateMachineRole');
+    const statements = statementsOf(role).map((s) => s.statement);
+    const { States } = definition(dev.template!);
+    const startTasks = Object.entries(States).filter(([, s]) => s.Resource === 'arn:aws:states:::states:startExecution');
+
+    expect(startTasks.map(([name, s]) => [name, s.Parameters?.['StateMachineArn.$']])).toEqual([['ScheduleRecheck', '$$.StateMachine.Id']]);
+    expect(statements.filter((s) => asList(s.Action).some((a) => a.startsWith('states:')))).toEqual([{ Effect: 'Allow', Action: 'states:StartExecution', Resource: STATE_MACHINE_ARN }]);
+    // Its own ARN, built from the state machine's name: the same name the resource gets.
+    expect(resource(dev.template!, 'EnforceEndpointStateMachine').Properties.RoleArn).toEqual({ 'Fn::GetAtt': ['EnforceEndpointStateMachineRole', 'Arn'] });
+    expect(STATE_MACHINE_ARN['Fn::Sub']).toMatch(new RegExp(`:stateMachine:${resource(dev.template!, 'EnforceEndpointStateMachine').Properties.StateMachineName as string}$`));
+    // Resource "*" only for the log-delivery actions, which have no resource-level permissions.
+    const wildcard = statements.filter((s) => JSON.stringify(s.Resource).includes('*'));
+    expect(wildcard.flatMap((s) => asList(s.Action)).every((a) => a.startsWith('logs:') && /Deliver|ResourcePolic|DescribeLogGroups/.test(a))).toBe(true);
+    expect(role.Properties.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
+    });
   });
 });
 
@@ -345,14 +441,14 @@ describe('state machine', () => {
     }
   });
 
-  it('never retries States.TaskFailed or States.ALL, only transient errors', () => {
+  it('never retries States.TaskFailed or States.ALL; Lambda tasks retry only transient errors', () => {
     const { States } = definition(dev.template!);
 
     for (const state of Object.values(States)) {
       for (const retry of state.Retry ?? []) {
         expect(retry.ErrorEquals).not.toContain('States.TaskFailed');
         expect(retry.ErrorEquals).not.toContain('States.ALL');
-        expect(retry.ErrorEquals).toContain('TransientAwsError');
+        if (state.resolved) expect(retry.ErrorEquals).toContain('TransientAwsError');
       }
     }
   });
@@ -368,25 +464,98 @@ describe('alerts and alarms', () => {
     expect(asList(cloudwatch.Action).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
   });
 
-  it('alarms on a waiting dead letter, a failed and a timed-out execution, to the alert topic', () => {
-    const alarms = Object.fromEntries(ofType(dev.template!, 'AWS::CloudWatch::Alarm').map(([, a]) => [a.Properties.MetricName as string, a.Properties]));
+  it('gives the operations topic a rotated customer managed key of its own, with the same CloudWatch grant', () => {
+    const alertKey = resource(dev.template!, 'AlertTopicKey').Properties;
+    const key = resource(dev.template!, 'OperationsTopicKey').Properties as { EnableKeyRotation: boolean; KeyPolicy: { Statement: (Statement & { Principal: unknown })[] } };
 
-    expect(Object.keys(alarms).sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'ExecutionsFailed', 'ExecutionsTimedOut']);
-    for (const alarm of Object.values(alarms)) expect(alarm.AlarmActions).toEqual([{ Ref: 'AlertTopic' }]);
-    expect(alarms.ApproximateNumberOfMessagesVisible!.Dimensions).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'QueueName'] } }]);
-    expect(alarms.ExecutionsFailed!.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: 'EnforceEndpointStateMachine' } }]);
+    expect(resource(dev.template!, 'OperationsTopic').Properties.KmsMasterKeyId).toEqual({ Ref: 'OperationsTopicKey' });
+    expect(key.EnableKeyRotation).toBe(true);
+    expect(key.KeyPolicy).toEqual(alertKey.KeyPolicy);
+    const cloudwatch = key.KeyPolicy.Statement.find((s) => JSON.stringify(s.Principal).includes('cloudwatch.amazonaws.com'))!;
+    expect(asList(cloudwatch.Action).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(cloudwatch.Condition).toEqual({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
+    expect(dev.template!.Outputs?.OperationsTopicArn).toMatchObject({ Value: { Ref: 'OperationsTopic' } });
+  });
+
+  it('alarms on dead letters, failed, timed-out and aborted executions and alert publish failures, all to the operations topic', () => {
+    const alarms = Object.fromEntries(ofType(dev.template!, 'AWS::CloudWatch::Alarm').map(([, a]) => [`${a.Properties.Namespace as string} ${a.Properties.MetricName as string}`, a.Properties]));
+
+    expect(Object.keys(alarms).sort()).toEqual([
+      'AWS/SQS ApproximateNumberOfMessagesVisible',
+      'AWS/States ExecutionsAborted',
+      'AWS/States ExecutionsFailed',
+      'AWS/States ExecutionsTimedOut',
+      'eks-endpoint-guard/dev AlertPublishFailures',
+    ]);
+    // Not the alert topic: these alarms must still reach someone when the alert path is what broke.
+    for (const alarm of Object.values(alarms)) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: 'OperationsTopic' }]);
+      expect(alarm).toMatchObject({ Statistic: expect.stringMatching(/^(Sum|Maximum)$/), Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+    }
+    expect(alarms['AWS/SQS ApproximateNumberOfMessagesVisible']!.Dimensions).toEqual([{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'QueueName'] } }]);
+    for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']) {
+      expect(alarms[`AWS/States ${metric}`]!.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: 'EnforceEndpointStateMachine' } }]);
+    }
+  });
+
+  it('counts notifyOutcome\'s "alert publish failed" log lines into the metric the publish alarm watches', () => {
+    const filters = ofType(dev.template!, 'AWS::Logs::MetricFilter').map(([, f]) => f.Properties);
+    const alarm = resource(dev.template!, 'AlertPublishFailedAlarm').Properties;
+
+    expect(filters).toEqual([
+      {
+        LogGroupName: { Ref: 'NotifyOutcomeLogGroup' },
+        FilterPattern: '{ $.message = "alert publish failed" }',
+        MetricTransformations: [{ MetricNamespace: 'eks-endpoint-guard/dev', MetricName: 'AlertPublishFailures', MetricValue: '1', Unit: 'Count' }],
+      },
+    ]);
+    expect(alarm).toMatchObject({ Namespace: 'eks-endpoint-guard/dev', MetricName: 'AlertPublishFailures', Statistic: 'Sum' });
+    expect(alarm.Dimensions).toBeUndefined();
+    expect(resource(dev.template!, 'NotifyOutcomeLogGroup').Properties.LogGroupName).toBe('/aws/lambda/eks-endpoint-guard-dev-notifyOutcome');
   });
 
   it('subscribes no e-mail address by default', () => {
     expect(ofType(dev.template!, 'AWS::SNS::Subscription')).toEqual([]);
   });
 
-  it('subscribes each distinct alertEmails address once', () => {
-    const subscriptions = ofType(prod.template!, 'AWS::SNS::Subscription').map(([, s]) => s.Properties);
+  it('subscribes each distinct alertEmails address once to each topic, under ids that never collide', () => {
+    const subscriptions = Object.fromEntries(ofType(prod.template!, 'AWS::SNS::Subscription').map(([id, s]) => [id, s.Properties]));
+    const ids = Object.keys(subscriptions);
 
-    expect(subscriptions).toEqual([
+    expect(Object.values(subscriptions)).toEqual([
       { TopicArn: { Ref: 'AlertTopic' }, Protocol: 'email', Endpoint: 'oncall@example.com' },
       { TopicArn: { Ref: 'AlertTopic' }, Protocol: 'email', Endpoint: 'sre@example.com' },
+      { TopicArn: { Ref: 'OperationsTopic' }, Protocol: 'email', Endpoint: 'oncall@example.com' },
+      { TopicArn: { Ref: 'OperationsTopic' }, Protocol: 'email', Endpoint: 'sre@example.com' },
     ]);
+    // The alert topic keeps the ids it had before there was an operations topic (no re-confirmation);
+    // both topics key an address by the same hash, behind a prefix of their own.
+    const [oncall, sre] = ids.slice(0, 2).map((id) => id.replace(/^AlertEmailSubscription/, ''));
+    expect(ids).toEqual([`AlertEmailSubscription${oncall}`, `AlertEmailSubscription${sre}`, `OperationsEmailSubscription${oncall}`, `OperationsEmailSubscription${sre}`]);
+    expect(oncall).toMatch(/^[0-9a-f]{10}$/);
+  });
+});
+
+describe('ledger', () => {
+  it('is an on-demand table keyed by pk, with point-in-time recovery, KMS encryption and expiresAt as TTL', () => {
+    const table = resource(dev.template!, 'LedgerTable') as RawResource;
+
+    expect(table.Type).toBe('AWS::DynamoDB::Table');
+    expect(table.Properties).toEqual({
+      TableName: 'eks-endpoint-guard-dev-ledger',
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  it('survives stack deletion and replacement', () => {
+    const table = resource(dev.template!, 'LedgerTable') as RawResource;
+
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
   });
 });

@@ -27,6 +27,7 @@ beforeAll(async () => {
       vpcs: [{ id: 'vpc-0a1b2c3d4e5f60001', account: ACCOUNT, region: 'us-east-1', enableDnsHostnames: false }],
       clusters: [{ name: 'my-cluster', account: ACCOUNT, region: 'us-east-1', vpcId: 'vpc-0a1b2c3d4e5f60001' }],
       topics: [{ name: 'alerts', account: ACCOUNT, region: 'us-east-1' }],
+      dynamodb: { tables: [{ name: 'guard-ledger', account: ACCOUNT, region: 'us-east-1', items: [{ pk: 'cluster#my-cluster', version: 2, lease: { holder: 'exec-1' } }] }] },
     },
   });
 });
@@ -117,5 +118,19 @@ describe('the AWS CLI against the emulator', () => {
     expect(attr.json).toEqual({ VpcId: 'vpc-0a1b2c3d4e5f60001', EnableDnsHostnames: { Value: false } });
     const published = await aws('sns', 'publish', '--region', 'us-east-1', '--topic-arn', `arn:aws:sns:us-east-1:${ACCOUNT}:alerts`, '--subject', 'hello', '--message', 'from the CLI');
     expect(published.json.MessageId).toBe(emulator.publishedMessages()[0]?.messageId);
+  });
+
+  it('speaks DynamoDB JSON: list-tables, get-item, and a conditional put-item refused as DynamoDB refuses it', async () => {
+    expect((await aws('dynamodb', 'list-tables', '--region', 'us-east-1')).json).toEqual({ TableNames: ['guard-ledger'] });
+    const got = await aws('dynamodb', 'get-item', '--region', 'us-east-1', '--table-name', 'guard-ledger', '--key', '{"pk":{"S":"cluster#my-cluster"}}');
+    expect(got.stderr).toBe('');
+    expect(got.json).toEqual({ Item: { pk: { S: 'cluster#my-cluster' }, version: { N: '2' }, lease: { M: { holder: { S: 'exec-1' } } } } });
+    const refused = await aws(
+      'dynamodb', 'put-item', '--region', 'us-east-1', '--table-name', 'guard-ledger',
+      '--item', '{"pk":{"S":"cluster#my-cluster"}}', '--condition-expression', 'attribute_not_exists(pk)',
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('An error occurred (ConditionalCheckFailedException) when calling the PutItem operation: The conditional request failed');
+    expect(emulator.snapshot().dynamodb.tables[0]?.items).toEqual([{ pk: 'cluster#my-cluster', version: 2, lease: { holder: 'exec-1' } }]);
   });
 });

@@ -45,7 +45,7 @@ describe('bad requests get AWS-shaped errors and the server stays up', () => {
     ['a JSON array body', '/clusters/prod-api/update-config', 'POST', '[1,2]', 400, 'InvalidRequestException', 'The request body must be a JSON object.'],
     ['a wrongly typed field', '/clusters/prod-api/update-config', 'POST', '{"resourcesVpcConfig":{"endpointPublicAccess":"yes"}}', 400, 'InvalidParameterException', 'resourcesVpcConfig.endpointPublicAccess: Invalid input: expected boolean'],
     ['an unknown path', '/nodegroups', 'GET', undefined, 404, 'UnknownOperationException', 'The emulator does not implement EKS operation GET /nodegroups.'],
-    ['an unimplemented operation', '/clusters/prod-api', 'DELETE', undefined, 404, 'UnknownOperationException', 'DELETE /clusters/prod-api'],
+    ['an unimplemented operation', '/clusters/prod-api', 'PUT', undefined, 404, 'UnknownOperationException', 'PUT /clusters/prod-api'],
     ['bad percent-encoding', '/clusters/%E0%A4%A', 'GET', undefined, 400, 'InvalidRequestException', 'The request path is not valid percent-encoding.'],
   ])('EKS: %s', async (_what, path, method, body, status, errorType, message) => {
     const res = await raw(path, { method, service: 'eks', ...(body !== undefined ? { body, contentType: 'application/json' } : {}) });

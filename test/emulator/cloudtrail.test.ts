@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateClusterCommand, DescribeClusterCommand, ListClustersCommand, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
+import { CreateClusterCommand, DescribeClusterCommand, ListClustersCommand, TagResourceCommand, UntagResourceCommand, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
 import type { CloudTrailEvent, Emulator } from '../../src/local/emulator';
 import { ALICE, GUARD, PROD, SANDBOX, eksClient, rejectionOf, startDemo } from './helpers';
 
@@ -121,6 +121,34 @@ describe('CloudTrail events', () => {
     });
     expect(created?.detail.errorCode).toBeUndefined();
     expect(refused?.detail).toMatchObject({ eventName: 'CreateCluster', errorCode: 'ResourceInUseException', errorMessage: 'Cluster already exists with name: new', responseElements: null });
+  });
+
+  it('keeps the clientRequestToken the caller sent, on the first call and on its replay', async () => {
+    const eks = eksClient(emulator);
+    const request = { name: 'prod-api', resourcesVpcConfig: { endpointPublicAccess: false }, clientRequestToken: 'remediate-prod-api-1' };
+    const first = await eks.send(new UpdateClusterConfigCommand(request));
+    const replay = await eks.send(new UpdateClusterConfigCommand(request));
+    eks.destroy();
+    expect(replay.update?.id).toBe(first.update?.id);
+    expect(emulator.cloudTrailEvents().map((e) => e.detail.requestParameters)).toEqual([request, request]);
+    expect(emulator.cloudTrailEvents().map((e) => (e.detail.responseElements as { update: { id: string } }).update.id)).toEqual([first.update?.id, first.update?.id]);
+  });
+
+  it('records TagResource as {resourceArn, tags} and UntagResource as {resourceArn, tagKeys}, refused or not', async () => {
+    const arn = `arn:aws:eks:us-east-1:${PROD}:cluster/prod-api`;
+    const ghost = `arn:aws:eks:us-east-1:${PROD}:cluster/ghost`;
+    const eks = eksClient(emulator);
+    await eks.send(new TagResourceCommand({ resourceArn: arn, tags: { 'eks-endpoint-guard/exempt': 'true' } }));
+    await eks.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: ['eks-endpoint-guard/exempt'] }));
+    await rejectionOf(eks.send(new TagResourceCommand({ resourceArn: arn, tags: { 'aws:reserved': 'x' } })));
+    await rejectionOf(eks.send(new UntagResourceCommand({ resourceArn: ghost, tagKeys: ['a', 'b'] })));
+    eks.destroy();
+    expect(emulator.cloudTrailEvents().map((e) => [e.detail.eventName, e.detail.requestParameters, e.detail.errorCode ?? null])).toEqual([
+      ['TagResource', { resourceArn: arn, tags: { 'eks-endpoint-guard/exempt': 'true' } }, null],
+      ['UntagResource', { resourceArn: arn, tagKeys: ['eks-endpoint-guard/exempt'] }, null],
+      ['TagResource', { resourceArn: arn, tags: { 'aws:reserved': 'x' } }, 'BadRequestException'],
+      ['UntagResource', { resourceArn: ghost, tagKeys: ['a', 'b'] }, 'NotFoundException'],
+    ]);
   });
 
   it('does not record read-only calls', async () => {

@@ -1,5 +1,6 @@
 import {
   CreateClusterCommand,
+  DeleteClusterCommand,
   DescribeClusterCommand,
   DescribeUpdateCommand,
   ListClustersCommand,
@@ -332,5 +333,22 @@ describe('tags', () => {
     expect(err.name).toBe(name);
     expect(err.$metadata?.httpStatusCode).toBe(status);
     expect(clusterIn(emulator, PROD, 'us-east-1', 'prod-api').tags).toEqual({ team: 'platform', env: 'prod' });
+  });
+});
+
+describe('DeleteCluster', () => {
+  it('answers DELETING, records CloudTrail, and the cluster is gone for every later call', async () => {
+    const { cluster } = await eks.send(new DeleteClusterCommand({ name: 'prod-payments' }));
+    expect(cluster).toMatchObject({ name: 'prod-payments', status: 'DELETING' });
+    expect((await rejectionOf(eks.send(new DescribeClusterCommand({ name: 'prod-payments' })))).name).toBe('ResourceNotFoundException');
+    expect((await eks.send(new ListClustersCommand({}))).clusters).not.toContain('prod-payments');
+    const event = emulator.cloudTrailEvents().at(-1)!;
+    expect(event.detail).toMatchObject({ eventName: 'DeleteCluster', requestParameters: { name: 'prod-payments' } });
+  });
+
+  it('refuses while an update is in progress, and refuses an unknown cluster', async () => {
+    await eks.send(new UpdateClusterConfigCommand({ name: 'prod-api', resourcesVpcConfig: { endpointPublicAccess: false } }));
+    expect((await rejectionOf(eks.send(new DeleteClusterCommand({ name: 'prod-api' })))).name).toBe('ResourceInUseException');
+    expect((await rejectionOf(eks.send(new DeleteClusterCommand({ name: 'no-such-cluster' })))).name).toBe('ResourceNotFoundException');
   });
 });

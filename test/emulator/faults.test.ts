@@ -1,6 +1,6 @@
 import { DescribeClusterCommand, DescribeUpdateCommand, UpdateClusterConfigCommand, type EKSClient } from '@aws-sdk/client-eks';
 import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
-import { PublishCommand } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, PublishCommand } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { Emulator } from '../../src/local/emulator';
 import { PROD, clusterIn, ec2Client, eksClient, rejectionOf, snsClient, useDemoEmulator, stsClient } from './helpers';
@@ -68,6 +68,44 @@ describe('refusal faults', () => {
     await expect(eks.send(new DescribeClusterCommand({ name: 'prod-api' }))).resolves.toBeDefined();
     emulator.clearFaults();
     expect(emulator.snapshot().faults).toEqual([]);
+  });
+});
+
+describe('SNS Publish faults', () => {
+  const alerts = `arn:aws:sns:us-east-1:${PROD}:eks-endpoint-guard-alerts`;
+  const publish = (topicArn: string) => snsClient(emulator).send(new PublishCommand({ TopicArn: topicArn, Subject: 's', Message: 'm' }));
+
+  it.each([
+    // SNS answers code InternalError; the SDK names its modelled exception InternalErrorException.
+    ['server-error', 'InternalErrorException', 500],
+    ['throttle', 'Throttling', 400],
+  ] as const)('%s makes Publish fail with an SNS error and publishes nothing', async (kind, name, status) => {
+    emulator.setFault({ kind, operation: 'Publish', times: 1 });
+    const err = await rejectionOf(publish(alerts));
+    expect(err.name).toBe(name);
+    expect(err.$metadata?.httpStatusCode).toBe(status);
+    expect(err.message).not.toBe('');
+    expect(emulator.publishedMessages()).toEqual([]);
+    await expect(publish(alerts)).resolves.toMatchObject({ MessageId: expect.any(String) });
+  });
+
+  it('targets one topic by name, leaving the others', async () => {
+    const { TopicArn: ops } = await snsClient(emulator).send(new CreateTopicCommand({ Name: 'ops' }));
+    emulator.setFault({ kind: 'server-error', operation: 'Publish', topic: 'eks-endpoint-guard-alerts' });
+    await expect(publish(ops!)).resolves.toBeDefined();
+    expect((await rejectionOf(publish(alerts))).name).toBe('InternalErrorException');
+    expect(emulator.publishedMessages().map((m) => m.topicArn)).toEqual([ops]);
+  });
+
+  it('targets CreateTopic by the name it creates, and never matches calls that name no topic', async () => {
+    emulator.setFault({ kind: 'throttle', topic: 'ops' });
+    expect((await rejectionOf(snsClient(emulator).send(new CreateTopicCommand({ Name: 'ops' })))).name).toBe('Throttling');
+    await expect(snsClient(emulator).send(new CreateTopicCommand({ Name: 'other' }))).resolves.toBeDefined();
+    await expect(eks.send(new DescribeClusterCommand({ name: 'prod-api' }))).resolves.toBeDefined();
+  });
+
+  it('is refused at load when the topic filter is not a string', () => {
+    expect(() => emulator.setFault({ kind: 'throttle', topic: 7 } as never)).toThrow();
   });
 });
 

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -51,6 +53,9 @@ export const eksClient = (e: Emulator, o: ClientOptions = {}) => new EKSClient(c
 export const ec2Client = (e: Emulator, o: ClientOptions = {}) => new EC2Client(config(e, o));
 export const snsClient = (e: Emulator, o: ClientOptions = {}) => new SNSClient(config(e, o));
 export const stsClient = (e: Emulator, o: ClientOptions = {}) => new STSClient(config(e, o));
+export const dynamoClient = (e: Emulator, o: ClientOptions = {}) => new DynamoDBClient(config(e, o));
+/** The document client the product uses; destroying it destroys its DynamoDBClient too. */
+export const documentClient = (e: Emulator, o: ClientOptions = {}) => DynamoDBDocumentClient.from(dynamoClient(e, o));
 
 export type AwsFailure = Error & { $metadata?: { httpStatusCode?: number }; [k: string]: unknown };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { changesSummary, endpointChanges, problemPhrase, toEndpoint, updateCommand } from '../../src/alerts/describe';
 import type { EndpointTarget } from '../../src/policy/types';
-import { clip, clipWords, formatDuration, oneLine, shellWord, wrap } from '../../src/alerts/format';
+import { clip, clipWords, formatDuration, multiLine, oneLine, shellWord, showInvisible, wrap } from '../../src/alerts/format';
 
 describe('formatDuration', () => {
   it.each<[number, string]>([
@@ -38,6 +38,32 @@ describe('clip and clipWords', () => {
 describe('oneLine', () => {
   it('turns line breaks and control characters into single spaces', () => {
     expect(oneLine('a\r\nb\u0000\u2028c   d')).toBe('a b c d');
+  });
+});
+
+describe('showInvisible', () => {
+  it.each<[string, string]>([
+    ['prod\u202eipa', 'prod<U+202E>ipa'],
+    ['\u2066a\u2069', '<U+2066>a<U+2069>'],
+    ['a\u200bb\u200dc', 'a<U+200B>b<U+200D>c'],
+    ['\ufeffbom', '<U+FEFF>bom'],
+    ['\u061c\u2060', '<U+061C><U+2060>'],
+    ['soft\u00adhyphen', 'soft<U+00AD>hyphen'],
+    ['tag\u{e0041}', 'tag<U+E0041>'],
+    ['hangul\u3164filler', 'hangul<U+3164>filler'],
+    ['plain ASCII, é and 日本', 'plain ASCII, é and 日本'],
+  ])('%j reads %j', (input, expected) => {
+    expect(showInvisible(input)).toBe(expected);
+  });
+
+  it('changes nothing the second time: the marks are plain ASCII', () => {
+    const once = showInvisible('a\u202eb');
+    expect(showInvisible(once)).toBe(once);
+  });
+
+  it('is part of oneLine and multiLine, before spaces collapse (\\s would swallow U+FEFF unseen)', () => {
+    expect(oneLine('a \ufeff b')).toBe('a <U+FEFF> b');
+    expect(multiLine('line\u202e one\r\nline two', 100)).toBe('line<U+202E> one\nline two');
   });
 });
 

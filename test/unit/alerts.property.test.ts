@@ -1,19 +1,28 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { renderAlert } from '../../src/alerts/render';
+import { renderAlert, severityFor } from '../../src/alerts/render';
+import type { ChangeRecord } from '../../src/ledger/types';
 import type { AlertCase, Outcome } from '../../src/workflow/types';
 import * as cases from '../fixtures/alerts/cases';
 
-const OUTCOMES: Outcome[] = ['ignored', 'compliant', 'exempt', 'alerted', 'remediated', 'manual-action-required', 'failed'];
+const OUTCOMES: Outcome[] = ['ignored', 'compliant', 'exempt', 'alerted', 'remediated', 'escalated', 'manual-action-required', 'failed'];
 const TAG: Record<Outcome, string> = {
   remediated: '[REMEDIATED] ',
   alerted: '[VIOLATION] ',
   'manual-action-required': '[MANUAL ACTION] ',
   failed: '[FAILED] ',
+  escalated: '[CRITICAL] ',
   exempt: '[EXEMPT] ',
   compliant: '[COMPLIANT] ',
   ignored: '[IGNORED] ',
 };
+
+/** The subject's tag: a misused guard role is critical whatever the outcome; a loosening tag lifts an info outcome. */
+function expectedTag(c: AlertCase): string {
+  if (c.guardRoleMisuse) return '[CRITICAL] ';
+  if (c.tagChange?.laxer && severityFor(c.outcome) === 'info') return '[POLICY LOOSENED] ';
+  return TAG[c.outcome];
+}
 const SNS_MAX_BYTES = 256 * 1024;
 
 const fixtures: AlertCase[] = Object.values(cases).filter((v): v is AlertCase => typeof v === 'object' && v !== null && 'outcome' in v);
@@ -40,12 +49,29 @@ const stressedCase = fc
     arn: anyText(2_048),
     problems: longMessages(5),
     howTo: fc.option(anyText(5_000), { nil: undefined }),
+    // The ledger keeps up to 50 changes and 50 reverts' actors; a tag change can set 50 tags.
+    changes: fc.array(fc.record({ arn: anyText(2_048), userAgent: anyText(1_000), request: fc.array(anyText(64), { maxLength: 50 }) }), { maxLength: 50 }),
+    tags: fc.dictionary(anyText(128), anyText(256), { maxKeys: 50 }),
+    misuse: fc.option(anyText(2_048), { nil: null }),
+    escalated: fc.boolean(),
+    laxer: fc.boolean(),
+    recheck: fc.option(fc.record({ attempt: fc.nat(1_000), ahead: fc.integer({ min: -1e9, max: 1e9 }), incident: anyText(1_000) }), { nil: null }),
   })
-  .map(({ base, outcome, name, before, after, violations, warnings, errors, cause, userAgent, arn, problems, howTo }) => {
+  .map(({ base, outcome, name, before, after, violations, warnings, errors, cause, userAgent, arn, problems, howTo, changes, tags, misuse, escalated, laxer, recheck }) => {
     const evaluation = base.evaluation ?? cases.remediatedPublicClosed.evaluation!;
+    const actor = (a: string, ua: string) => ({ arn: a, type: 'AssumedRole', sourceIPAddress: '198.51.100.23', userAgent: ua });
+    const actors: ChangeRecord[] = changes.map((ch, i) =>
+      cases.changeOf(base.trigger, { eventId: `e${i}`, actor: actor(ch.arn, ch.userAgent), requested: { publicAccessCidrs: ch.request }, tags: { set: tags, removed: ch.request } }),
+    );
+    const judged = cases.tagChangeExempt.tagChange!.after;
     const alertCase: AlertCase = {
       ...base,
       outcome,
+      actors,
+      guardRoleMisuse: misuse === null ? null : { session: misuse },
+      escalation: escalated ? { reverts: changes.length, withinMinutes: 30, actors: actors.map((a) => a.actor!) } : null,
+      tagChange: { actor: actor(arn, userAgent), set: tags, removed: Object.keys(tags), before: { ...judged, rule: name, allowedPublicCidrs: before }, after: { ...judged, rule: userAgent, allowedPublicCidrs: after }, laxer },
+      recheck: recheck === null ? null : { attempt: recheck.attempt, nextAt: base.at + recheck.ahead, incident: recheck.incident },
       cluster: { ...base.cluster, name },
       trigger: { ...base.trigger, actor: { arn, type: 'AssumedRole', sourceIPAddress: '198.51.100.23', userAgent }, requested: { publicAccessCidrs: before } },
       before: { endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: before },
@@ -71,7 +97,7 @@ describe('renderAlert (properties)', () => {
         const { subject } = renderAlert(alertCase, { exemptionHowTo: howTo });
         expect(subject.length).toBeLessThan(100);
         expect(subject).toMatch(/^[\x20-\x7e]+$/);
-        expect(subject.startsWith(TAG[alertCase.outcome])).toBe(true);
+        expect(subject.startsWith(expectedTag(alertCase))).toBe(true);
       }),
       { numRuns: 300 },
     );

@@ -30,9 +30,9 @@ describe('loadConfig', () => {
       SWEEP_ACCOUNTS: [],
       AWS_REGION: 'us-east-1',
       MAX_WAIT_SECONDS: 3600,
-      MAX_BUSY_ATTEMPTS: 8,
     });
     expect(config.ALERT_TOPIC_ARN).toBeUndefined();
+    expect(config.LEDGER_TABLE).toBeUndefined();
     expect(config.STATE_MACHINE_ARN).toBeUndefined();
     expect(config.HOME_ACCOUNT_ID).toBeUndefined();
   });
@@ -50,7 +50,7 @@ describe('loadConfig', () => {
       SWEEP_ACCOUNTS: '444455556666,777788889999',
       AWS_REGION: 'eu-west-1',
       MAX_WAIT_SECONDS: '7200',
-      MAX_BUSY_ATTEMPTS: '12',
+      LEDGER_TABLE: 'eks-endpoint-guard-prod-ledger',
       AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
     });
 
@@ -66,7 +66,7 @@ describe('loadConfig', () => {
       SWEEP_ACCOUNTS: ['444455556666', '777788889999'],
       AWS_REGION: 'eu-west-1',
       MAX_WAIT_SECONDS: 7200,
-      MAX_BUSY_ATTEMPTS: 12,
+      LEDGER_TABLE: 'eks-endpoint-guard-prod-ledger',
       AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
     });
   });
@@ -103,8 +103,11 @@ describe('loadConfig', () => {
     ['MAX_WAIT_SECONDS', '10'],
     ['MAX_WAIT_SECONDS', 'an hour'],
     ['MAX_WAIT_SECONDS', '90000'],
-    ['MAX_BUSY_ATTEMPTS', '0'],
-    ['MAX_BUSY_ATTEMPTS', '2.5'],
+    ['MAX_WAIT_SECONDS', '3600.5'],
+    ['LEDGER_TABLE', 'ab'],
+    ['LEDGER_TABLE', 'ledger table'],
+    ['LEDGER_TABLE', 'arn:aws:dynamodb:us-east-1:111122223333:table/ledger'],
+    ['LEDGER_TABLE', 'a'.repeat(256)],
     ['AWS_ENDPOINT_URL', 'localhost'],
     ['POLICY_FILE', ''],
   ])('refuses %s=%p, naming the key and the value', (key, value) => {
@@ -116,7 +119,7 @@ describe('loadConfig', () => {
   });
 
   it('reports every bad key at once', () => {
-    const env = { SHADOW_MODE: 'maybe', HOME_ACCOUNT_ID: 'abc', MAX_BUSY_ATTEMPTS: '0', ALERT_TOPIC_ARN: 'topic' };
+    const env = { SHADOW_MODE: 'maybe', HOME_ACCOUNT_ID: 'abc', LEDGER_TABLE: 'x', ALERT_TOPIC_ARN: 'topic' };
 
     let thrown: unknown;
     try {
@@ -138,6 +141,17 @@ describe('loadConfig', () => {
   it('says why an ARN is refused', () => {
     expect(problemsOf({ ALERT_TOPIC_ARN: 'topic' })[0]).toMatch(/not an SNS topic ARN/);
     expect(problemsOf({ HOME_ACCOUNT_ID: '12' })[0]).toMatch(/not a 12-digit AWS account id/);
+    expect(problemsOf({ LEDGER_TABLE: 'x' })[0]).toMatch(/not a DynamoDB table name/);
+  });
+
+  it.each(['abc', 'eks-endpoint-guard-dev-ledger', 'Ledger_2026.v1', 'a'.repeat(255)])('takes the DynamoDB table name %p', (name) => {
+    expect(loadConfig({ LEDGER_TABLE: name }).LEDGER_TABLE).toBe(name);
+  });
+
+  it('no longer knows MAX_BUSY_ATTEMPTS (the wait budget bounds a busy cluster): ignored like any unknown key', () => {
+    const config = loadConfig({ MAX_BUSY_ATTEMPTS: '0' });
+
+    expect(config).not.toHaveProperty('MAX_BUSY_ATTEMPTS');
   });
 
   it('ignores keys it does not know (Lambda sets many)', () => {
@@ -157,6 +171,10 @@ describe('loadConfig', () => {
 describe('requireConfig', () => {
   it('returns a key that is set', () => {
     expect(requireConfig(loadConfig({ ALERT_TOPIC_ARN: TOPIC }), 'ALERT_TOPIC_ARN')).toBe(TOPIC);
+  });
+
+  it('fails for a missing LEDGER_TABLE (every workflow function needs it)', () => {
+    expect(() => requireConfig(loadConfig({}), 'LEDGER_TABLE')).toThrow('environment LEDGER_TABLE: required by this function but missing');
   });
 
   it('returns a key that has a default', () => {

@@ -26,15 +26,20 @@ type State = {
   Cause?: string;
 };
 
-const { definition, taskFunctions } = loadDefinition();
+const { definition, taskFunctions, integrations } = loadDefinition();
 const states = definition.States as unknown as Record<string, State>;
 const names = Object.keys(states);
 const byType = (type: string) => names.filter((n) => states[n]!.Type === type);
 const tasks = byType('Task');
+/** Tasks that invoke a Lambda function of this service (ScheduleRecheck calls Step Functions itself). */
+const lambdaTasks = tasks.filter((n) => taskFunctions[n] !== undefined);
 
 /** Errors that may succeed when repeated: our TransientAwsError and the Lambda service's own. */
 const TRANSIENT = new Set(['TransientAwsError', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException']);
-const NOTIFIERS = new Set(['NotifyOutcome', 'NotifyFailure']);
+/** The same for the Step Functions service integration: the SDK's own client and service errors, and timeouts. */
+const TRANSIENT_SFN = new Set(['StepFunctions.SdkClientException', 'StepFunctions.AWSStepFunctionsException', 'States.Timeout']);
+/** The tasks of the end of every path: their failures do not go back to RecordOutcome. */
+const CLOSERS = new Set(['RecordOutcome', 'ScheduleRecheck', 'NotifyOutcome']);
 
 function successors(state: State): string[] {
   const out: string[] = [];
@@ -48,13 +53,15 @@ function successors(state: State): string[] {
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 describe('state machine definition', () => {
-  it('starts at WaitForChange and has the Tasks of issue 4', () => {
-    expect(definition.StartAt).toBe('WaitForChange');
-    expect(tasks.sort()).toEqual(['EvaluateCluster', 'NotifyFailure', 'NotifyOutcome', 'PreflightCheck', 'RemediateCluster', 'VerifyRemediation', 'WaitForChange', 'WaitForRevert']);
+  it('starts with the re-check choice, then WaitForChange, and has every Task of the workflow', () => {
+    expect(definition.StartAt).toBe('IsRecheck');
+    expect(states.IsRecheck!.Default).toBe('WaitForChange');
+    expect(tasks.sort()).toEqual(['AcquireLease', 'EvaluateCluster', 'NotifyOutcome', 'PreflightCheck', 'RecordOutcome', 'RemediateCluster', 'ScheduleRecheck', 'VerifyRemediation', 'WaitForChange', 'WaitForRevert']);
+    expect(integrations).toEqual({ ScheduleRecheck: 'arn:aws:states:::states:startExecution' });
   });
 
-  it.each(tasks)('%s retries only transient errors, with a bound', (name) => {
-    const retry = states[name]!.Retry ?? [];
+  it.each(lambdaTasks)('%s retries only transient errors, for more than 15 minutes on average and with a bound', (name) => {
+    const retry = (states[name]!.Retry ?? []) as (Retrier & { MaxDelaySeconds?: number; JitterStrategy?: string })[];
 
     expect(retry.length).toBeGreaterThan(0);
     for (const r of retry) {
@@ -62,38 +69,64 @@ describe('state machine definition', () => {
       expect(r.ErrorEquals).not.toContain('States.TaskFailed');
       for (const error of r.ErrorEquals) expect(TRANSIENT).toContain(error);
       expect(r.MaxAttempts).toBeGreaterThan(0);
-      expect(r.MaxAttempts).toBeLessThanOrEqual(10);
+      expect(r.MaxAttempts).toBeLessThanOrEqual(40);
+      // Full jitter halves the mean delay: the mean of all delays must still exceed 15 minutes.
+      let delay = r.IntervalSeconds ?? 1;
+      let total = 0;
+      for (let i = 0; i < r.MaxAttempts!; i += 1) {
+        total += Math.min(delay, r.MaxDelaySeconds ?? Infinity);
+        delay *= r.BackoffRate ?? 2;
+      }
+      const mean = r.JitterStrategy === 'FULL' ? total / 2 : total;
+      expect(mean).toBeGreaterThan(15 * 60);
     }
     expect(retry.flatMap((r) => r.ErrorEquals)).toContain('TransientAwsError');
   });
 
-  it.each(tasks)('%s catches everything else into the alert path', (name) => {
+  it('ScheduleRecheck retries only Step Functions service errors and treats an existing execution as done', () => {
+    const s = states.ScheduleRecheck! as State & { Parameters?: Record<string, string> };
+    for (const r of s.Retry ?? []) for (const error of r.ErrorEquals) expect(TRANSIENT_SFN).toContain(error);
+    expect(s.Catch!.map((c) => c.ErrorEquals)).toEqual([['StepFunctions.ExecutionAlreadyExistsException'], ['States.ALL']]);
+    expect(s.Catch!.every((c) => c.Next === 'NotifyOutcome')).toBe(true);
+    expect(s.Parameters).toEqual({ 'StateMachineArn.$': '$$.StateMachine.Id', 'Name.$': '$.record.recheck.name', 'Input.$': '$.record.recheck.input' });
+  });
+
+  it.each(tasks.filter((n) => !CLOSERS.has(n)))('%s catches everything else into RecordOutcome', (name) => {
     const catchers = states[name]!.Catch ?? [];
-    const expectedNext = NOTIFIERS.has(name) ? 'Failed' : 'NotifyFailure';
 
     expect(catchers).toHaveLength(1);
     expect(catchers[0]!.ErrorEquals).toEqual(['States.ALL']);
-    expect(catchers[0]!.Next).toBe(expectedNext);
-    // The error must not overwrite the execution state NotifyFailure renders the alert from.
-    expect(catchers[0]!.ResultPath).toMatch(/^\$\.[A-Za-z]+$/);
+    expect(catchers[0]!.Next).toBe('RecordOutcome');
+    // The error must not overwrite the execution state the outcome is decided from.
+    expect(catchers[0]!.ResultPath).toBe('$.failure');
   });
 
-  it('NotifyFailure ends in the Fail state whatever happens, so the execution fails visibly', () => {
-    expect(states.NotifyFailure!.Next).toBe('Failed');
-    expect(states.NotifyFailure!.Catch![0]!.Next).toBe('Failed');
+  it('RecordOutcome failing still alerts; NotifyOutcome failing fails the execution visibly', () => {
+    expect(states.RecordOutcome!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.recordFailure', Next: 'NotifyOutcome' }]);
+    expect(states.NotifyOutcome!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.notificationFailure', Next: 'Failed' }]);
+  });
+
+  it('a re-check waits its delay first, and only a scheduled re-check takes that path', () => {
+    expect(states.IsRecheck!.Choices).toEqual([{ Variable: '$.trigger.kind', StringEquals: 'recheck', Next: 'PauseBeforeRecheck' }]);
+    expect(states.PauseBeforeRecheck).toMatchObject({ Type: 'Wait', SecondsPath: '$.trigger.delaySeconds', Next: 'WaitForChange' });
+    expect(states.RecheckNeeded!.Choices).toEqual([{ Variable: '$.record.recheck.name', IsPresent: true, Next: 'ScheduleRecheck' }]);
+  });
+
+  it('a stale cluster is judged again before anything is written', () => {
+    expect(states.RevertStarted!.Choices).toContainEqual({ Variable: '$.remediation.status', StringEquals: 'stale', Next: 'EvaluateCluster' });
   });
 
   it.each(tasks)('%s stores its result under its own key', (name) => {
     expect(states[name]!.ResultPath).toMatch(/^\$\.[A-Za-z]+$/);
   });
 
-  it('every Task but the two notifiers writes a different key', () => {
-    const paths = tasks.filter((n) => !NOTIFIERS.has(n)).map((n) => states[n]!.ResultPath);
+  it('every Task writes a different key', () => {
+    const paths = tasks.map((n) => states[n]!.ResultPath);
 
     expect(new Set(paths).size).toBe(paths.length);
   });
 
-  it.each(byType('Wait'))('%s waits for the seconds a step returned (SecondsPath under a Task\'s result)', (name) => {
+  it.each(byType('Wait').filter((n) => n !== 'PauseBeforeRecheck'))('%s waits for the seconds a step returned (SecondsPath under a Task\'s result)', (name) => {
     const wait = states[name]!;
     const taskResults = new Set(tasks.map((t) => states[t]!.ResultPath));
 
@@ -102,9 +135,9 @@ describe('state machine definition', () => {
     expect(taskResults).toContain(wait.SecondsPath!.replace(/\.waitSeconds$/, ''));
   });
 
-  it.each(byType('Choice'))('%s branches only on what a Task stored, and has a Default', (name) => {
+  it.each(byType('Choice'))('%s branches only on what a Task stored (or the trigger), and has a Default', (name) => {
     const choice = states[name]!;
-    const taskResults = [...new Set(tasks.map((t) => states[t]!.ResultPath!))];
+    const taskResults = [...new Set([...tasks.map((t) => states[t]!.ResultPath!), '$.trigger'])];
 
     expect(choice.Default).toBeDefined();
     for (const c of choice.Choices ?? []) {
@@ -148,11 +181,11 @@ describe('state machine definition', () => {
   it('only the failed outcome (or an unexpected error) ends in Failed', () => {
     const toFailed = names.filter((n) => successors(states[n]!).includes('Failed')).sort();
 
-    expect(toFailed).toEqual(['NotifyFailure', 'NotifyOutcome', 'OutcomeIsFailure']);
+    expect(toFailed).toEqual(['NotifyOutcome', 'OutcomeIsFailure']);
     expect(states.OutcomeIsFailure!.Choices).toEqual([{ Variable: '$.notification.outcome', StringEquals: 'failed', Next: 'Failed' }]);
   });
 
-  it.each(tasks)('%s invokes a function of this service that has a real handler', (name) => {
+  it.each(lambdaTasks)('%s invokes a function of this service that has a real handler', (name) => {
     const fn = taskFunctions[name]!;
 
     expect(fn).toMatch(/^[a-z][A-Za-z]+$/);
@@ -160,11 +193,8 @@ describe('state machine definition', () => {
     expect(existsSync(new URL(`../../handlers/${kebab(fn)}.ts`, import.meta.url))).toBe(true);
   });
 
-  it('one name per step: a Task\'s function is the Task\'s name in camelCase (NotifyFailure reuses notifyOutcome)', () => {
-    for (const name of tasks) {
-      const expected = name === 'NotifyFailure' ? 'notifyOutcome' : name[0]!.toLowerCase() + name.slice(1);
-      expect({ name, fn: taskFunctions[name] }).toEqual({ name, fn: expected });
-    }
+  it('one name per step: a Task\'s function is the Task\'s name in camelCase', () => {
+    for (const name of lambdaTasks) expect({ name, fn: taskFunctions[name] }).toEqual({ name, fn: name[0]!.toLowerCase() + name.slice(1) });
   });
 
   it('has an overall timeout longer than the steps\' wait budget default (3600 s)', () => {

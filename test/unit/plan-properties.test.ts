@@ -15,6 +15,7 @@
  * blocks, 0.0.0.0/0 and ::/0. Containment is checked with ipaddr.js, independently of src/policy/cidr.
  */
 import fc from 'fast-check';
+import { familiesCovered, parseCidrs } from '../../src/policy/cidr';
 import ipaddr from 'ipaddr.js';
 import {
   evaluateCluster,
@@ -92,7 +93,9 @@ const settingsArb: fc.Arbitrary<EffectiveSettings> = fc
       .chain((list) =>
         fc.boolean().map((dup) => (dup && list.length > 0 && list.length < s.maxPublicCidrs ? [...list, list[0]!] : list)),
       )
-      .map((allowedPublicCidrs) => ({ rule: null, ...s, allowedPublicCidrs })),
+      .map((allowedPublicCidrs) => ({ rule: null, ...s, allowedPublicCidrs, maxTagExemptionDays: 30, escalation: { reverts: 3, withinMinutes: 60 } }))
+      // Allowlists whose union is the whole internet are refused at load (like 0.0.0.0/0 itself).
+      .filter((settings) => familiesCovered(parseCidrs(settings.allowedPublicCidrs)).length === 0),
   );
 
 /** One observed CIDR, biased toward the interesting relations with the allowlist. */

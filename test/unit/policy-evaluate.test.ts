@@ -479,7 +479,8 @@ const rows: Row[] = [
   {
     name: 'exempt over the unrestricted limit: action none and target null',
     cluster: 'too-many-cidrs',
-    patch: { tags: { 'eks-endpoint-guard/exempt-until': '2030-01-01' } },
+    // Within the default 30-day cap on tag exemptions (NOW is 2026-06-01).
+    patch: { tags: { 'eks-endpoint-guard/exempt-until': '2026-06-20' } },
     policy: 'unrestricted-low-limit.yaml',
     expect: { verdict: 'exempt', action: 'none', codes: ['PUBLIC_CIDR_LIMIT_EXCEEDED'], target: null, exemption: { source: 'tag' } },
   },
@@ -522,7 +523,8 @@ const rows: Row[] = [
     name: 'tag exemption in alert mode: exempt wins, action none',
     cluster: 'exempt-by-tag',
     policy: 'alert-mode.yaml',
-    now: '2027-01-01T00:00:00Z',
+    // The fixture's tag ends 2027-03-31: judged within the 30-day cap on tag exemptions.
+    now: '2027-03-15T00:00:00Z',
     expect: { verdict: 'exempt', action: 'none', codes: ['PUBLIC_CIDR_NOT_ALLOWED'], cidrs: ['0.0.0.0/0'], warnings: [], target: null, exemption: { source: 'tag' } },
   },
   {
@@ -551,7 +553,7 @@ const rows: Row[] = [
     cluster: 'exempt-by-tag',
     patch: { tags: { 'acme.example/guard-exempt-until': '2027-03-31' } },
     policy: 'custom-exemption-tag.yaml',
-    now: '2027-01-01T00:00:00Z',
+    now: '2027-03-15T00:00:00Z',
     expect: { verdict: 'exempt', action: 'none', codes: ['PRIVATE_ACCESS_REQUIRED', 'PUBLIC_CIDR_NOT_ALLOWED'], warnings: [], target: null, exemption: { source: 'tag', expires: '2027-03-31' } },
   },
 ];
@@ -661,6 +663,8 @@ describe('findViolations on the settings directly', () => {
     privateAccess: 'optional' as const,
     allowedPublicCidrs: ['203.0.113.0/24', '2001:db8::/32'],
     maxPublicCidrs: 40,
+    maxTagExemptionDays: 30,
+    escalation: { reverts: 3, withinMinutes: 60 },
   };
 
   it('does not judge the CIDRs of a public endpoint that is off, not even against the limit', () => {

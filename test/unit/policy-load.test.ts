@@ -140,6 +140,8 @@ describe('parsePolicy accepts the valid fixtures and fills in defaults', () => {
       privateAccess: 'required',
       allowedPublicCidrs: ['203.0.113.0/24', '2001:db8::/32'],
       maxPublicCidrs: 40,
+      maxTagExemptionDays: 30,
+      escalation: { reverts: 3, withinMinutes: 60 },
     });
     expect(fromYaml.rules).toHaveLength(1);
     expect(fromYaml.rules[0]).toMatchObject({

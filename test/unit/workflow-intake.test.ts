@@ -1,22 +1,31 @@
 /**
- * The intake and the scheduled sweep (src/workflow/intake.ts) with a fake ExecutionPort and a fake EKS.
- * Events are the CloudTrail fixtures in test/fixtures/cloudtrail/, each with the triage its `expected/`
- * twin records. The fake ExecutionPort behaves like Step Functions: a name it has seen is refused
- * (ExecutionAlreadyExists), so two executions that must both run must get different names.
+ * The intake and the scheduled sweep (src/workflow/intake.ts) with a fake ExecutionPort, a fake EKS and
+ * the compare-and-set fake ledger (test/unit/fakes/ledger.ts). Events are the CloudTrail fixtures in
+ * test/fixtures/cloudtrail/, each with the triage its `expected/` twin records. The fake ExecutionPort
+ * behaves like Step Functions: a name it has seen is refused (ExecutionAlreadyExists), so two executions
+ * that must both run must get different names.
  */
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { ClusterNotFoundError, InputError, TransientAwsError } from '../../src/errors';
+import { emptyLedger } from '../../src/ledger/rules';
+import type { OwnUpdate } from '../../src/ledger/types';
 import { parsePolicy, type ClusterRef } from '../../src/policy';
-import type { IntakeDeps, Log, WorkflowSettings } from '../../src/workflow/deps';
+import type { GuardIdentity, IntakeDeps, Log, WorkflowSettings } from '../../src/workflow/deps';
 import { executionName, intakeEvent, sweepClusters } from '../../src/workflow/intake';
 import type { ClusterDescription, EksPort, ExecutionPort } from '../../src/workflow/ports';
 import type { ExecutionInput } from '../../src/workflow/types';
+import { FakeLedger } from './fakes/ledger';
 
 const FIXTURES = new URL('../fixtures/', import.meta.url);
 const POLICY = parsePolicy(readFileSync(new URL('workflow/policy.yaml', FIXTURES), 'utf8'), 'workflow policy');
 const NOW = Date.parse('2026-03-02T09:20:00Z');
 const GUARD_ROLE = 'arn:aws:iam::123456789012:role/eks-endpoint-guard-prod-remediate';
+const HOME = '123456789012';
+const MEMBER_ROLE = 'eks-endpoint-guard-member';
+/** The clientRequestToken of update-by-guard-role.json, and the cluster it names. */
+const GUARD_TOKEN = 'b9fb897d-74c1-49e6-9d32-863439ce890c';
+const PAYMENTS: ClusterRef = { name: 'prod-payments', account: HOME, region: 'eu-west-1' };
 const VALID_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
 type Json = Record<string, unknown>;
@@ -74,22 +83,25 @@ function fakeEks(accounts: Record<string, Account>): EksPort & { described: Clus
 
 const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
-function deps(over: { executions?: ExecutionPort; eks?: EksPort; settings?: Partial<WorkflowSettings>; selfRoleArnsFor?: IntakeDeps['selfRoleArnsFor'] } = {}): IntakeDeps & { selfCalls: (string | null)[] } {
-  const selfCalls: (string | null)[] = [];
-  const selfRoleArnsFor = over.selfRoleArnsFor ?? (() => [GUARD_ROLE]);
+function deps(over: { executions?: ExecutionPort; eks?: EksPort; settings?: Partial<WorkflowSettings>; identity?: Partial<GuardIdentity>; ledger?: FakeLedger } = {}): IntakeDeps & { ledgerFake: FakeLedger } {
+  const ledgerFake = over.ledger ?? new FakeLedger();
   return {
     executions: over.executions ?? fakeExecutions(),
     eks: over.eks ?? fakeEks({}),
     policy: POLICY,
-    settings: { shadowMode: false, notifyCompliant: false, maxWaitSeconds: 3600, maxBusyAttempts: 8, ...over.settings },
-    selfRoleArnsFor: (account) => {
-      selfCalls.push(account);
-      return selfRoleArnsFor(account);
-    },
+    settings: { shadowMode: false, notifyCompliant: false, maxWaitSeconds: 3600, ...over.settings },
+    ledger: ledgerFake,
+    identity: { selfRoleArns: [GUARD_ROLE], crossAccountRoleName: MEMBER_ROLE, homeAccount: HOME, ...over.identity },
     now: () => NOW,
     log: silentLog,
-    selfCalls,
+    ledgerFake,
   };
+}
+
+/** A ledger in which the guard recorded its update with `token` on `cluster`, as RemediateCluster does before the call. */
+function ledgerWithToken(cluster: ClusterRef, token: string): FakeLedger {
+  const own: OwnUpdate = { token, updateId: null, execution: 'evt-earlier', at: NOW - 120_000, target: { endpointPublicAccess: true, endpointPrivateAccess: true, publicAccessCidrs: ['203.0.113.0/24'] } };
+  return new FakeLedger().seed({ ...emptyLedger(cluster), ownUpdates: [own] });
 }
 
 function described(name: string, account: string, e: { pub: boolean; priv: boolean; cidrs?: string[] }, tags: Record<string, string> = {}): ClusterDescription {
@@ -120,6 +132,7 @@ describe('intakeEvent', () => {
           name,
           input: {
             cluster: expected.cluster,
+            executionName: name,
             startedAt: NOW,
             trigger: {
               kind: 'event',
@@ -130,6 +143,8 @@ describe('intakeEvent', () => {
               requested: expected.requested,
               actor: expected.actor,
               waitFor: expected.waitFor,
+              reason: null,
+              tags: null,
             },
           },
         },
@@ -140,16 +155,18 @@ describe('intakeEvent', () => {
   it.each<[string, string]>([
     ['not-eks-event', 'UNSUPPORTED_EVENT'],
     ['update-access-denied', 'CALL_FAILED'],
-    ['update-by-guard-role', 'SELF_REMEDIATION'],
     ['update-logging-only', 'NOT_ENDPOINT_CHANGE'],
-  ])('%s is ignored (%s) and starts nothing', async (fixture, reason) => {
+  ])('%s is ignored (%s), starts nothing and records nothing', async (fixture, reason) => {
     const executions = fakeExecutions();
+    const d = deps({ executions });
 
-    const result = await intakeEvent(event(fixture), deps({ executions }));
+    const result = await intakeEvent(event(fixture), d);
 
     expect(result).toEqual({ triage: expectedTriage(fixture), executionName: null, started: false });
     expect(result.triage.reason).toBe(reason);
     expect(executions.started).toEqual([]);
+    expect(d.ledgerFake.writes).toBe(0);
+    expect(d.ledgerFake.reads).toEqual([]);
   });
 
   it('a redelivered event finds its execution there and starts nothing new', async () => {
@@ -207,37 +224,131 @@ describe('intakeEvent', () => {
     expect(executions.started).toEqual([]);
   });
 
-  describe('the guard\'s own changes, by the roles selfRoleArnsFor gives for the event\'s account', () => {
-    // The cross-account set-up: the guard's role has the same name in every member account.
-    const perAccount = (account: string | null) => (account ? [`arn:aws:iam::${account}:role/eks-endpoint-guard-prod-remediate`] : []);
-
-    it('asks for the roles of the account that owns the cluster', async () => {
-      const d = deps({ selfRoleArnsFor: perAccount });
+  describe('the guard\'s own changes: made with a guard role AND carrying a token the ledger recorded', () => {
+    it('a guard-role update whose token the ledger recorded is the guard\'s own: ignored, nothing started or recorded', async () => {
+      const executions = fakeExecutions();
+      const ledger = ledgerWithToken(PAYMENTS, GUARD_TOKEN);
+      const d = deps({ executions, ledger });
 
       const result = await intakeEvent(event('update-by-guard-role'), d);
 
-      expect(d.selfCalls).toEqual(['123456789012']);
-      expect(result.triage.reason).toBe('SELF_REMEDIATION');
-    });
-
-    it('a change by a role that is not the guard\'s is evaluated', async () => {
-      const executions = fakeExecutions();
-
-      const result = await intakeEvent(event('update-by-guard-role'), deps({ executions, selfRoleArnsFor: () => ['arn:aws:iam::123456789012:role/someone-else'] }));
-
-      expect(result.triage.decision).toBe('evaluate');
-      expect(executions.started).toHaveLength(1);
+      expect(result).toMatchObject({ executionName: null, started: false, triage: { decision: 'ignore', reason: 'SELF_REMEDIATION', guardRole: true, clientRequestToken: GUARD_TOKEN } });
+      expect(ledger.reads).toEqual([PAYMENTS]);
+      expect(ledger.get(PAYMENTS).changes).toEqual([]);
+      expect(executions.started).toEqual([]);
     });
 
     it('recognises the guard\'s change in a bare CloudTrail record too (the account is the record\'s recipientAccountId)', async () => {
       const executions = fakeExecutions();
-      const d = deps({ executions, selfRoleArnsFor: perAccount });
-      const bare = event('update-by-guard-role').detail;
+      const ledger = ledgerWithToken(PAYMENTS, GUARD_TOKEN);
 
-      const result = await intakeEvent(bare, d);
+      const result = await intakeEvent(event('update-by-guard-role').detail, deps({ executions, ledger }));
 
-      expect(d.selfCalls).toEqual(['123456789012']);
+      expect(ledger.reads).toEqual([PAYMENTS]);
       expect(result.triage.reason).toBe('SELF_REMEDIATION');
+      expect(executions.started).toEqual([]);
+    });
+
+    it.each<[string, () => FakeLedger]>([
+      ['an empty ledger', () => new FakeLedger()],
+      ['a ledger that recorded other tokens', () => ledgerWithToken(PAYMENTS, 'a8d2f6b4-1c9e-4a37-8f5b-7e0c3d9a2b61')],
+      ['the token recorded for another cluster', () => ledgerWithToken({ ...PAYMENTS, name: 'prod-orders' }, GUARD_TOKEN)],
+    ])('a guard-role update the ledger does not vouch for (%s) is evaluated as GUARD_ROLE_UNVERIFIED', async (_what, ledgerOf) => {
+      const executions = fakeExecutions();
+      const ledger = ledgerOf();
+
+      const result = await intakeEvent(event('update-by-guard-role'), deps({ executions, ledger }));
+
+      expect(result).toEqual({ triage: expectedTriage('update-by-guard-role'), executionName: 'evt-95f62b94-4637-4f7d-8c88-2d196a4e808f', started: true });
+      expect(executions.started).toHaveLength(1);
+      expect(executions.started[0]!.input.trigger).toMatchObject({ kind: 'event', reason: 'GUARD_ROLE_UNVERIFIED', waitFor: 'update', updateId: '0670bdc2-08d9-4f90-85ea-a9238ff626ee' });
+      // Recorded as misuse, so whichever execution judges the cluster raises it.
+      expect(ledger.get(PAYMENTS).changes).toEqual([expect.objectContaining({ eventId: '95f62b94-4637-4f7d-8c88-2d196a4e808f', guardRoleMisuse: true, handledBy: null })]);
+    });
+
+    it('a change by a role that is not the guard\'s is a normal change, and the ledger is not consulted', async () => {
+      const executions = fakeExecutions();
+      const d = deps({ executions, identity: { selfRoleArns: ['arn:aws:iam::123456789012:role/someone-else'] } });
+
+      const result = await intakeEvent(event('update-by-guard-role'), d);
+
+      expect(result.triage).toMatchObject({ decision: 'evaluate', reason: null, guardRole: false });
+      expect(executions.started[0]!.input.trigger.reason).toBeNull();
+      expect(d.ledgerFake.reads).toEqual([]);
+    });
+
+    it('the cross-account role name in the HOME account is a normal actor, even with its token recorded', async () => {
+      const executions = fakeExecutions();
+      const token = 'a8d2f6b4-1c9e-4a37-8f5b-7e0c3d9a2b61';
+      const ledger = ledgerWithToken(PAYMENTS, token);
+
+      const result = await intakeEvent(event('update-by-member-role-name-in-home'), deps({ executions, ledger }));
+
+      expect(result.triage).toEqual(expectedTriage('update-by-member-role-name-in-home'));
+      expect(result.triage).toMatchObject({ decision: 'evaluate', reason: null, guardRole: false, clientRequestToken: token });
+      expect(executions.started[0]!.input.trigger).toMatchObject({ reason: null, actor: { arn: 'arn:aws:sts::123456789012:assumed-role/eks-endpoint-guard-member/ops-break-glass' } });
+      expect(ledger.get(PAYMENTS).changes).toEqual([expect.objectContaining({ eventId: '6a9e3c17-5b8d-4f24-a6c1-9e2d7b4f0a38', guardRoleMisuse: false })]);
+    });
+
+    it.each<[string, boolean, string | null]>([
+      ['recorded', true, 'SELF_REMEDIATION'],
+      ['not recorded', false, 'GUARD_ROLE_UNVERIFIED'],
+    ])('the cross-account role in a member account, its token %s: %s', async (_what, recorded, reason) => {
+      const member: ClusterRef = { name: 'member-orders', account: '210987654321', region: 'eu-west-1' };
+      const ledger = recorded ? ledgerWithToken(member, '3f9b2d71-6a4e-4c85-b0d3-8e1f5a7c9b24') : new FakeLedger();
+
+      const result = await intakeEvent(event('update-by-cross-account-role'), deps({ ledger }));
+
+      expect(result.triage).toMatchObject({ reason, guardRole: true });
+      expect(ledger.reads).toEqual([member]);
+    });
+  });
+
+  describe('the change, recorded in the ledger for whichever execution judges the cluster', () => {
+    it.each(['update-endpoint-public-open', 'create-cluster-defaults', 'tag-cluster'])('%s: recorded once, unjudged, seen now', async (fixture) => {
+      const d = deps();
+      const t = expectedTriage(fixture) as { cluster: ClusterRef; eventId: string; eventName: string; eventTime: string; actor: unknown; requested: unknown; updateId: string | null; tags: unknown };
+
+      await intakeEvent(event(fixture), d);
+
+      expect(d.ledgerFake.get(t.cluster).changes).toEqual([
+        { eventId: t.eventId, eventName: t.eventName, eventTime: t.eventTime, actor: t.actor, requested: t.requested, updateId: t.updateId, tags: t.tags, guardRoleMisuse: false, seenAt: NOW, handledBy: null },
+      ]);
+    });
+
+    it('a tag change\'s trigger carries what it did, and nothing to wait for', async () => {
+      const executions = fakeExecutions();
+
+      await intakeEvent(event('tag-cluster'), deps({ executions }));
+
+      expect(executions.started[0]!.input.trigger).toMatchObject({ eventName: 'TagResource', waitFor: 'none', updateId: null, requested: null, tags: { set: { 'endpoint-policy': 'relaxed', team: 'payments' }, removed: [] } });
+    });
+
+    it('a redelivered event is recorded once', async () => {
+      const d = deps();
+
+      await intakeEvent(event('update-endpoint-public-open'), d);
+      await intakeEvent(event('update-endpoint-public-open'), d);
+
+      expect(d.ledgerFake.get(PAYMENTS).changes).toHaveLength(1);
+      expect(d.ledgerFake.writes).toBe(1);
+    });
+
+    it('keeps what another writer put in the record meanwhile (compare-and-set)', async () => {
+      const ledger = new FakeLedger();
+      ledger.interleave((current) => ({ ...current, lease: { holder: 'evt-holder', acquiredAt: NOW, expiresAt: NOW + 900_000 } }));
+
+      await intakeEvent(event('update-endpoint-public-open'), deps({ ledger }));
+
+      expect(ledger.conflicts).toBe(1);
+      expect(ledger.get(PAYMENTS)).toMatchObject({ lease: { holder: 'evt-holder' }, changes: [expect.objectContaining({ eventId: 'f4d046b0-7d95-47bf-8349-c98a95a738e9' })] });
+    });
+
+    it('a ledger that cannot be written fails the invocation before any execution starts (the event is retried)', async () => {
+      const executions = fakeExecutions();
+      const ledger = new FakeLedger().failWrite(1);
+
+      await expect(intakeEvent(event('update-endpoint-public-open'), deps({ executions, ledger }))).rejects.toBeInstanceOf(TransientAwsError);
       expect(executions.started).toEqual([]);
     });
   });
@@ -340,6 +451,7 @@ describe('sweepClusters', () => {
           cluster: { name: 'prod-open', account: '111122223333', region: 'us-east-1' },
           startedAt: NOW,
           trigger: { kind: 'sweep', eventId: `sweep-${STAMP}-111122223333-prod-open`, eventName: 'ScheduledSweep', eventTime: SWEEP_TIME, updateId: null, requested: null, actor: null, waitFor: 'none' },
+          executionName: `sweep-${STAMP}-111122223333-prod-open`,
         },
       },
     ]);

@@ -4,11 +4,14 @@
  * error and a cause a person can act on. States are built by hand from what each step stores (types.ts);
  * expected values come from issue 4, item 2, not from the implementation.
  */
+import type { ChangeRecord } from '../../src/ledger/types';
 import type { EndpointTarget, Evaluation } from '../../src/policy/types';
-import { buildAlertCase, decideOutcome } from '../../src/workflow/outcome';
-import type { ExecutionState, Outcome, PollResult, PreflightResult, RemediateResult, Severity, VerifyResult } from '../../src/workflow/types';
+import { buildAlertCase, decideOutcome, failureReason, ignoredReasonOf, isPermanentFailure } from '../../src/workflow/outcome';
+import type { ExecutionState, IgnoredReason, LeaseResult, Outcome, PollResult, PreflightResult, RecordResult, RemediateResult, Severity, VerifyResult } from '../../src/workflow/types';
 
 const EVENT_TIME = '2026-03-02T09:14:27Z';
+const ME = 'evt-f4d046b0-7d95-47bf-8349-c98a95a738e9';
+const ALICE = { arn: 'arn:aws:iam::111122223333:user/alice', type: 'IAMUser', sourceIPAddress: '203.0.113.24', userAgent: 'aws-cli/2' };
 const EVENT_MS = Date.parse(EVENT_TIME);
 const NOW = EVENT_MS + 3_600_000;
 
@@ -19,7 +22,7 @@ const TARGET: EndpointTarget = { endpointPublicAccess: false, endpointPrivateAcc
 function evaluation(verdict: Evaluation['verdict'], action: Evaluation['action'], config = OPEN): Evaluation {
   return {
     cluster: { name: 'prod-api', account: '111122223333', region: 'us-east-1', arn: null },
-    settings: { rule: 'prod-private-only', mode: action === 'alert' ? 'alert' : 'enforce', publicAccess: 'forbidden', privateAccess: 'required', allowedPublicCidrs: [], maxPublicCidrs: 40 },
+    settings: { rule: 'prod-private-only', mode: action === 'alert' ? 'alert' : 'enforce', publicAccess: 'forbidden', privateAccess: 'required', allowedPublicCidrs: [], maxPublicCidrs: 40, maxTagExemptionDays: 30, escalation: { reverts: 3, withinMinutes: 60 } },
     observed: { ...config, status: 'ACTIVE', vpcId: 'vpc-0a1b2c3d4e5f60001', tags: {} },
     verdict,
     action,
@@ -31,7 +34,7 @@ function evaluation(verdict: Evaluation['verdict'], action: Evaluation['action']
 }
 
 const poll = (over: Partial<PollResult> = {}): PollResult => ({ done: true, status: 'Successful', errors: [], polls: 2, waitSeconds: 60, timedOut: false, ...over });
-const assessment = (ev: Evaluation | null, over: Partial<ExecutionState['assessment'] & object> = {}) => ({ settled: true, waitSeconds: 0, timedOut: false, evaluation: ev, observedAt: NOW - 1000, ...over });
+const assessment = (ev: Evaluation | null, over: Partial<ExecutionState['assessment'] & object> = {}) => ({ settled: true, leaseLost: false, waitSeconds: 0, timedOut: false, evaluation: ev, observedAt: NOW - 1000, ...over });
 const preflight = (safe: boolean): PreflightResult => ({
   safe,
   checked: true,
@@ -63,9 +66,10 @@ function state(over: Partial<ExecutionState> = {}): ExecutionState {
       eventTime: EVENT_TIME,
       updateId: 'user-update-1',
       requested: { endpointPublicAccess: true, publicAccessCidrs: ['0.0.0.0/0'] },
-      actor: { arn: 'arn:aws:iam::111122223333:user/alice', type: 'IAMUser', sourceIPAddress: '203.0.113.24', userAgent: 'aws-cli/2' },
+      actor: ALICE,
       waitFor: 'update',
     },
+    executionName: ME,
     startedAt: EVENT_MS + 5000,
     ...over,
   };
@@ -83,13 +87,31 @@ const remediatedPath = (): Partial<ExecutionState> => ({
 
 type Row = [what: string, over: Partial<ExecutionState>, outcome: Outcome, severity: Severity, failure: { error: string; cause: RegExp } | null];
 
+const lease = (over: Partial<LeaseResult>): LeaseResult => ({ acquired: true, handled: false, handledBy: null, holder: ME, waitSeconds: 0, ...over });
+
 const ROWS: Row[] = [
   [
+    // Was a ClusterNotFoundError before the ledger: that one now means "deleted" (ignored, below).
     'a Catch stored a failure (even after an otherwise compliant assessment)',
-    { change: poll(), assessment: assessment(evaluation('compliant', 'none')), failure: { Error: 'ClusterNotFoundError', Cause: 'DescribeCluster failed' } },
+    { change: poll(), assessment: assessment(evaluation('compliant', 'none')), failure: { Error: 'TransientAwsError', Cause: 'DescribeCluster failed' } },
     'failed',
     'critical',
-    { error: 'ClusterNotFoundError', cause: /^DescribeCluster failed$/ },
+    { error: 'TransientAwsError', cause: /^DescribeCluster failed$/ },
+  ],
+  [
+    'the cluster was deleted under the workflow (ClusterNotFoundError, even after a violation)',
+    { change: poll(), assessment: assessment(evaluation('violation', 'remediate')), failure: { Error: 'ClusterNotFoundError', Cause: 'DescribeCluster failed: ResourceNotFoundException' } },
+    'ignored',
+    'info',
+    null,
+  ],
+  ['another execution\'s judgement covered the change (AcquireLease: handled)', { change: poll(), lease: lease({ acquired: false, handled: true, handledBy: 'evt-other', holder: null }) }, 'ignored', 'info', null],
+  [
+    'another execution took the lease over before the revert (lost-lease)',
+    { change: poll(), lease: lease({}), assessment: assessment(evaluation('violation', 'remediate')), preflight: preflight(true), remediation: remediation('lost-lease') },
+    'ignored',
+    'info',
+    null,
   ],
   ['the change outlasted the wait budget', { change: poll({ done: false, status: 'InProgress', timedOut: true }) }, 'failed', 'critical', { error: 'WaitTimedOut', cause: /the change/ }],
   [
@@ -280,5 +302,110 @@ describe('buildAlertCase: the error a Catch stored', () => {
 
     expect(alertCase.outcome).toBe('failed');
     expect(alertCase.failure).toEqual({ error: 'States.TaskFailed', cause: expected });
+  });
+});
+
+describe('ignoredReasonOf', () => {
+  it.each<[string, Partial<ExecutionState>, IgnoredReason | null]>([
+    ['a ClusterNotFoundError caught', { failure: { Error: 'ClusterNotFoundError', Cause: 'gone' } }, 'CLUSTER_DELETED'],
+    ['a change another execution covered', { lease: lease({ acquired: false, handled: true, handledBy: 'evt-other', holder: null }) }, 'ALREADY_HANDLED'],
+    ['a lease lost before the revert', { lease: lease({}), remediation: remediation('lost-lease') }, 'ALREADY_HANDLED'],
+    ['the cluster deleted while the change was covered elsewhere: deleted wins', { failure: { Error: 'ClusterNotFoundError', Cause: 'gone' }, lease: lease({ handled: true }) }, 'CLUSTER_DELETED'],
+    ['another error caught', { failure: { Error: 'TransientAwsError', Cause: 'throttled' } }, null],
+    ['a lease waited for, then acquired', { lease: lease({}) }, null],
+    ['nothing special', remediatedPath(), null],
+  ])('%s: %p', (_what, over, reason) => {
+    expect(ignoredReasonOf(state(over))).toBe(reason);
+  });
+
+  it('an ignored case carries its reason; any other outcome carries none', () => {
+    expect(buildAlertCase(state({ failure: { Error: 'ClusterNotFoundError', Cause: 'gone' } }), NOW)).toMatchObject({ outcome: 'ignored', ignoredReason: 'CLUSTER_DELETED', failure: null });
+    expect(buildAlertCase(state(remediatedPath()), NOW).ignoredReason).toBeNull();
+  });
+});
+
+describe('isPermanentFailure and failureReason', () => {
+  const rejected = (permanent: boolean | undefined) =>
+    state({ change: poll(), assessment: assessment(evaluation('violation', 'remediate')), preflight: preflight(true), remediation: remediation('rejected', { permanent, error: { name: 'InvalidParameterException', message: 'bad CIDR' } }) });
+
+  it.each<[string, ExecutionState, boolean]>([
+    ['a rejection EKS will repeat', rejected(true), true],
+    ['a rejection that may pass (access denied, say)', rejected(false), false],
+    ['a rejection stored before `permanent` existed', rejected(undefined), false],
+    ['a busy cluster given up on', state({ change: poll(), assessment: assessment(evaluation('violation', 'remediate')), preflight: preflight(true), remediation: remediation('gave-up') }), false],
+    ['a remediated cluster', state(remediatedPath()), false],
+  ])('%s: permanent %p', (_what, s, permanent) => {
+    expect(isPermanentFailure(s)).toBe(permanent);
+  });
+
+  it('failureReason is the failed outcome\'s error and cause, and null for any other outcome', () => {
+    expect(failureReason(rejected(true))).toEqual({ error: 'InvalidParameterException', cause: 'bad CIDR' });
+    expect(failureReason(state({ ...remediatedPath(), verification: verification(false) }))).toEqual(buildAlertCase(state({ ...remediatedPath(), verification: verification(false) }), NOW).failure);
+    expect(failureReason(state(remediatedPath()))).toBeNull();
+    expect(failureReason(state({ change: poll(), assessment: assessment(evaluation('violation', 'remediate')), preflight: preflight(false) }))).toBeNull();
+    expect(failureReason(state({ failure: { Error: 'ClusterNotFoundError', Cause: 'gone' } }))).toBeNull();
+  });
+});
+
+describe('buildAlertCase: actors and RecordOutcome\'s decision', () => {
+  const claimed = (eventId: string, over: Partial<ChangeRecord> = {}): ChangeRecord => ({
+    eventId,
+    eventName: 'UpdateClusterConfig',
+    eventTime: EVENT_TIME,
+    actor: ALICE,
+    requested: { endpointPublicAccess: true },
+    updateId: null,
+    tags: null,
+    guardRoleMisuse: false,
+    seenAt: EVENT_MS,
+    handledBy: ME,
+    ...over,
+  });
+
+  it('names the changes the judgement claimed', () => {
+    const actors = [claimed('e-1'), claimed('e-2', { actor: { ...ALICE, arn: 'arn:aws:iam::111122223333:user/bob' } })];
+    const s = state({ ...remediatedPath(), assessment: { ...assessment(evaluation('violation', 'remediate')), actors } });
+
+    expect(buildAlertCase(s, NOW).actors).toEqual(actors);
+  });
+
+  it('falls back to the trigger\'s own change when the judgement claimed none (or none was made)', () => {
+    const s = state({ change: poll({ done: false, timedOut: true }) });
+
+    expect(buildAlertCase(s, NOW).actors).toEqual([
+      { eventId: s.trigger.eventId, eventName: 'UpdateClusterConfig', eventTime: EVENT_TIME, actor: ALICE, requested: s.trigger.requested, updateId: 'user-update-1', tags: null, guardRoleMisuse: false, seenAt: s.startedAt, handledBy: ME },
+    ]);
+  });
+
+  it('a sweep has no actor', () => {
+    const s = state({ ...remediatedPath(), trigger: { ...state().trigger, kind: 'sweep', eventName: 'ScheduledSweep', actor: null, updateId: null, requested: null, waitFor: 'none' } });
+
+    expect(buildAlertCase(s, NOW).actors).toEqual([]);
+  });
+
+  it.each<[string, Partial<ExecutionState>]>([
+    ['a claimed change', { assessment: { ...assessment(evaluation('compliant', 'none')), actors: [claimed('e-1', { guardRoleMisuse: true, actor: { ...ALICE, arn: 'arn:aws:sts::111122223333:assumed-role/guard/x' } })] } }],
+    ['the trigger', { trigger: { ...state().trigger, reason: 'GUARD_ROLE_UNVERIFIED', actor: { ...ALICE, arn: 'arn:aws:sts::111122223333:assumed-role/guard/x' } }, assessment: assessment(evaluation('compliant', 'none')) }],
+  ])('a guard role used outside the guard (%s) names the session', (_what, over) => {
+    expect(buildAlertCase(state({ change: poll(), ...over }), NOW).guardRoleMisuse).toEqual({ session: 'arn:aws:sts::111122223333:assumed-role/guard/x' });
+  });
+
+  it('no misuse, no guardRoleMisuse', () => {
+    expect(buildAlertCase(state(remediatedPath()), NOW).guardRoleMisuse).toBeNull();
+  });
+
+  it('RecordOutcome\'s decision overrides the outcome read off the state: escalated, its severity, its actors, time to fix', () => {
+    const record: RecordResult = { outcome: 'escalated', severity: 'critical', publish: true, ignoredReason: null, escalation: { reverts: 3, withinMinutes: 60, actors: [ALICE] }, recheck: null };
+
+    const alertCase = buildAlertCase(state({ ...remediatedPath(), record }), NOW);
+
+    expect(alertCase).toMatchObject({ outcome: 'escalated', severity: 'critical', escalation: record.escalation, recheck: null, timeToFixSeconds: 900 });
+  });
+
+  it('a re-check RecordOutcome scheduled is in the case: attempt, when, which incident', () => {
+    const recheck = { name: 'recheck-x-1', input: { ...state(), executionName: 'recheck-x-1' }, attempt: 1, nextAt: NOW + 600_000, incident: ME };
+    const record: RecordResult = { outcome: 'failed', severity: 'critical', publish: true, ignoredReason: null, escalation: null, recheck };
+
+    expect(buildAlertCase(state({ change: poll({ done: false, timedOut: true }), record }), NOW).recheck).toEqual({ attempt: 1, nextAt: NOW + 600_000, incident: ME });
   });
 });

@@ -1,19 +1,35 @@
 /**
  * The state machine's steps (src/workflow/steps.ts) against in-memory fake ports: no network, no emulator.
  * Each fake records the calls it got and answers from a script; a call the test did not script fails loudly.
+ * The ledger is the compare-and-set fake of test/unit/fakes/ledger.ts.
  * The policy is the workflow fixture (test/fixtures/workflow/policy.yaml): by default public access is
  * restricted to 203.0.113.0/24 and 198.51.100.0/24 with private access required; `prod-*` clusters must be
  * private only; tag `guard=alert` means alert mode; `legacy-*` clusters are exempt.
  */
 import { readFileSync } from 'node:fs';
 import { AwsRequestRejectedError, ClusterBusyError, ClusterNotFoundError, TransientAwsError } from '../../src/errors';
-import { parsePolicy, type EndpointTarget, type Evaluation } from '../../src/policy';
-import type { ClusterRef } from '../../src/policy/types';
+import { emptyLedger, judgedSettings } from '../../src/ledger/rules';
+import type { ChangeRecord, ClusterLedger } from '../../src/ledger/types';
+import { DEFAULT_ESCALATION, parsePolicy, type EndpointTarget, type Evaluation } from '../../src/policy';
+import type { ClusterRef, EndpointConfig } from '../../src/policy/types';
 import { busyWaitSeconds } from '../../src/workflow/backoff';
 import type { Log, WorkflowDeps, WorkflowSettings } from '../../src/workflow/deps';
 import type { ClusterDescription, Ec2Port, EksPort, UpdateDescription, VpcDnsFacts } from '../../src/workflow/ports';
-import { evaluateClusterStep, preflightCheck, remediateCluster, verifyRemediation, waitForChange, waitForRevert, WorkflowStateError } from '../../src/workflow/steps';
+import {
+  acquireLease,
+  evaluateClusterStep,
+  LEASE_SECONDS,
+  preflightCheck,
+  remediateCluster,
+  updateToken,
+  verifyRemediation,
+  waitForChange,
+  waitForRevert,
+  WorkflowStateError,
+} from '../../src/workflow/steps';
+import { triggerChange } from '../../src/workflow/changes';
 import type { ExecutionState, PollResult, RemediateResult, Trigger } from '../../src/workflow/types';
+import { FakeLedger } from './fakes/ledger';
 
 const POLICY = parsePolicy(readFileSync(new URL('../fixtures/workflow/policy.yaml', import.meta.url), 'utf8'), 'workflow policy');
 const ACCOUNT = '111122223333';
@@ -21,15 +37,22 @@ const REGION = 'us-east-1';
 const VPC = 'vpc-0a1b2c3d4e5f60001';
 const STARTED_AT = Date.parse('2026-03-02T09:15:00Z');
 const ALLOWED = ['203.0.113.0/24', '198.51.100.0/24'];
+/** The execution under test (the lease holder, the seed of its update tokens) and another one. */
+const ME = 'evt-f4d046b0-7d95-47bf-8349-c98a95a738e9';
+const OTHER = 'evt-0c9d8e7f-1111-4222-8333-944455556666';
+const LEASE_MS = LEASE_SECONDS * 1000;
+/** A tag exemption within the policy's default 30-day cap of the test clock. */
+const EXEMPT_TAG = { 'eks-endpoint-guard/exempt-until': '2026-03-20' };
 
 // ---------------------------------------------------------------------------------------------------------
 // Fakes
 
 type Call = { op: string; args: unknown[] };
+type UpdateRequest = { observed: EndpointConfig; token: string };
 type EksScript = {
   clusters?: Record<string, ClusterDescription | ClusterDescription[] | Error>;
   updates?: Record<string, UpdateDescription>;
-  update?: (cluster: ClusterRef, target: EndpointTarget) => { updateId: string | null };
+  update?: (cluster: ClusterRef, target: EndpointTarget, request: UpdateRequest) => { updateId: string | null };
 };
 
 /** An EksPort answering from a script. A list of descriptions is played in order (the last one repeats). */
@@ -54,10 +77,10 @@ function fakeEks(script: EksScript = {}): EksPort & { calls: Call[] } {
       if (!update) throw new Error(`test did not script update ${updateId}`);
       return structuredClone(update);
     },
-    async updateEndpointAccess(cluster, target) {
-      calls.push({ op: 'updateEndpointAccess', args: [cluster, structuredClone(target)] });
+    async updateEndpointAccess(cluster, target, request) {
+      calls.push({ op: 'updateEndpointAccess', args: [cluster, structuredClone(target), structuredClone(request)] });
       if (!script.update) throw new Error('test did not script updateEndpointAccess');
-      return script.update(cluster, target);
+      return script.update(cluster, target, request);
     },
     async listClusters(account, region) {
       calls.push({ op: 'listClusters', args: [account, region] });
@@ -80,23 +103,26 @@ function fakeEc2(facts?: Partial<VpcDnsFacts>): Ec2Port & { calls: Call[] } {
 
 const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
 
-type Harness = WorkflowDeps & { clock: { now: number }; eksFake: ReturnType<typeof fakeEks>; ec2Fake: ReturnType<typeof fakeEc2> };
+type Harness = WorkflowDeps & { clock: { now: number }; eksFake: ReturnType<typeof fakeEks>; ec2Fake: ReturnType<typeof fakeEc2>; ledgerFake: FakeLedger };
 
-function deps(options: { eks?: ReturnType<typeof fakeEks>; ec2?: ReturnType<typeof fakeEc2>; settings?: Partial<WorkflowSettings>; elapsedSeconds?: number } = {}): Harness {
+function deps(options: { eks?: ReturnType<typeof fakeEks>; ec2?: ReturnType<typeof fakeEc2>; ledger?: FakeLedger; settings?: Partial<WorkflowSettings>; elapsedSeconds?: number } = {}): Harness {
   const clock = { now: STARTED_AT + (options.elapsedSeconds ?? 10) * 1000 };
   const eksFake = options.eks ?? fakeEks();
   const ec2Fake = options.ec2 ?? fakeEc2();
+  const ledgerFake = options.ledger ?? new FakeLedger();
   return {
     eks: eksFake,
     ec2: ec2Fake,
     alerts: { publish: async () => { throw new Error('steps never publish'); } },
+    ledger: ledgerFake,
     policy: POLICY,
-    settings: { shadowMode: false, notifyCompliant: false, maxWaitSeconds: 3600, maxBusyAttempts: 3, ...options.settings },
+    settings: { shadowMode: false, notifyCompliant: false, maxWaitSeconds: 3600, ...options.settings },
     now: () => clock.now,
     log: silentLog,
     clock,
     eksFake,
     ec2Fake,
+    ledgerFake,
   };
 }
 
@@ -124,6 +150,9 @@ function described(name: string, e: Endpoint, extra: { status?: string; tags?: R
   };
 }
 
+const ALICE = { arn: 'arn:aws:iam::111122223333:user/alice', type: 'IAMUser', sourceIPAddress: '203.0.113.24', userAgent: 'aws-cli/2' };
+const BOB = { arn: 'arn:aws:iam::111122223333:user/bob', type: 'IAMUser', sourceIPAddress: '198.51.100.7', userAgent: 'terraform/1.9' };
+
 function trigger(over: Partial<Trigger> = {}): Trigger {
   return {
     kind: 'event',
@@ -139,8 +168,15 @@ function trigger(over: Partial<Trigger> = {}): Trigger {
 }
 
 function state(name: string, over: Partial<ExecutionState> = {}): ExecutionState {
-  return { cluster: ref(name), trigger: trigger(), startedAt: STARTED_AT, ...over };
+  return { cluster: ref(name), executionName: ME, trigger: trigger(), startedAt: STARTED_AT, ...over };
 }
+
+/** A change as the ledger keeps it. */
+function change(eventId: string, eventTime: string, over: Partial<ChangeRecord> = {}): ChangeRecord {
+  return { eventId, eventName: 'UpdateClusterConfig', eventTime, actor: ALICE, requested: { endpointPublicAccess: true }, updateId: `u-${eventId}`, tags: null, guardRoleMisuse: false, seenAt: STARTED_AT, handledBy: null, ...over };
+}
+
+const ledgerOf = (name: string, over: Partial<ClusterLedger> = {}): ClusterLedger => ({ ...emptyLedger(ref(name)), ...over });
 
 const update = (id: string, status: string, errors: UpdateDescription['errors'] = []): UpdateDescription => ({ id, status, type: 'EndpointAccessUpdate', errors });
 const previousPoll = (polls: number): PollResult => ({ done: false, status: 'InProgress', errors: [], polls, waitSeconds: 0, timedOut: false });
@@ -149,7 +185,7 @@ const previousPoll = (polls: number): PollResult => ({ done: false, status: 'InP
 function handEvaluation(observed: Endpoint, target: EndpointTarget | null, action: Evaluation['action'] = 'remediate', vpcId: string | null = VPC): Evaluation {
   return {
     cluster: { name: 'team-a', account: ACCOUNT, region: REGION, arn: null },
-    settings: { rule: null, mode: 'enforce', publicAccess: 'restricted', privateAccess: 'required', allowedPublicCidrs: ALLOWED, maxPublicCidrs: 40 },
+    settings: { rule: null, mode: 'enforce', publicAccess: 'restricted', privateAccess: 'required', allowedPublicCidrs: ALLOWED, maxPublicCidrs: 40, maxTagExemptionDays: 30, escalation: { ...DEFAULT_ESCALATION } },
     observed: { endpointPublicAccess: observed.pub, endpointPrivateAccess: observed.priv, publicAccessCidrs: observed.cidrs ?? ['0.0.0.0/0'], status: 'ACTIVE', vpcId, tags: {} },
     verdict: 'violation',
     action,
@@ -161,7 +197,7 @@ function handEvaluation(observed: Endpoint, target: EndpointTarget | null, actio
 }
 
 const assessed = (name: string, evaluation: Evaluation, over: Partial<ExecutionState> = {}): ExecutionState =>
-  state(name, { assessment: { settled: true, waitSeconds: 0, timedOut: false, evaluation, observedAt: STARTED_AT }, ...over });
+  state(name, { assessment: { settled: true, leaseLost: false, waitSeconds: 0, timedOut: false, evaluation, observedAt: STARTED_AT }, ...over });
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -280,6 +316,17 @@ describe('waitForRevert', () => {
     await expect(waitForRevert(state('prod-api', { remediation: started }), d)).resolves.toMatchObject({ done: false, timedOut: true });
   });
 
+  it.each<[elapsedSeconds: number, timedOut: boolean]>([
+    [4000, false],
+    [3000 + 3600, false],
+    [3000 + 3601, true],
+  ])('counts the budget from when the revert was accepted (at): after %p s, timedOut %p', async (elapsedSeconds, timedOut) => {
+    const d = deps({ elapsedSeconds, eks: fakeEks({ updates: { 'revert-1': update('revert-1', 'InProgress') } }) });
+    const s = state('prod-api', { remediation: { ...started, at: STARTED_AT + 3000 * 1000 } });
+
+    await expect(waitForRevert(s, d)).resolves.toMatchObject({ done: false, timedOut });
+  });
+
   it.each<[string, Partial<ExecutionState>]>([
     ['no remediation', {}],
     ['a remediation without an update id', { remediation: { ...started, status: 'already-compliant', updateId: null } }],
@@ -289,6 +336,149 @@ describe('waitForRevert', () => {
     await expect(waitForRevert(state('prod-api', over), d)).rejects.toBeInstanceOf(WorkflowStateError);
     expect(d.eksFake.calls).toEqual([]);
   });
+
+  it('renews this execution\'s lease on every poll, keeping when it was first taken', async () => {
+    const ledger = new FakeLedger().seed(ledgerOf('prod-api', { lease: { holder: ME, acquiredAt: STARTED_AT, expiresAt: STARTED_AT + 60_000 } }));
+    const d = deps({ ledger, elapsedSeconds: 300, eks: fakeEks({ updates: { 'revert-1': update('revert-1', 'InProgress') } }) });
+
+    await waitForRevert(state('prod-api', { remediation: started }), d);
+
+    expect(ledger.get(ref('prod-api')).lease).toEqual({ holder: ME, acquiredAt: STARTED_AT, expiresAt: d.clock.now + LEASE_MS });
+  });
+
+  it('leaves another execution\'s unexpired lease alone (the guard\'s own update goes on being followed)', async () => {
+    const theirs = { holder: OTHER, acquiredAt: STARTED_AT, expiresAt: STARTED_AT + LEASE_MS };
+    const ledger = new FakeLedger().seed(ledgerOf('prod-api', { lease: theirs }));
+    const d = deps({ ledger, eks: fakeEks({ updates: { 'revert-1': update('revert-1', 'Successful') } }) });
+
+    await expect(waitForRevert(state('prod-api', { remediation: started }), d)).resolves.toMatchObject({ done: true });
+    expect(ledger.get(ref('prod-api')).lease).toEqual(theirs);
+  });
+});
+
+describe('triggerChange', () => {
+  it('is the ledger record of an event trigger, unjudged, seen now', () => {
+    const t = trigger({ actor: ALICE, reason: 'GUARD_ROLE_UNVERIFIED' });
+
+    expect(triggerChange(state('prod-api', { trigger: t }), 42)).toEqual({
+      eventId: t.eventId,
+      eventName: 'UpdateClusterConfig',
+      eventTime: t.eventTime,
+      actor: ALICE,
+      requested: t.requested,
+      updateId: 'user-update-1',
+      tags: null,
+      guardRoleMisuse: true,
+      seenAt: 42,
+      handledBy: null,
+    });
+  });
+
+  it.each<Trigger['kind']>(['sweep', 'recheck'])('is null for a %s (no change to record)', (kind) => {
+    expect(triggerChange(state('prod-api', { trigger: trigger({ kind, waitFor: 'none', updateId: null }) }), 42)).toBeNull();
+  });
+});
+
+describe('acquireLease', () => {
+  it('takes a free cluster\'s lease and records the trigger\'s change', async () => {
+    const d = deps();
+
+    const result = await acquireLease(state('prod-api', { trigger: trigger({ actor: ALICE }) }), d);
+
+    expect(result).toEqual({ acquired: true, handled: false, handledBy: null, holder: ME, waitSeconds: 0 });
+    const ledger = d.ledgerFake.get(ref('prod-api'));
+    expect(ledger.lease).toEqual({ holder: ME, acquiredAt: d.clock.now, expiresAt: d.clock.now + LEASE_MS });
+    expect(ledger.changes).toEqual([triggerChange(state('prod-api', { trigger: trigger({ actor: ALICE }) }), d.clock.now)]);
+  });
+
+  it('waits while another execution holds an unexpired lease, still recording the change so the holder names its actor', async () => {
+    const theirs = { holder: OTHER, acquiredAt: STARTED_AT - 60_000, expiresAt: STARTED_AT + 600_000 };
+    const ledger = new FakeLedger().seed(ledgerOf('prod-api', { lease: theirs }));
+    const d = deps({ ledger });
+
+    const result = await acquireLease(state('prod-api'), d);
+
+    expect(result).toEqual({ acquired: false, handled: false, handledBy: null, holder: OTHER, waitSeconds: 30 });
+    expect(ledger.get(ref('prod-api')).lease).toEqual(theirs);
+    expect(ledger.get(ref('prod-api')).changes.map((c) => c.eventId)).toEqual([trigger().eventId]);
+  });
+
+  it.each<[string, number]>([
+    ['expired a minute ago', -60_000],
+    ['expiring this very millisecond', 0],
+  ])('takes over a lease that %s (its holder died)', async (_what, offset) => {
+    const d0 = deps();
+    const ledger = new FakeLedger().seed(ledgerOf('prod-api', { lease: { holder: OTHER, acquiredAt: STARTED_AT - LEASE_MS, expiresAt: d0.clock.now + offset } }));
+    const d = deps({ ledger });
+
+    await expect(acquireLease(state('prod-api'), d)).resolves.toMatchObject({ acquired: true, holder: ME });
+    expect(ledger.get(ref('prod-api')).lease?.holder).toBe(ME);
+  });
+
+  it('renews its own lease when it comes back (after PauseForLease, or a retry), keeping when it was first taken', async () => {
+    const ledger = new FakeLedger().seed(ledgerOf('prod-api', { lease: { holder: ME, acquiredAt: STARTED_AT, expiresAt: STARTED_AT + 5_000 } }));
+    const d = deps({ ledger, elapsedSeconds: 120 });
+
+    await expect(acquireLease(state('prod-api'), d)).resolves.toMatchObject({ acquired: true, holder: ME });
+    expect(ledger.get(ref('prod-api')).lease).toEqual({ holder: ME, acquiredAt: STARTED_AT, expiresAt: d.clock.now + LEASE_MS });
+  });
+
+  it('a change another execution\'s judgement already covered is handled: no lease, nothing to wait for', async () => {
+    const covered = change(trigger().eventId, trigger().eventTime, { handledBy: OTHER });
+    const ledger = new FakeLedger().seed(ledgerOf('prod-api', { changes: [covered] }));
+    const d = deps({ ledger });
+
+    const result = await acquireLease(state('prod-api'), d);
+
+    expect(result).toEqual({ acquired: false, handled: true, handledBy: OTHER, holder: null, waitSeconds: 0 });
+    expect(ledger.get(ref('prod-api')).lease).toBeNull();
+    expect(ledger.get(ref('prod-api')).changes).toEqual([covered]);
+  });
+
+  it('a change this execution itself claimed earlier is not "handled by another"', async () => {
+    const ledger = new FakeLedger().seed(ledgerOf('prod-api', { changes: [change(trigger().eventId, trigger().eventTime, { handledBy: ME })] }));
+
+    await expect(acquireLease(state('prod-api'), deps({ ledger }))).resolves.toMatchObject({ acquired: true, handled: false });
+  });
+
+  it('does not record the change twice when the intake already did', async () => {
+    const recorded = change(trigger().eventId, trigger().eventTime, { seenAt: STARTED_AT - 30_000 });
+    const ledger = new FakeLedger().seed(ledgerOf('prod-api', { changes: [recorded] }));
+
+    await acquireLease(state('prod-api'), deps({ ledger }));
+
+    expect(ledger.get(ref('prod-api')).changes).toEqual([recorded]);
+  });
+
+  it('records a change made with a guard role the ledger does not vouch for as misuse', async () => {
+    const d = deps();
+
+    await acquireLease(state('prod-api', { trigger: trigger({ reason: 'GUARD_ROLE_UNVERIFIED' }) }), d);
+
+    expect(d.ledgerFake.get(ref('prod-api')).changes[0]).toMatchObject({ guardRoleMisuse: true, handledBy: null });
+  });
+
+  it('a sweep records no change and takes the lease', async () => {
+    const d = deps();
+
+    await expect(acquireLease(state('prod-api', { trigger: trigger({ kind: 'sweep', waitFor: 'none', updateId: null }) }), d)).resolves.toMatchObject({ acquired: true });
+    expect(d.ledgerFake.get(ref('prod-api')).changes).toEqual([]);
+  });
+
+  it('two executions racing for a free cluster: the one that writes second sees the winner\'s lease and waits', async () => {
+    const ledger = new FakeLedger();
+    const d = deps({ ledger });
+    // OTHER writes its lease between this execution's read and its compare-and-set.
+    ledger.interleave((current) => ({ ...current, lease: { holder: OTHER, acquiredAt: d.clock.now, expiresAt: d.clock.now + LEASE_MS } }));
+
+    const result = await acquireLease(state('prod-api'), d);
+
+    expect(ledger.conflicts).toBe(1);
+    expect(result).toMatchObject({ acquired: false, holder: OTHER, waitSeconds: 30 });
+    expect(ledger.get(ref('prod-api')).lease?.holder).toBe(OTHER);
+    // The re-applied change still recorded the trigger's change on top of the winner's record.
+    expect(ledger.get(ref('prod-api')).changes.map((c) => c.eventId)).toEqual([trigger().eventId]);
+  });
 });
 
 describe('evaluateClusterStep', () => {
@@ -297,7 +487,7 @@ describe('evaluateClusterStep', () => {
 
     const result = await evaluateClusterStep(state('prod-api'), d);
 
-    expect(result).toMatchObject({ settled: true, waitSeconds: 0, timedOut: false, observedAt: d.clock.now });
+    expect(result).toMatchObject({ settled: true, leaseLost: false, waitSeconds: 0, timedOut: false, observedAt: d.clock.now });
     expect(result.evaluation).toMatchObject({
       verdict: 'violation',
       action: 'remediate',
@@ -309,7 +499,7 @@ describe('evaluateClusterStep', () => {
   it.each<[string, ClusterDescription, Evaluation['verdict'], Evaluation['action']]>([
     ['compliant', described('team-a', { pub: true, priv: true, cidrs: ['203.0.113.0/24'] }), 'compliant', 'none'],
     ['exempt by policy', described('legacy-billing', { pub: true, priv: false }), 'exempt', 'none'],
-    ['exempt by tag', described('team-x', { pub: true, priv: false }, { tags: { 'eks-endpoint-guard/exempt-until': '2099-01-01' } }), 'exempt', 'none'],
+    ['exempt by tag', described('team-x', { pub: true, priv: false }, { tags: EXEMPT_TAG }), 'exempt', 'none'],
     ['a violation in a rule with alert mode', described('team-watch', { pub: true, priv: true, cidrs: ['0.0.0.0/0'] }, { tags: { guard: 'alert' } }), 'violation', 'alert'],
   ])('%s', async (_what, cluster, verdict, action) => {
     const d = deps({ eks: fakeEks({ clusters: { [cluster.name]: cluster } }) });
@@ -352,6 +542,187 @@ describe('evaluateClusterStep', () => {
 
   it('a cluster that no longer exists throws ClusterNotFoundError (the Catch alerts)', async () => {
     await expect(evaluateClusterStep(state('gone'), deps())).rejects.toBeInstanceOf(ClusterNotFoundError);
+  });
+});
+
+describe('evaluateClusterStep and the ledger', () => {
+  const open = () => fakeEks({ clusters: { 'prod-api': described('prod-api', { pub: true, priv: false }) } });
+  // The clock reads 09:15:10: changes up to then are covered by the judgement, later ones are not.
+  const before = change('c-before', '2026-03-02T09:10:00Z', { actor: ALICE });
+  const theirs = change('c-theirs', '2026-03-02T09:12:00Z', { actor: BOB, handledBy: OTHER });
+  const mine = change(trigger().eventId, trigger().eventTime, { actor: BOB });
+  const later = change('c-later', '2026-03-02T09:16:00Z', { actor: ALICE });
+  const seeded = () => new FakeLedger().seed(ledgerOf('prod-api', { changes: [before, theirs, mine, later] }));
+
+  it('claims every change not yet judged, made up to the read, oldest first: the actors the alert names', async () => {
+    const ledger = seeded();
+    const d = deps({ ledger, eks: open() });
+
+    const result = await evaluateClusterStep(state('prod-api'), d);
+
+    expect(result.actors).toEqual([{ ...before, handledBy: ME }, { ...mine, handledBy: ME }]);
+    expect(ledger.get(ref('prod-api')).changes).toEqual([{ ...before, handledBy: ME }, theirs, { ...mine, handledBy: ME }, later]);
+  });
+
+  it('a retried judgement claims the same changes again and takes nothing from anyone', async () => {
+    const ledger = seeded();
+    const d = deps({ ledger, eks: open() });
+
+    const first = await evaluateClusterStep(state('prod-api'), d);
+    const second = await evaluateClusterStep(state('prod-api'), d);
+
+    expect(second.actors).toEqual(first.actors);
+    expect(ledger.get(ref('prod-api')).changes.filter((c) => c.handledBy === ME).map((c) => c.eventId)).toEqual(['c-before', mine.eventId]);
+  });
+
+  // The judgement is remembered by RecordOutcome at the end of the execution, not here: a re-judgement of
+  // the same execution (a retry, or after stale/busy) must compare a tag change with what came before it.
+  it('claims and renews the lease in one write, leaving the last judgement to RecordOutcome', async () => {
+    const ledger = seeded();
+    const d = deps({ ledger, eks: open() });
+
+    await evaluateClusterStep(state('prod-api'), d);
+
+    const stored = ledger.get(ref('prod-api'));
+    expect(stored.lastJudged).toBeNull();
+    expect(stored.lease).toEqual({ holder: ME, acquiredAt: d.clock.now, expiresAt: d.clock.now + LEASE_MS });
+    expect(ledger.writes).toBe(1);
+  });
+
+  it('a cluster still UPDATING claims nothing and remembers no judgement, but keeps the lease alive', async () => {
+    const ledger = seeded();
+    const d = deps({ ledger, eks: fakeEks({ clusters: { 'prod-api': described('prod-api', { pub: true, priv: false }, { status: 'UPDATING' }) } }) });
+
+    const result = await evaluateClusterStep(state('prod-api'), d);
+
+    expect(result.settled).toBe(false);
+    expect(result.actors).toBeUndefined();
+    const stored = ledger.get(ref('prod-api'));
+    expect(stored.changes.every((c) => c.handledBy !== ME)).toBe(true);
+    expect(stored.lastJudged).toBeNull();
+    expect(stored.lease?.holder).toBe(ME);
+  });
+
+  it('an event that is no tag change has no tag change', async () => {
+    await expect(evaluateClusterStep(state('prod-api'), deps({ eks: open() }))).resolves.toMatchObject({ tagChange: null });
+  });
+
+  // Regression (found by review, fixed): src/workflow/steps.ts evaluateClusterStep (the ledger.mutate at lines 175-180) claims changes even
+  // when tryLease failed because another execution holds an unexpired lease (this one's lapsed during a
+  // long retry and was taken over). The claimed changes are then marked handled by an execution that will
+  // stop at RemediateCluster with `lost-lease` (an ignored, unpublished outcome), and the holder's judgement
+  // can no longer claim them: their actors are named in no alert. Expected: without the lease, nothing is
+  // claimed (and the step reports it, like RemediateCluster's `lost-lease`).
+  it('does not claim changes while another execution holds the lease', async () => {
+    const ledger = new FakeLedger().seed(ledgerOf('prod-api', { changes: [before], lease: { holder: OTHER, acquiredAt: STARTED_AT, expiresAt: STARTED_AT + LEASE_MS } }));
+    const d = deps({ ledger, eks: open() });
+
+    const result = await evaluateClusterStep(state('prod-api'), d);
+
+    expect(ledger.get(ref('prod-api')).changes).toEqual([before]);
+    expect(result.actors ?? []).toEqual([]);
+  });
+});
+
+describe('evaluateClusterStep: tag changes', () => {
+  const watched = (tags: Record<string, string>) => fakeEks({ clusters: { 'team-watch': described('team-watch', { pub: true, priv: true, cidrs: ['0.0.0.0/0'] }, { tags }) } });
+  const tagged = (set: Record<string, string>, removed: string[] = []) =>
+    state('team-watch', { trigger: trigger({ eventName: removed.length > 0 ? 'UntagResource' : 'TagResource', updateId: null, requested: null, waitFor: 'none', actor: BOB, tags: { set, removed } }) });
+  const judged = (over: Partial<NonNullable<ClusterLedger['lastJudged']>>): NonNullable<ClusterLedger['lastJudged']> => ({
+    at: STARTED_AT - 3_600_000,
+    rule: null,
+    mode: 'enforce',
+    publicAccess: 'restricted',
+    privateAccess: 'required',
+    allowedPublicCidrs: ALLOWED,
+    maxPublicCidrs: 40,
+    exempt: false,
+    tags: {},
+    ...over,
+  });
+
+  it('a TagResource that switched the cluster to alert mode, with no judgement on record: judged without the new tags, laxer', async () => {
+    const d = deps({ eks: watched({ guard: 'alert' }) });
+
+    const result = await evaluateClusterStep(tagged({ guard: 'alert' }), d);
+
+    expect(result.tagChange).toMatchObject({
+      actor: BOB,
+      set: { guard: 'alert' },
+      removed: [],
+      before: { rule: null, mode: 'enforce', exempt: false, tags: {} },
+      after: { rule: 'watch-only', mode: 'alert', exempt: false, tags: { guard: 'alert' } },
+      laxer: true,
+    });
+  });
+
+  it('compares with the judgement the ledger remembers when there is one', async () => {
+    const previous = judged({ rule: 'watch-only', mode: 'alert', tags: { guard: 'alert' } });
+    const ledger = new FakeLedger().seed(ledgerOf('team-watch', { lastJudged: previous }));
+    const d = deps({ ledger, eks: watched({ guard: 'alert', team: 'payments' }) });
+
+    const result = await evaluateClusterStep(tagged({ team: 'payments' }), d);
+
+    expect(result.tagChange).toMatchObject({ before: previous, laxer: false });
+  });
+
+  it('an UntagResource that put the cluster back under enforcement is not laxer', async () => {
+    const ledger = new FakeLedger().seed(ledgerOf('team-watch', { lastJudged: judged({ rule: 'watch-only', mode: 'alert', tags: { guard: 'alert' } }) }));
+    const d = deps({ ledger, eks: watched({}) });
+
+    const result = await evaluateClusterStep(tagged({}, ['guard']), d);
+
+    expect(result.tagChange).toMatchObject({ removed: ['guard'], after: { mode: 'enforce' }, laxer: false });
+  });
+
+  it('an UntagResource with no judgement on record cannot be undone: before unknown, laxer only if now exempt', async () => {
+    const d = deps({ eks: watched({}) });
+
+    const result = await evaluateClusterStep(tagged({}, ['owner']), d);
+
+    expect(result.tagChange).toMatchObject({ before: null, laxer: false });
+  });
+
+  // Regression (found by review, fixed): src/workflow/steps.ts evaluateClusterStep (line 179) compares a tag change with
+  // `ledger.lastJudged`, which this same execution may have written: a retried EvaluateCluster (its write
+  // landed, its response did not), or the second judgement after RemediateCluster returned `stale` or
+  // `busy`, compares the cluster with itself and reports `laxer: false`; the final $.assessment (what the
+  // alert is built from) then loses TAG_CHANGE_LAXER and the raised severity. Expected: the same tag
+  // change on every judgement of the execution.
+  it('judging the same execution again reports the same tag change (a retry, or after stale/busy)', async () => {
+    const ledger = new FakeLedger().seed(ledgerOf('team-watch', { lastJudged: judged({}) }));
+    const d = deps({ ledger, eks: watched({ guard: 'alert' }) });
+    const s = tagged({ guard: 'alert' });
+
+    const first = await evaluateClusterStep(s, d);
+    const again = await evaluateClusterStep(s, d);
+
+    expect(first.tagChange?.laxer).toBe(true);
+    expect(again.tagChange).toEqual(first.tagChange);
+  });
+
+  // Regression: a claimed TagResource of another execution (silenced as ALREADY_HANDLED) must still be
+  // reported by the alert of the execution whose judgement covered it.
+  it('a tag change claimed from another execution is compared too', async () => {
+    const tagging = change('c-tag', '2026-03-02T09:14:50Z', { eventName: 'TagResource', actor: BOB, requested: null, updateId: null, tags: { set: { guard: 'alert' }, removed: [] } });
+    const ledger = new FakeLedger().seed(ledgerOf('team-watch', { lastJudged: judged({}), changes: [tagging] }));
+    const d = deps({ ledger, eks: watched({ guard: 'alert' }) });
+
+    const result = await evaluateClusterStep(state('team-watch'), d);
+
+    // The trigger's own change is claimed too: it is recorded by the judgement if the intake had not.
+    expect(result.actors?.map((c) => c.eventId).sort()).toEqual(['c-tag', 'f4d046b0-7d95-47bf-8349-c98a95a738e9']);
+    expect(result.tagChange?.laxer).toBe(true);
+  });
+
+  it('a TagResource that exempts the cluster is laxer', async () => {
+    const ledger = new FakeLedger().seed(ledgerOf('team-watch', { lastJudged: judged({}) }));
+    const d = deps({ ledger, eks: watched(EXEMPT_TAG) });
+
+    const result = await evaluateClusterStep(tagged(EXEMPT_TAG), d);
+
+    expect(result.evaluation?.verdict).toBe('exempt');
+    expect(result.tagChange).toMatchObject({ after: { exempt: true }, laxer: true });
   });
 });
 
@@ -434,7 +805,7 @@ describe('preflightCheck', () => {
 
   it.each<[string, Partial<ExecutionState>]>([
     ['no assessment', {}],
-    ['an assessment without a target', { assessment: { settled: true, waitSeconds: 0, timedOut: false, evaluation: handEvaluation({ pub: true, priv: false }, null, 'alert'), observedAt: 0 } }],
+    ['an assessment without a target', { assessment: { settled: true, leaseLost: false, waitSeconds: 0, timedOut: false, evaluation: handEvaluation({ pub: true, priv: false }, null, 'alert'), observedAt: 0 } }],
   ])('refuses a state with %s', async (_what, over) => {
     await expect(preflightCheck(state('team-a', over), deps())).rejects.toBeInstanceOf(WorkflowStateError);
   });
@@ -450,71 +821,114 @@ describe('preflightCheck', () => {
 
 describe('remediateCluster', () => {
   const target: EndpointTarget = { endpointPublicAccess: false, endpointPrivateAccess: true };
+  const OPEN_CONFIG: EndpointConfig = { endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['0.0.0.0/0'] };
   const openProd = () => assessed('prod-api', handEvaluation({ pub: true, priv: false }, target));
-  const withBusy = (busyAttempts: number): ExecutionState => ({
+  /** The live cluster as it was judged (handEvaluation's observed): the compare-and-set passes. */
+  const asJudged = (extra: Parameters<typeof described>[2] = {}) => ({ 'prod-api': described('prod-api', { pub: true, priv: false }, extra) });
+  const withBusy = (busyAttempts: number, attempt = busyAttempts): ExecutionState => ({
     ...openProd(),
-    remediation: { status: 'busy', updateId: null, target, busyAttempts, waitSeconds: 30, error: { name: 'ClusterBusyError', message: 'in use' } },
+    remediation: { status: 'busy', updateId: null, target, busyAttempts, attempt, waitSeconds: 30, error: { name: 'ClusterBusyError', message: 'in use' } },
   });
+  const ownUpdates = (d: Harness) => d.ledgerFake.get(ref('prod-api')).ownUpdates;
 
   it.each<[string, Endpoint, EndpointTarget]>([
     ['both endpoints off', { pub: true, priv: true }, { endpointPublicAccess: false, endpointPrivateAccess: false }],
     ['turning public access on', { pub: false, priv: true }, { endpointPublicAccess: true, endpointPrivateAccess: true, publicAccessCidrs: ['203.0.113.0/24'] }],
     ['turning private access off', { pub: true, priv: true }, { endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['203.0.113.0/24'] }],
-  ])('refuses a target with %s and calls nothing', async (_what, observed, unsafe) => {
-    const d = deps({ eks: fakeEks({ update: () => ({ updateId: 'should-not-happen' }) }) });
+  ])('refuses a target with %s and changes nothing', async (_what, observed, unsafe) => {
+    // The safety check now runs against the live cluster read just before, so the read happens; the write never does.
+    const d = deps({ eks: fakeEks({ clusters: { 'team-a': described('team-a', observed) }, update: () => ({ updateId: 'should-not-happen' }) }) });
 
     await expect(remediateCluster(assessed('team-a', handEvaluation(observed, unsafe)), d)).rejects.toBeInstanceOf(WorkflowStateError);
-    expect(d.eksFake.calls).toEqual([]);
+    expect(d.eksFake.calls.map((c) => c.op)).toEqual(['describeCluster']);
+    expect(d.ledgerFake.get(ref('team-a')).ownUpdates).toEqual([]);
   });
 
   it.each<[string, Partial<ExecutionState>]>([
     ['no assessment', {}],
-    ['an alert decision', { assessment: { settled: true, waitSeconds: 0, timedOut: false, evaluation: handEvaluation({ pub: true, priv: false }, target, 'alert'), observedAt: 0 } }],
-    ['a remediate decision without a target', { assessment: { settled: true, waitSeconds: 0, timedOut: false, evaluation: handEvaluation({ pub: true, priv: false }, null), observedAt: 0 } }],
+    ['an alert decision', { assessment: { settled: true, leaseLost: false, waitSeconds: 0, timedOut: false, evaluation: handEvaluation({ pub: true, priv: false }, target, 'alert'), observedAt: 0 } }],
+    ['a remediate decision without a target', { assessment: { settled: true, leaseLost: false, waitSeconds: 0, timedOut: false, evaluation: handEvaluation({ pub: true, priv: false }, null), observedAt: 0 } }],
   ])('refuses a state with %s', async (_what, over) => {
     const d = deps({ eks: fakeEks({ update: () => ({ updateId: 'x' }) }) });
 
     await expect(remediateCluster(state('prod-api', over), d)).rejects.toBeInstanceOf(WorkflowStateError);
     expect(d.eksFake.calls).toEqual([]);
+    expect(d.ledgerFake.writes).toBe(0);
   });
 
-  it('sends exactly the target and reports the update started', async () => {
-    const d = deps({ eks: fakeEks({ update: () => ({ updateId: 'revert-1' }) }) });
+  it('re-reads the cluster, sends exactly the target with the observed configuration and its token, and reports the update started', async () => {
+    const d = deps({ eks: fakeEks({ clusters: asJudged(), update: () => ({ updateId: 'revert-1' }) }) });
 
     const result = await remediateCluster(openProd(), d);
 
-    expect(result).toEqual({ status: 'started', updateId: 'revert-1', target, busyAttempts: 0, waitSeconds: 0, error: null });
-    expect(d.eksFake.calls).toEqual([{ op: 'updateEndpointAccess', args: [ref('prod-api'), target] }]);
+    const token = updateToken(ME, 1);
+    expect(result).toEqual({ status: 'started', updateId: 'revert-1', target, busyAttempts: 0, attempt: 1, token, at: d.clock.now, waitSeconds: 0, error: null });
+    expect(d.eksFake.calls).toEqual([
+      { op: 'describeCluster', args: [ref('prod-api')] },
+      { op: 'updateEndpointAccess', args: [ref('prod-api'), target, { observed: OPEN_CONFIG, token }] },
+    ]);
+  });
+
+  it('records the token in the ledger before the call, and the update id after it', async () => {
+    let atCall: ClusterLedger['ownUpdates'] = [];
+    const d = deps({
+      eks: fakeEks({
+        clusters: asJudged(),
+        update: () => {
+          atCall = d.ledgerFake.get(ref('prod-api')).ownUpdates;
+          return { updateId: 'revert-1' };
+        },
+      }),
+    });
+
+    await remediateCluster(openProd(), d);
+
+    const token = updateToken(ME, 1);
+    expect(atCall).toEqual([{ token, updateId: null, execution: ME, at: d.clock.now, target }]);
+    expect(ownUpdates(d)).toEqual([{ token, updateId: 'revert-1', execution: ME, at: d.clock.now, target }]);
   });
 
   it('keeps the busy count of earlier attempts when the update finally starts', async () => {
-    const d = deps({ eks: fakeEks({ update: () => ({ updateId: 'revert-2' }) }) });
+    const d = deps({ eks: fakeEks({ clusters: asJudged(), update: () => ({ updateId: 'revert-2' }) }) });
 
-    await expect(remediateCluster(withBusy(2), d)).resolves.toMatchObject({ status: 'started', updateId: 'revert-2', busyAttempts: 2, error: null });
+    await expect(remediateCluster(withBusy(2), d)).resolves.toMatchObject({ status: 'started', updateId: 'revert-2', busyAttempts: 2, attempt: 3, token: updateToken(ME, 3), error: null });
   });
 
   it('"already at the desired configuration" (no update id) is success, not failure', async () => {
-    const d = deps({ eks: fakeEks({ update: () => ({ updateId: null }) }) });
+    const d = deps({ eks: fakeEks({ clusters: asJudged(), update: () => ({ updateId: null }) }) });
 
-    await expect(remediateCluster(openProd(), d)).resolves.toEqual({ status: 'already-compliant', updateId: null, target, busyAttempts: 0, waitSeconds: 0, error: null });
+    await expect(remediateCluster(openProd(), d)).resolves.toEqual({ status: 'already-compliant', updateId: null, target, busyAttempts: 0, attempt: 1, token: updateToken(ME, 1), at: d.clock.now, waitSeconds: 0, error: null });
   });
 
-  it.each<[previousAttempts: number | null, status: RemediateResult['status'], attempts: number]>([
-    [null, 'busy', 1],
-    [1, 'busy', 2],
-    [2, 'gave-up', 3],
-  ])('a busy cluster after %p earlier busy attempts (max 3): %s, attempt %p', async (previous, status, attempts) => {
+  it.each<[elapsedSeconds: number, previousAttempts: number | null, status: RemediateResult['status'], attempts: number]>([
+    [10, null, 'busy', 1],
+    [600, 1, 'busy', 2],
+    [3600, 7, 'busy', 8],
+    // The wait budget (3600 s from startedAt) decides when to stop, not a count.
+    [3601, 1, 'gave-up', 2],
+    [9000, null, 'gave-up', 1],
+  ])('a cluster busy with another update after %p s and %p earlier busy attempts: %s, attempt %p', async (elapsedSeconds, previous, status, attempts) => {
     const busy = new ClusterBusyError('UpdateClusterConfig failed: ResourceInUseException: Cannot EndpointAccessUpdate because cluster prod-api currently has update 1 in progress');
-    const d = deps({ settings: { maxBusyAttempts: 3 }, eks: fakeEks({ update: () => { throw busy; } }) });
+    const d = deps({ elapsedSeconds, eks: fakeEks({ clusters: asJudged(), update: () => { throw busy; } }) });
 
     const result = await remediateCluster(previous === null ? openProd() : withBusy(previous), d);
 
     expect(result).toMatchObject({ status, updateId: null, busyAttempts: attempts, waitSeconds: busyWaitSeconds(attempts), error: { name: 'ClusterBusyError', message: busy.message } });
   });
 
+  it.each(['UPDATING', 'CREATING'])('a cluster found %s at the re-read is busy too, without calling UpdateClusterConfig', async (status) => {
+    const d = deps({ eks: fakeEks({ clusters: asJudged({ status }), update: () => ({ updateId: 'should-not-happen' }) }) });
+
+    const result = await remediateCluster(openProd(), d);
+
+    expect(result).toMatchObject({ status: 'busy', busyAttempts: 1, waitSeconds: 30, error: { name: 'ClusterBusyError', message: expect.stringContaining(status) } });
+    expect(d.eksFake.calls.map((c) => c.op)).toEqual(['describeCluster']);
+    expect(ownUpdates(d)).toEqual([]);
+  });
+
   it('waits longer after each busy attempt, from 30 s up to 300 s', async () => {
     const busy = new ClusterBusyError('in use');
-    const d = deps({ settings: { maxBusyAttempts: 50 }, eks: fakeEks({ update: () => { throw busy; } }) });
+    const d = deps({ eks: fakeEks({ clusters: asJudged(), update: () => { throw busy; } }) });
     const waits: number[] = [];
 
     let s = openProd();
@@ -527,17 +941,26 @@ describe('remediateCluster', () => {
     expect(waits).toEqual([30, 60, 120, 240, 300, 300]);
   });
 
-  it('a rejected request is reported as data with the AWS error name', async () => {
-    const rejected = new AwsRequestRejectedError('UpdateClusterConfig failed: InvalidParameterException: The following CIDRs are invalid', 'InvalidParameterException');
-    const d = deps({ eks: fakeEks({ update: () => { throw rejected; } }) });
+  it.each<[string, boolean]>([
+    ['InvalidParameterException', true],
+    ['InvalidRequestException', true],
+    ['ValidationException', true],
+    ['AccessDeniedException', false],
+    ['UnsupportedAvailabilityZoneException', false],
+  ])('a request rejected with %s is reported as data with the AWS error name, permanent %p', async (name, permanent) => {
+    const rejected = new AwsRequestRejectedError(`UpdateClusterConfig failed: ${name}: The following CIDRs are invalid`, name);
+    const d = deps({ eks: fakeEks({ clusters: asJudged(), update: () => { throw rejected; } }) });
 
     await expect(remediateCluster(openProd(), d)).resolves.toEqual({
       status: 'rejected',
       updateId: null,
       target,
       busyAttempts: 0,
+      attempt: 1,
+      token: updateToken(ME, 1),
+      permanent,
       waitSeconds: 0,
-      error: { name: 'InvalidParameterException', message: rejected.message },
+      error: { name, message: rejected.message },
     });
   });
 
@@ -546,9 +969,85 @@ describe('remediateCluster', () => {
     ['ClusterNotFoundError', new ClusterNotFoundError('UpdateClusterConfig failed: ResourceNotFoundException')],
     ['an unexpected Error', new TypeError('boom')],
   ])('%s is thrown as it is, for the state machine to retry or catch', async (_what, err) => {
-    const d = deps({ eks: fakeEks({ update: () => { throw err; } }) });
+    const d = deps({ eks: fakeEks({ clusters: asJudged(), update: () => { throw err; } }) });
 
     await expect(remediateCluster(openProd(), d)).rejects.toBe(err);
+  });
+
+  it.each<[string, ClusterDescription]>([
+    ['its endpoint settings changed', described('prod-api', { pub: false, priv: true })],
+    ['its CIDRs changed', described('prod-api', { pub: true, priv: false, cidrs: ['203.0.113.0/24'] })],
+    ['its tags changed (the rule that applies may have)', described('prod-api', { pub: true, priv: false }, { tags: { guard: 'alert' } })],
+  ])('writes nothing when the cluster changed since it was judged (%s): stale, judged again', async (_what, live) => {
+    const d = deps({ eks: fakeEks({ clusters: { 'prod-api': live }, update: () => ({ updateId: 'should-not-happen' }) }) });
+
+    const result = await remediateCluster(openProd(), d);
+
+    expect(result).toMatchObject({ status: 'stale', updateId: null, token: null, attempt: 1, error: null });
+    expect(d.eksFake.calls.map((c) => c.op)).toEqual(['describeCluster']);
+    expect(ownUpdates(d)).toEqual([]);
+  });
+
+  it('the attempt after a stale one gets a new token; a retry of the same attempt gets the same one', async () => {
+    const d = deps({ eks: fakeEks({ clusters: asJudged(), update: () => ({ updateId: 'revert-1' }) }) });
+    const afterStale: ExecutionState = { ...openProd(), remediation: { status: 'stale', updateId: null, target, busyAttempts: 0, attempt: 1, token: null, waitSeconds: 0, error: null } };
+
+    const first = await remediateCluster(afterStale, d);
+    const retried = await remediateCluster(afterStale, d);
+
+    expect(first).toMatchObject({ status: 'started', attempt: 2, token: updateToken(ME, 2) });
+    expect(retried.token).toBe(first.token);
+    expect(first.token).not.toBe(updateToken(ME, 1));
+    expect(ownUpdates(d).map((u) => u.token)).toEqual([updateToken(ME, 2)]);
+  });
+
+  it('updateToken: a UUID\'s shape, the same for the same execution and attempt, different otherwise', () => {
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/;
+
+    expect(updateToken(ME, 1)).toMatch(uuid);
+    expect(updateToken(ME, 1)).toBe(updateToken(ME, 1));
+    expect(new Set([updateToken(ME, 1), updateToken(ME, 2), updateToken(OTHER, 1)]).size).toBe(3);
+  });
+
+  it('stops without reading the cluster when another execution took the lease over', async () => {
+    const ledger = new FakeLedger().seed(ledgerOf('prod-api', { lease: { holder: OTHER, acquiredAt: STARTED_AT, expiresAt: STARTED_AT + LEASE_MS } }));
+    const d = deps({ ledger, eks: fakeEks({ clusters: asJudged(), update: () => ({ updateId: 'should-not-happen' }) }) });
+
+    const result = await remediateCluster(openProd(), d);
+
+    expect(result).toMatchObject({ status: 'lost-lease', updateId: null, token: null });
+    expect(d.eksFake.calls).toEqual([]);
+    expect(ledger.get(ref('prod-api')).lease?.holder).toBe(OTHER);
+  });
+
+  // Regression (found by review, fixed): src/workflow/steps.ts remediateCluster, lines 283-284. When UpdateClusterConfig succeeded but the
+  // Lambda failed afterwards (here: recording the update id in the ledger threw a TransientAwsError), the
+  // state machine retries RemediateCluster with the same state. The retry re-reads the cluster, finds it
+  // UPDATING (the guard's own update) and returns `busy` before it ever re-sends the same token, so the
+  // execution waits, judges again, finds the cluster compliant and ends `compliant` (unpublished): the
+  // revert is never reported nor recorded (the escalation count misses it). Expected: the retry recognises
+  // its own recorded token and re-sends it (EKS answers a repeated token with the update it started),
+  // returning `started` with the same update id.
+  it('a retry after the update started (the Lambda failed after the call) follows the same update', async () => {
+    const byToken = new Map<string, string>();
+    const d = deps({
+      eks: fakeEks({
+        // The first read shows the cluster as judged; once the update started, EKS shows it UPDATING.
+        clusters: { 'prod-api': [described('prod-api', { pub: true, priv: false }), described('prod-api', { pub: true, priv: false }, { status: 'UPDATING' })] },
+        update: (_c, _t, { token }) => {
+          if (!byToken.has(token)) byToken.set(token, `revert-${byToken.size + 1}`);
+          return { updateId: byToken.get(token)! };
+        },
+      }),
+    });
+    // Writes: 1 renews the lease, 2 records the token, 3 records the update id (fails).
+    d.ledgerFake.failWrite(3);
+    const s = openProd();
+    await expect(remediateCluster(s, d)).rejects.toBeInstanceOf(TransientAwsError);
+    const retried = await remediateCluster(s, d);
+
+    expect(retried).toMatchObject({ status: 'started', updateId: 'revert-1', token: updateToken(ME, 1) });
+    expect(byToken.size).toBe(1);
   });
 });
 
@@ -556,7 +1055,7 @@ describe('verifyRemediation', () => {
   it.each<[string, ClusterDescription, boolean, Evaluation['verdict']]>([
     ['private only now', described('prod-api', { pub: false, priv: true }), true, 'compliant'],
     ['still public', described('prod-api', { pub: true, priv: true }), false, 'violation'],
-    ['exempt meanwhile (tag added)', described('prod-api', { pub: true, priv: false }, { tags: { 'eks-endpoint-guard/exempt-until': '2099-01-01' } }), true, 'exempt'],
+    ['exempt meanwhile (tag added)', described('prod-api', { pub: true, priv: false }, { tags: EXEMPT_TAG }), true, 'exempt'],
   ])('a prod cluster %s: compliant %p', async (_what, cluster, compliant, verdict) => {
     const d = deps({ elapsedSeconds: 700, eks: fakeEks({ clusters: { 'prod-api': cluster } }) });
 

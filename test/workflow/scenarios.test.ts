@@ -57,7 +57,7 @@ describe('enforcement workflow, end to end', () => {
     expect(cluster(r, 'prod-api').endpointPublicAccess).toBe(false);
   });
 
-  test('a revert whose update ends Failed gives a critical failure alert and a failed execution', async () => {
+  test('a revert whose update ends Failed gives a critical failure alert, a failed execution, and a re-check that fixes it', async () => {
     const r = await run([
       { call: 'updateClusterConfig', as: ALICE, ...at, cluster: 'prod-api', resourcesVpcConfig: OPEN },
       { fault: { kind: 'update-fails', ...at, cluster: 'prod-api', times: 1, errors: [{ errorCode: 'EniLimitReached', errorMessage: 'ENI limit reached' }] } },
@@ -65,7 +65,10 @@ describe('enforcement workflow, end to end', () => {
     const change = forCluster(r, 'prod-api')[0]!;
     expect(change.outcome).toBe('failed');
     expect(change.alerts).toEqual([expect.objectContaining({ outcome: 'failed', severity: 'critical' })]);
-    expect(cluster(r, 'prod-api').endpointPublicAccess).toBe(true);
+    expect(change.reason).toMatch(/EniLimitReached/);
+    const recheck = forCluster(r, 'prod-api').find((e) => e.eventName === 'Recheck');
+    expect(recheck).toMatchObject({ outcome: 'remediated' });
+    expect(cluster(r, 'prod-api').endpointPublicAccess).toBe(false);
   });
 
   test('throttling is retried and the remediation still completes', async () => {

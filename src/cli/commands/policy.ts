@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { GuardError, InputError } from '../../errors';
-import { evaluateCluster, parseObservedCluster, parsePolicy, type Evaluation, type ObservedCluster, type Policy } from '../../policy';
+import { evaluateCluster, parseObservedCluster, parsePolicy, policyWarnings, type Evaluation, type ObservedCluster, type Policy } from '../../policy';
 import { EXIT, loadAll, missingOptions, printJson, readDocument, readText, runCommand } from '../io';
 
 /** Reads and validates a policy file; every problem becomes one line of a PolicyError. */
@@ -50,13 +50,20 @@ export function renderEvaluation(e: Evaluation): string {
 export function registerValidateCommand(program: Command): void {
   program
     .command('validate')
-    .description('Validate a policy file; exit 0 when valid, 2 with every error otherwise')
+    .description('Validate a policy file; exit 0 when valid (warnings included), 2 with every error otherwise')
     .option('--policy <file>', 'policy file (YAML or JSON) (required)')
+    .option('--now <iso>', 'judge exemption expiry at this instant (default: now)')
     .option('--json', 'print the result as JSON')
-    .action((opts: { policy?: string; json?: boolean }) =>
+    .action((opts: { policy?: string; now?: string; json?: boolean }) =>
       runCommand(async () => {
-        const missing = missingOptions(opts, { policy: '--policy <file>' });
-        if (missing.length > 0) throw new InputError(missing);
+        const problems = missingOptions(opts, { policy: '--policy <file>' });
+        let now = Date.now();
+        try {
+          now = parseNow(opts.now);
+        } catch (err) {
+          problems.push(...(err as InputError).problems);
+        }
+        if (problems.length > 0) throw new InputError(problems);
         let policy: Policy;
         try {
           policy = await loadPolicyFile(opts.policy!);
@@ -65,8 +72,14 @@ export function registerValidateCommand(program: Command): void {
           if (opts.json && err instanceof GuardError) printJson({ valid: false, errors: 'problems' in err ? err.problems : [err.message] });
           throw err;
         }
-        if (opts.json) printJson({ valid: true, rules: policy.rules.length, exemptions: policy.exemptions.length });
-        else process.stdout.write(`${opts.policy}: valid (${policy.rules.length} rules, ${policy.exemptions.length} exemptions)\n`);
+        const warnings = policyWarnings(policy, now);
+        // Without warnings the output is exactly what it was before warnings existed, for scripts that read it.
+        const extra = warnings.length > 0 ? { warnings } : {};
+        if (opts.json) printJson({ valid: true, rules: policy.rules.length, exemptions: policy.exemptions.length, ...extra });
+        else {
+          process.stdout.write(`${opts.policy}: valid (${policy.rules.length} rules, ${policy.exemptions.length} exemptions)\n`);
+          for (const w of warnings) process.stdout.write(`warning ${w.code}: ${w.message}\n`);
+        }
         return EXIT.OK;
       }),
     );

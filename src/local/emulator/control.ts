@@ -55,6 +55,8 @@ export function handleControl(core: EmulatorCore, method: string, path: string, 
         return { status: 200, body: core.snapshot() };
       case 'GET /_emulator/sns/messages':
         return { status: 200, body: { messages: core.publishedMessages() } };
+      case 'GET /_emulator/dynamodb':
+        return { status: 200, body: { tables: core.env.dynamo.snapshot() } };
       case 'GET /_emulator/cloudtrail/events':
         return { status: 200, body: { events: core.cloudTrailEvents() } };
       case 'POST /_emulator/faults': {

@@ -1,6 +1,7 @@
 import type { Clock } from './clock';
 import { CloudTrail, type CloudTrailEvent, type CloudTrailListener } from './cloudtrail';
 import { clusterStatus, updateToWire, type EndpointConfig, type ErrorDetail, type LogSetup, type UpdateParam, type WireUpdate } from './cluster';
+import { DynamoStore, type DynamoTableSnapshot } from './dynamodb-store';
 import { platformUpdate } from './eks-rules';
 import { Faults, type Fault } from './faults';
 import { Identities, type Credentials } from './identity';
@@ -53,6 +54,8 @@ export type EmulatorSnapshot = {
     natGatewayIps: string[];
   }[];
   topics: { account: string; region: string; name: string; arn: string }[];
+  /** Every DynamoDB table with its items as plain JSON (sets as arrays, binaries as base64), sorted by key. */
+  dynamodb: { tables: DynamoTableSnapshot[] };
   faults: Fault[];
 };
 
@@ -79,6 +82,7 @@ export class EmulatorCore {
       faults: new Faults(),
       identities: new Identities(),
       cloudTrail: new CloudTrail(cloudTrailFile),
+      dynamo: new DynamoStore(),
       settings,
     };
     this.apply(this.initial);
@@ -88,13 +92,15 @@ export class EmulatorCore {
     this.env.settings.updateMs = (this.fixedUpdateSeconds ?? state.updateSeconds ?? DEFAULT_UPDATE_SECONDS) * 1000;
     this.env.identities.load(state, this.clock.now());
     this.env.world.load(state);
+    this.env.dynamo.load(state.dynamodb.tables);
     this.env.cloudTrail.clear();
     this.env.faults.clear();
   }
 
   /**
-   * Replaces the whole world (resources, messages, CloudTrail events, faults) with `state`, which
-   * becomes what `reset` returns to. Keys issued by credentialsFor and AssumeRole stay valid.
+   * Replaces the whole world (resources, messages, DynamoDB tables, CloudTrail events, faults) with
+   * `state`, which becomes what `reset` returns to. Keys issued by credentialsFor and AssumeRole stay
+   * valid. DynamoDB tables are written in the background; DynamoDB calls wait for them.
    */
   loadState(state: EmulatorState): void {
     const parsed = parseEmulatorState(state, 'state');
@@ -147,8 +153,14 @@ export class EmulatorCore {
         natGatewayIps: v.natGateways.map((n) => n.publicIp),
       })),
       topics: world.allTopics().map((t) => ({ ...t })),
+      dynamodb: { tables: this.env.dynamo.snapshot() },
       faults: faults.list(),
     };
+  }
+
+  /** Stops every dynalite instance. */
+  close(): Promise<void> {
+    return this.env.dynamo.close();
   }
 
   publishedMessages(): PublishedMessage[] {

@@ -209,6 +209,25 @@ function route(ctx: CallContext, env: Env): Operation {
   if (root === 'clusters' && a !== undefined && segs.length === 2 && m === 'GET') {
     return { name: 'DescribeCluster', cluster: a, run: () => ({ cluster: clusterToWire(clusterOrThrow(env, ctx, a), env.clock.now()) }) };
   }
+  if (root === 'clusters' && a !== undefined && segs.length === 2 && m === 'DELETE') {
+    // EKS answers DELETING and removes the cluster minutes later; here it is gone at once, which is the
+    // case that matters to a guard working on it (every later call gets ResourceNotFoundException).
+    return {
+      name: 'DeleteCluster',
+      cluster: a,
+      audited: true,
+      requestParameters: () => ({ name: a }),
+      run: () => {
+        const cluster = clusterOrThrow(env, ctx, a);
+        if (cluster.updates.some((u) => u.status === 'InProgress' && u.endsAtMs > env.clock.now())) {
+          throw new AwsError('ResourceInUseException', `Cluster ${a} has an update in progress and cannot be deleted.`, 409, { clusterName: a });
+        }
+        const wire = clusterToWire(cluster, env.clock.now());
+        env.world.removeCluster(ctx.account, ctx.region, a);
+        return { cluster: { ...(wire as object), status: 'DELETING' } };
+      },
+    };
+  }
   if (root === 'clusters' && a !== undefined && b === 'update-config' && segs.length === 3 && m === 'POST') {
     return {
       name: 'UpdateClusterConfig',

@@ -6,18 +6,20 @@ import { EmulatorCore, type EmulatorSnapshot, type PlatformUpdateInput } from '.
 import type { Fault } from './faults';
 import type { Credentials } from './identity';
 import { createEmulatorServer } from './server';
+import type { DynamoTableSnapshot } from './dynamodb-store';
 import type { EmulatorState } from './state';
 import type { PublishedMessage } from './world';
 
 export { realClock, manualClock, scaledClock, DEFAULT_MANUAL_START_MS, type Clock } from './clock';
 export type { CloudTrailEvent, CloudTrailListener, CloudTrailRecord, CloudTrailUserIdentity } from './cloudtrail';
 export { DEFAULT_UPDATE_SECONDS, type ClusterSnapshot, type EmulatorSnapshot, type PlatformUpdateInput, type UpdateSnapshot } from './core';
-export { faultSchema, OPERATIONS, type Fault, type OperationName } from './faults';
+export { faultSchema, OPERATIONS, SERVICE_NAMES, type Fault, type OperationName, type ServiceName } from './faults';
 export { FALLBACK_ACCOUNT, FALLBACK_USER, DEFAULT_SESSION_NAME, type Credentials } from './identity';
-export { emulatorStateSchema, parseEmulatorState, stateReferenceProblems, type EmulatorState, type ResolvedEmulatorState } from './state';
+export { emulatorStateSchema, parseEmulatorState, stateReferenceProblems, type EmulatorState, type ResolvedEmulatorState, type StateDynamoTable } from './state';
 export { REFUSED_PUBLIC_CIDRS } from './cidr';
 export type { MessageAttribute, PublishedMessage } from './world';
 export type { EndpointConfig, ErrorDetail, LogSetup, UpdateParam, UpdateStatus, WireUpdate } from './cluster';
+export type { DynamoItem, DynamoTableSnapshot } from './dynamodb-store';
 
 export type EmulatorOptions = {
   /** 0 (the default) picks a free port. */
@@ -41,6 +43,8 @@ export type Emulator = {
   loadState(state: EmulatorState): void;
   reset(): void;
   snapshot(): EmulatorSnapshot;
+  /** The DynamoDB tables and their items; the same as `snapshot().dynamodb.tables`. */
+  dynamodbTables(): DynamoTableSnapshot[];
   publishedMessages(): PublishedMessage[];
   cloudTrailEvents(): CloudTrailEvent[];
   /** The listener runs synchronously when a mutating call is decided, before its HTTP response is written. */
@@ -52,8 +56,8 @@ export type Emulator = {
 };
 
 /**
- * Starts EKS, EC2, SNS and STS on one loopback port. Throws an InputError when `state` is invalid
- * (every problem listed with its path).
+ * Starts EKS, EC2, SNS, STS and DynamoDB on one loopback port. Throws an InputError when `state` is
+ * invalid (every problem listed with its path), or when DynamoDB refuses one of its tables or items.
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const host = options.host ?? '127.0.0.1';
@@ -68,19 +72,29 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     });
   });
   const { port } = server.address() as AddressInfo;
+  const close = async () => {
+    await new Promise<void>((resolve, reject) => {
+      server.close((err) => (err ? reject(err) : resolve()));
+      // SDK clients keep connections alive; without this, close() waits for them to time out.
+      server.closeAllConnections();
+    });
+    await core.close();
+  };
+  try {
+    await core.env.dynamo.settled();
+  } catch (err) {
+    await close();
+    throw err;
+  }
   return {
     url: `http://${host}:${port}`,
     port,
     clock,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        // SDK clients keep connections alive; without this, close() waits for them to time out.
-        server.closeAllConnections();
-      }),
+    close,
     loadState: (state) => core.loadState(state),
     reset: () => core.reset(),
     snapshot: () => core.snapshot(),
+    dynamodbTables: () => core.env.dynamo.snapshot(),
     publishedMessages: () => core.publishedMessages(),
     cloudTrailEvents: () => core.cloudTrailEvents(),
     onCloudTrail: (listener) => core.onCloudTrail(listener),

@@ -1,5 +1,7 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Clock } from './clock';
 import type { CloudTrail } from './cloudtrail';
+import type { DynamoStore } from './dynamodb-store';
 import type { Faults } from './faults';
 import type { AccessKey, Identities } from './identity';
 import type { World } from './world';
@@ -32,6 +34,7 @@ export type CallContext = {
   /** Raw (still percent-encoded) path. */
   path: string;
   query: URLSearchParams;
+  headers: IncomingHttpHeaders;
   body: Buffer;
 };
 
@@ -44,16 +47,22 @@ export type Env = {
   faults: Faults;
   identities: Identities;
   cloudTrail: CloudTrail;
+  dynamo: DynamoStore;
   settings: Settings;
 };
 
-/** One resolved call: its name for faults and CloudTrail, and the body that decides it. */
+/** One resolved call: its name and targets for faults and CloudTrail, and the body that decides it. */
 export type Operation = {
   name: string;
   cluster?: string;
+  /** SNS topic name. */
+  topic?: string;
+  /** DynamoDB tables the call reads or writes. */
+  tables?: string[];
   /** Mutating EKS calls are recorded in CloudTrail, accepted or refused. */
   audited?: boolean;
   requestParameters?: () => unknown;
+  /** Decides the call; DynamoDB's answer comes from dynalite, so it may be a promise. */
   run: () => unknown;
 };
 
@@ -61,6 +70,6 @@ export type Service = {
   resolve(ctx: CallContext, env: Env): Operation;
   success(op: Operation, payload: unknown, ctx: CallContext): Reply;
   error(err: AwsError, ctx: CallContext): Reply;
-  throttled(): AwsError;
+  throttled(op: Operation): AwsError;
   serverError(): AwsError;
 };

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { handleControl } from './control';
 import type { EmulatorCore } from './core';
+import { DYNAMODB_TARGET, dynamodbService } from './dynamodb';
 import { ec2Service } from './ec2';
 import { eksService } from './eks';
 import { AwsError, type CallContext, type Operation, type Reply, type Service } from './protocol';
@@ -11,7 +12,7 @@ import { snsService } from './sns';
 import { stsService } from './sts';
 import { queryParams } from './xml';
 
-const SERVICES: Record<string, Service> = { eks: eksService, ec2: ec2Service, sns: snsService, sts: stsService };
+const SERVICES: Record<string, Service> = { eks: eksService, ec2: ec2Service, sns: snsService, sts: stsService, dynamodb: dynamodbService };
 /** Far above SNS's 256 KiB, so oversize messages get SNS's own error rather than a transport one. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -35,7 +36,7 @@ function jsonError(status: number, code: string, message: string, requestId: str
 
 function unsupported(service: string | undefined, requestId: string): Reply {
   const what = service ? `service ${service}` : 'this request (no SigV4 credential scope, and neither an EKS path nor a known query API version)';
-  return jsonError(400, 'UnknownOperationException', `The emulator does not implement ${what}; it emulates eks, ec2, sns and sts.`, requestId);
+  return jsonError(400, 'UnknownOperationException', `The emulator does not implement ${what}; it emulates eks, ec2, sns, sts and dynamodb.`, requestId);
 }
 
 /** Runs one AWS call: resolve, apply faults, decide, record in CloudTrail when audited, render. */
@@ -44,10 +45,18 @@ async function callAws(core: EmulatorCore, service: Service, ctx: CallContext): 
   let op: Operation | undefined;
   try {
     op = service.resolve(ctx, env);
-    const effect = env.faults.forCall({ operation: op.name, account: ctx.account, region: ctx.region, ...(op.cluster ? { cluster: op.cluster } : {}) });
+    const effect = env.faults.forCall({
+      operation: op.name,
+      service: ctx.service,
+      account: ctx.account,
+      region: ctx.region,
+      ...(op.cluster ? { cluster: op.cluster } : {}),
+      ...(op.topic ? { topic: op.topic } : {}),
+      ...(op.tables ? { tables: op.tables } : {}),
+    });
     if (effect.latencyMs > 0) await sleep(effect.latencyMs);
-    if (effect.refuse) throw effect.refuse === 'throttle' ? service.throttled() : service.serverError();
-    const payload = op.run();
+    if (effect.refuse) throw effect.refuse === 'throttle' ? service.throttled(op) : service.serverError();
+    const payload = await op.run();
     if (op.audited) audit(core, op, ctx, { responseElements: payload ?? null });
     return service.success(op, payload, ctx);
   } catch (err) {
@@ -95,7 +104,11 @@ async function handle(core: EmulatorCore, req: IncomingMessage): Promise<Reply> 
   }
   const query = new URLSearchParams(rawUrl.includes('?') ? rawUrl.slice(rawUrl.indexOf('?') + 1) : '');
   const authorization = req.headers.authorization;
-  const scope = credentialScope(authorization, query) ?? guessScope(path, queryParams(query, body));
+  // An unsigned DynamoDB call is still routed to DynamoDB, which refuses it as AWS does.
+  const dynamoTarget = DYNAMODB_TARGET.test(String(req.headers['x-amz-target'] ?? ''));
+  const scope =
+    credentialScope(authorization, query) ??
+    (dynamoTarget ? { accessKeyId: '', region: 'us-east-1', service: 'dynamodb' } : guessScope(path, queryParams(query, body)));
   const service = scope && SERVICES[scope.service];
   if (!scope || !service) return unsupported(scope?.service, requestId);
   const key = core.env.identities.resolve(scope.accessKeyId || undefined);
@@ -110,9 +123,10 @@ async function handle(core: EmulatorCore, req: IncomingMessage): Promise<Reply> 
     method,
     path,
     query,
+    headers: req.headers,
     body,
   };
-  // Refused in the service's own wire shape (JSON for EKS, XML for the query protocols), so SDKs can read it.
+  // Refused in the service's own wire shape (JSON for EKS and DynamoDB, XML for the query protocols), so SDKs can read it.
   if (tooLarge) return service.error(new AwsError('RequestEntityTooLarge', `The request body exceeds ${MAX_BODY_BYTES} bytes.`, 413), ctx);
   return callAws(core, service, ctx);
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AwsError, type CallContext, type Env, type Service } from './protocol';
 import type { MessageAttribute, TopicRecord } from './world';
-import { awsQueryError, awsQuerySuccess, memberList, resolveAction, type QueryAction } from './xml';
+import { awsQueryError, awsQuerySuccess, memberList, queryParams, resolveAction, type QueryAction } from './xml';
 
 const NAMESPACE = 'http://sns.amazonaws.com/doc/2010-03-31/';
 /** 256 KiB, message and attributes together. */
@@ -140,7 +140,13 @@ const ACTIONS: Record<string, QueryAction> = {
 
 /** SNS: the awsQuery protocol. */
 export const snsService: Service = {
-  resolve: (ctx, env) => resolveAction(ctx, env, ACTIONS, (a) => `The action ${a} is not valid for this web service.`),
+  resolve: (ctx, env) => {
+    const op = resolveAction(ctx, env, ACTIONS, (a) => `The action ${a} is not valid for this web service.`);
+    const params = queryParams(ctx.query, ctx.body);
+    const arn = params.get('TopicArn') || params.get('TargetArn');
+    const topic = arn ? arn.split(':').at(-1) : op.name === 'CreateTopic' ? params.get('Name') : null;
+    return topic ? { ...op, topic } : op;
+  },
   success: (op, payload, ctx) => awsQuerySuccess(op.name, NAMESPACE, payload, ctx.requestId),
   error: (err, ctx) => awsQueryError(err, NAMESPACE, ctx.requestId),
   throttled: () => new AwsError('Throttling', 'Rate exceeded', 400),

@@ -72,6 +72,26 @@ const topicSchema = z.strictObject({
   region,
 });
 
+type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+const jsonValue: z.ZodType<JsonValue> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]));
+const attributeName = z.string().min(1, 'must be a non-empty attribute name').max(255, 'must be at most 255 characters');
+
+const dynamoTableSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name (3-255 letters, digits, _ . and -)'),
+  account: accountId,
+  region,
+  partitionKey: attributeName.default('pk'),
+  /** S (string, the default) or N (number). */
+  partitionKeyType: z.enum(['S', 'N']).default('S'),
+  sortKey: attributeName.optional(),
+  /** S (string, the default when there is a sort key) or N (number). */
+  sortKeyType: z.enum(['S', 'N']).optional(),
+  /** The attribute DescribeTimeToLive reports as enabled (items are not expired by the emulator). */
+  ttlAttribute: attributeName.optional(),
+  /** Plain JSON items, written as the DynamoDB document client would marshal them (arrays are lists, objects maps). */
+  items: z.array(z.record(z.string(), jsonValue)).default([]),
+});
+
 /**
  * The emulator's state file. Exported as a plain zod object (no top-level refinements) so that
  * simulation scenarios can `.extend()` it; cross-references are checked by `stateReferenceProblems`.
@@ -85,6 +105,7 @@ export const emulatorStateSchema = z.strictObject({
   vpcs: z.array(vpcSchema).default([]),
   clusters: z.array(clusterSchema).default([]),
   topics: z.array(topicSchema).default([]),
+  dynamodb: z.strictObject({ tables: z.array(dynamoTableSchema).default([]) }).default({ tables: [] }),
 });
 
 /** A state document as authors write it (defaults may be omitted). */
@@ -93,6 +114,7 @@ export type EmulatorState = z.input<typeof emulatorStateSchema>;
 export type ResolvedEmulatorState = z.output<typeof emulatorStateSchema>;
 export type StateCluster = ResolvedEmulatorState['clusters'][number];
 export type StateVpc = ResolvedEmulatorState['vpcs'][number];
+export type StateDynamoTable = ResolvedEmulatorState['dynamodb']['tables'][number];
 
 function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
@@ -106,7 +128,8 @@ function issueText(issue: z.core.$ZodIssue): string {
 
 /**
  * Problems zod cannot see because they span entries: undeclared accounts, duplicate names, a cluster
- * whose VPC is missing or lives elsewhere, endpoint settings EKS itself would refuse.
+ * whose VPC is missing or lives elsewhere, endpoint settings EKS itself would refuse, DynamoDB items
+ * without their key attributes or with a key already taken.
  */
 export function stateReferenceProblems(state: ResolvedEmulatorState): string[] {
   const problems: string[] = [];
@@ -171,6 +194,31 @@ export function stateReferenceProblems(state: ResolvedEmulatorState): string[] {
     const scoped = `${topic.account}/${topic.region}/${topic.name}`;
     if (topics.has(scoped)) problems.push(`topics[${i}].name: topic ${topic.name} is declared twice in ${topic.account} ${topic.region}`);
     topics.add(scoped);
+  });
+
+  const tables = new Set<string>();
+  state.dynamodb.tables.forEach((table, i) => {
+    const at = `dynamodb.tables[${i}]`;
+    declared(table.account, `${at}.account`);
+    const scoped = `${table.account}/${table.region}/${table.name}`;
+    if (tables.has(scoped)) problems.push(`${at}.name: table ${table.name} is declared twice in ${table.account} ${table.region}`);
+    tables.add(scoped);
+    if (table.sortKeyType && !table.sortKey) problems.push(`${at}.sortKeyType: give sortKey too`);
+    if (table.sortKey === table.partitionKey) problems.push(`${at}.sortKey: must differ from partitionKey (${table.partitionKey})`);
+    const keyAttributes: [string, 'S' | 'N'][] = [[table.partitionKey, table.partitionKeyType]];
+    if (table.sortKey) keyAttributes.push([table.sortKey, table.sortKeyType ?? 'S']);
+    const keys = new Set<string>();
+    table.items.forEach((item, k) => {
+      const values = keyAttributes.map(([name, type]) => {
+        const value = item[name];
+        const fits = type === 'S' ? typeof value === 'string' && value !== '' : typeof value === 'number';
+        if (!fits) problems.push(`${at}.items[${k}].${name}: the key attribute must be ${type === 'S' ? 'a non-empty string' : 'a number'}`);
+        return value;
+      });
+      const key = JSON.stringify(values);
+      if (keys.has(key)) problems.push(`${at}.items[${k}]: an item with the key ${key} is declared twice`);
+      keys.add(key);
+    });
   });
   return problems;
 }

@@ -138,6 +138,14 @@ export class World {
     return [...this.clusters.values()].flatMap((m) => [...m.values()]).map((c) => settle(c, now));
   }
 
+  /** Removes a cluster; returns it, or undefined when there was none. */
+  removeCluster(account: string, region: string, name: string): ClusterRecord | undefined {
+    const inScope = this.clusters.get(scope(account, region));
+    const cluster = inScope?.get(name);
+    if (cluster) inScope!.delete(name);
+    return cluster;
+  }
+
   addCluster(cluster: ClusterRecord): void {
     // A cluster placed in no declared VPC lives in its region's default VPC, which AWS creates with DNS
     // support, DNS hostnames and AmazonProvidedDNS: make it exist, so EC2 can describe what EKS reports.

@@ -1,0 +1,348 @@
+/**
+ * The compiled form of a policy: every glob, account and region list, CIDR allowlist and expiry turned
+ * into what evaluation needs, once, so judging a cluster parses and compiles nothing. It lives in a
+ * WeakMap keyed by the policy object rather than on the object, so a policy prints, compares and
+ * serializes exactly as it did before compiling existed, and is freed with the policy.
+ */
+import { parseAllowlist, type Cidr } from './cidr';
+import { compileGlob, type GlobMatcher } from './glob';
+import { DEFAULT_ESCALATION, DEFAULT_MAX_TAG_EXEMPTION_DAYS, expiryInstant, type Match, type Policy, type PolicyExemption } from './schema';
+import type { EffectiveSettings } from './types';
+
+/** The facts a `match` block is judged on. */
+export type MatchSubject = { name: string; account: string | null; region: string | null; tags: Record<string, string> };
+
+/** A match block ready to judge: null fields are keys the block does not name. */
+export type CompiledMatch = {
+  accounts: ReadonlySet<string> | null;
+  regions: ReadonlySet<string> | null;
+  clusters: readonly GlobMatcher[] | null;
+  tags: readonly (readonly [string, string])[] | null;
+};
+
+/** Effective settings fixed at compile time, with the allowlist already parsed. */
+export type SettingsTemplate = { settings: Readonly<EffectiveSettings>; allowed: readonly Cidr[] };
+
+export type CompiledRule = { name: string; match: CompiledMatch; template: SettingsTemplate };
+export type CompiledExemption = { entry: PolicyExemption; match: CompiledMatch; until: number | null };
+
+export type CompiledPolicy = {
+  defaults: SettingsTemplate;
+  rules: readonly CompiledRule[];
+  /** Null for a policy small enough that trying every rule in turn is as fast. */
+  index: RuleIndex | null;
+  exemptions: readonly CompiledExemption[];
+  exemptionTag: string;
+};
+
+/**
+ * Compiles one match block. Any listed account, region or glob may hold; every listed tag must be
+ * present with exactly that value. Pure; the result does not refer back to `match`.
+ */
+export function compileMatch(match: Match): CompiledMatch {
+  return {
+    accounts: match.accounts ? new Set(match.accounts) : null,
+    regions: match.regions ? new Set(match.regions) : null,
+    clusters: match.clusters ? match.clusters.map(compileGlob) : null,
+    tags: match.tags ? Object.entries(match.tags) : null,
+  };
+}
+
+/**
+ * True when every key of the compiled match holds for the subject. An unknown account or region
+ * never matches a list that names some. The cheap set lookups go first, the globs last.
+ */
+export function matchesCompiled(m: CompiledMatch, subject: MatchSubject): boolean {
+  if (m.accounts !== null && (subject.account === null || !m.accounts.has(subject.account))) return false;
+  if (m.regions !== null && (subject.region === null || !m.regions.has(subject.region))) return false;
+  if (m.tags !== null) {
+    // A key inherited from Object.prototype (`constructor`) is never a string, so it cannot equal a value.
+    for (const [key, value] of m.tags) if (subject.tags[key] !== value) return false;
+  }
+  if (m.clusters !== null) {
+    let any = false;
+    for (const glob of m.clusters) {
+      if (glob(subject.name)) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return false;
+  }
+  return true;
+}
+
+function template(settings: EffectiveSettings): SettingsTemplate {
+  Object.freeze(settings.allowedPublicCidrs);
+  Object.freeze(settings.escalation);
+  return { settings: Object.freeze(settings), allowed: parseAllowlist(settings.allowedPublicCidrs) };
+}
+
+/**
+ * Builds the compiled form of a policy: for the defaults and for each rule, the full effective
+ * settings (the rule's fields overlaid on the defaults, field by field; escalation's two halves each
+ * on their own), with parsed allowlists; compiled match blocks; and each exemption's end instant.
+ * Pure: the policy is read, never changed.
+ */
+export function compilePolicy(policy: Policy): CompiledPolicy {
+  const d = policy.defaults;
+  const defaults = template({
+    rule: null,
+    mode: d.mode,
+    publicAccess: d.publicAccess,
+    privateAccess: d.privateAccess,
+    allowedPublicCidrs: [...d.allowedPublicCidrs],
+    maxPublicCidrs: d.maxPublicCidrs,
+    // A policy built by hand rather than parsed may predate these keys: give it their defaults.
+    maxTagExemptionDays: d.maxTagExemptionDays ?? DEFAULT_MAX_TAG_EXEMPTION_DAYS,
+    escalation: {
+      reverts: d.escalation?.reverts ?? DEFAULT_ESCALATION.reverts,
+      withinMinutes: d.escalation?.withinMinutes ?? DEFAULT_ESCALATION.withinMinutes,
+    },
+  });
+  const base = defaults.settings;
+  const rules = policy.rules.map(
+    (r): CompiledRule => ({
+      name: r.name,
+      match: compileMatch(r.match),
+      template: template({
+        rule: r.name,
+        mode: r.mode ?? base.mode,
+        publicAccess: r.publicAccess ?? base.publicAccess,
+        privateAccess: r.privateAccess ?? base.privateAccess,
+        allowedPublicCidrs: [...(r.allowedPublicCidrs ?? base.allowedPublicCidrs)],
+        maxPublicCidrs: r.maxPublicCidrs ?? base.maxPublicCidrs,
+        maxTagExemptionDays: r.maxTagExemptionDays ?? base.maxTagExemptionDays,
+        escalation: {
+          reverts: r.escalation?.reverts ?? base.escalation.reverts,
+          withinMinutes: r.escalation?.withinMinutes ?? base.escalation.withinMinutes,
+        },
+      }),
+    }),
+  );
+  const exemptions = policy.exemptions.map((e): CompiledExemption => ({ entry: e, match: compileMatch(e.match), until: expiryInstant(e.expires) }));
+  const index = policy.rules.length > INDEX_MIN_RULES ? buildIndex(policy.rules.map((r) => r.match)) : null;
+  return Object.freeze({ defaults, rules: Object.freeze(rules), index, exemptions: Object.freeze(exemptions), exemptionTag: policy.exemptionTag });
+}
+
+type CacheEntry = { compiled: CompiledPolicy; rules: unknown; exemptions: unknown; defaults: unknown; exemptionTag: string; counts: [number, number] };
+const cache = new WeakMap<object, CacheEntry>();
+
+/**
+ * The compiled form of `policy`, built on first use and then remembered for that object. Policies
+ * from `parsePolicy`/`validatePolicy` are frozen, so their compiled form can never go stale. A policy
+ * built by hand is compiled the same way; if its top-level parts are replaced or its lists grow or
+ * shrink, it is compiled again, but edits deeper inside a hand-built policy after its first use are not
+ * seen: build a new policy object instead.
+ */
+export function compiledPolicy(policy: Policy): CompiledPolicy {
+  const hit = cache.get(policy);
+  if (
+    hit !== undefined &&
+    hit.rules === policy.rules &&
+    hit.exemptions === policy.exemptions &&
+    hit.defaults === policy.defaults &&
+    hit.exemptionTag === policy.exemptionTag &&
+    hit.counts[0] === policy.rules.length &&
+    hit.counts[1] === policy.exemptions.length
+  ) {
+    return hit.compiled;
+  }
+  const compiled = compilePolicy(policy);
+  cache.set(policy, {
+    compiled,
+    rules: policy.rules,
+    exemptions: policy.exemptions,
+    defaults: policy.defaults,
+    exemptionTag: policy.exemptionTag,
+    counts: [policy.rules.length, policy.exemptions.length],
+  });
+  return compiled;
+}
+
+/**
+ * Which rules could match a subject, so that a policy of a thousand rules is not tried rule by rule.
+ * Every key of a match block is necessary (any listed account, any listed region, every listed tag,
+ * any listed glob), so each rule is filed under ONE of its keys, the one fewest other rules share:
+ * its accounts, its regions, one of its tag pairs, or its globs. A glob is filed by its literal prefix
+ * (what comes before the first wildcard) or, when that is longer, its literal suffix (after the last);
+ * a glob with wildcards at both ends, by one three-character piece of a literal run, the one fewest
+ * globs share (the name must contain it). A rule with none of these (a glob such as `*a*`) is always a
+ * candidate. A subject's candidates are the rules filed under its account, its region, its tags, the
+ * prefixes, suffixes and three-character pieces of its name, and those always tried; they are tried in
+ * policy order, so the first candidate that matches is the first rule that matches.
+ */
+export type RuleIndex = {
+  byAccount: ReadonlyMap<string, readonly number[]>;
+  byRegion: ReadonlyMap<string, readonly number[]>;
+  byTag: ReadonlyMap<string, ReadonlyMap<string, readonly number[]>>;
+  byPrefix: ReadonlyMap<string, readonly number[]>;
+  bySuffix: ReadonlyMap<string, readonly number[]>;
+  byGram: ReadonlyMap<string, readonly number[]>;
+  /** The distinct lengths of the keys of `byPrefix` and of `bySuffix`, ascending. */
+  prefixLengths: readonly number[];
+  suffixLengths: readonly number[];
+  always: readonly number[];
+};
+
+// Below this many rules, trying each in turn costs no more than consulting the index.
+const INDEX_MIN_RULES = 16;
+const GRAM = 3;
+
+type Bucket = 'account' | 'region' | 'prefix' | 'suffix' | 'gram' | 'tag';
+/** One way to file a rule: under every one of its keys (a tag key is `[name, value]` as JSON). */
+type Filing = { bucket: Bucket; key: string }[];
+
+/** The distinct three-character pieces of a glob's literal runs. */
+function gramsOf(glob: string): string[] {
+  const grams = new Set<string>();
+  for (const run of glob.split(/[*?]+/)) for (let i = 0; i + GRAM <= run.length; i += 1) grams.add(run.slice(i, i + GRAM));
+  return [...grams];
+}
+
+function globFiling(glob: string, gramSharing: ReadonlyMap<string, number>): { bucket: 'prefix' | 'suffix' | 'gram'; key: string } | null {
+  const first = glob.search(/[*?]/);
+  if (first === -1) return { bucket: 'prefix', key: glob };
+  const prefix = glob.slice(0, first);
+  const suffix = glob.slice(Math.max(glob.lastIndexOf('*'), glob.lastIndexOf('?')) + 1);
+  if (prefix !== '' || suffix !== '') return suffix.length > prefix.length ? { bucket: 'suffix', key: suffix } : { bucket: 'prefix', key: prefix };
+  let best: string | null = null;
+  for (const gram of gramsOf(glob)) if (best === null || gramSharing.get(gram)! < gramSharing.get(best)!) best = gram;
+  return best === null ? null : { bucket: 'gram', key: best };
+}
+
+function filingsOf(m: Match, gramSharing: ReadonlyMap<string, number>): Filing[] {
+  const filings: Filing[] = [];
+  if (m.accounts) filings.push([...new Set(m.accounts)].map((key) => ({ bucket: 'account' as const, key })));
+  if (m.regions) filings.push([...new Set(m.regions)].map((key) => ({ bucket: 'region' as const, key })));
+  if (m.clusters) {
+    const globs = m.clusters.map((g) => globFiling(g, gramSharing));
+    if (globs.every((g) => g !== null)) filings.push(globs as Filing);
+  }
+  for (const pair of Object.entries(m.tags ?? {})) filings.push([{ bucket: 'tag', key: JSON.stringify(pair) }]);
+  return filings;
+}
+
+function buildIndex(matches: readonly Match[]): RuleIndex {
+  const gramSharing = new Map<string, number>();
+  for (const m of matches) for (const glob of m.clusters ?? []) for (const gram of gramsOf(glob)) gramSharing.set(gram, (gramSharing.get(gram) ?? 0) + 1);
+  const filings = matches.map((m) => filingsOf(m, gramSharing));
+  const sharing = new Map<string, number>();
+  const id = (e: { bucket: Bucket; key: string }) => `${e.bucket}\u0000${e.key}`;
+  for (const options of filings) for (const f of options) for (const e of f) sharing.set(id(e), (sharing.get(id(e)) ?? 0) + 1);
+  const cost = (f: Filing) => f.reduce((sum, e) => sum + sharing.get(id(e))!, 0);
+
+  const maps: Record<Exclude<Bucket, 'tag'>, Map<string, number[]>> = { account: new Map(), region: new Map(), prefix: new Map(), suffix: new Map(), gram: new Map() };
+  const byTag = new Map<string, Map<string, number[]>>();
+  const always: number[] = [];
+  const file = (map: Map<string, number[]>, key: string, i: number) => {
+    const list = map.get(key);
+    if (list === undefined) map.set(key, [i]);
+    else if (list[list.length - 1] !== i) list.push(i);
+  };
+  filings.forEach((options, i) => {
+    let best: Filing | null = null;
+    for (const f of options) if (best === null || cost(f) < cost(best)) best = f;
+    if (best === null) return void always.push(i);
+    for (const { bucket, key } of best) {
+      if (bucket !== 'tag') {
+        file(maps[bucket], key, i);
+        continue;
+      }
+      const [name, value] = JSON.parse(key) as [string, string];
+      let values = byTag.get(name);
+      if (values === undefined) byTag.set(name, (values = new Map()));
+      file(values, value, i);
+    }
+  });
+  const lengths = (map: Map<string, number[]>) => [...new Set([...map.keys()].map((k) => k.length))].sort((a, b) => a - b);
+  return {
+    byAccount: maps.account,
+    byRegion: maps.region,
+    byTag,
+    byPrefix: maps.prefix,
+    bySuffix: maps.suffix,
+    byGram: maps.gram,
+    prefixLengths: lengths(maps.prefix),
+    suffixLengths: lengths(maps.suffix),
+    always,
+  };
+}
+
+/** Every candidate list of the index for this subject; each list is in policy order. */
+function candidateLists(index: RuleIndex, subject: MatchSubject): (readonly number[])[] {
+  const lists: (readonly number[])[] = [];
+  const add = (list: readonly number[] | undefined) => {
+    if (list !== undefined) lists.push(list);
+  };
+  if (subject.account !== null) add(index.byAccount.get(subject.account));
+  if (subject.region !== null) add(index.byRegion.get(subject.region));
+  if (index.byTag.size > 0) {
+    for (const key in subject.tags) {
+      if (Object.hasOwn(subject.tags, key)) add(index.byTag.get(key)?.get(subject.tags[key]!));
+    }
+  }
+  const name = subject.name;
+  for (const length of index.prefixLengths) {
+    if (length > name.length) break;
+    add(index.byPrefix.get(name.slice(0, length)));
+  }
+  for (const length of index.suffixLengths) {
+    if (length > name.length) break;
+    add(index.bySuffix.get(name.slice(name.length - length)));
+  }
+  if (index.byGram.size > 0) for (let i = 0; i + GRAM <= name.length; i += 1) add(index.byGram.get(name.slice(i, i + GRAM)));
+  if (index.always.length > 0) lists.push(index.always);
+  return lists;
+}
+
+/** The position of the first rule whose match holds, or -1: the one place rule order is decided. */
+export function firstMatchingRule(compiled: CompiledPolicy, subject: MatchSubject): number {
+  const rules = compiled.rules;
+  if (compiled.index === null) {
+    for (let i = 0; i < rules.length; i += 1) if (matchesCompiled(rules[i]!.match, subject)) return i;
+    return -1;
+  }
+  const lists = candidateLists(compiled.index, subject);
+  // Walk the candidate lists together in increasing rule position (a k-way merge; k is small).
+  const heads = lists.map(() => 0);
+  let last = -1;
+  for (;;) {
+    let next = -1;
+    let from = -1;
+    for (let l = 0; l < lists.length; l += 1) {
+      const list = lists[l]!;
+      const h = heads[l]!;
+      if (h < list.length && (next === -1 || list[h]! < next)) {
+        next = list[h]!;
+        from = l;
+      }
+    }
+    if (next === -1) return -1;
+    heads[from]! += 1;
+    if (next === last) continue;
+    last = next;
+    if (matchesCompiled(rules[next]!.match, subject)) return next;
+  }
+}
+
+/** The template of the first rule whose match holds, else the defaults'. */
+export function selectTemplate(compiled: CompiledPolicy, subject: MatchSubject): SettingsTemplate {
+  const i = firstMatchingRule(compiled, subject);
+  return i === -1 ? compiled.defaults : compiled.rules[i]!.template;
+}
+
+/** A fresh, caller-owned copy of template settings (lists and nested objects copied too). */
+export function settingsFrom(t: SettingsTemplate): EffectiveSettings {
+  const s = t.settings;
+  return {
+    rule: s.rule,
+    mode: s.mode,
+    publicAccess: s.publicAccess,
+    privateAccess: s.privateAccess,
+    allowedPublicCidrs: [...s.allowedPublicCidrs],
+    maxPublicCidrs: s.maxPublicCidrs,
+    maxTagExemptionDays: s.maxTagExemptionDays,
+    escalation: { reverts: s.escalation.reverts, withinMinutes: s.escalation.withinMinutes },
+  };
+}

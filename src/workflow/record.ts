@@ -1,0 +1,105 @@
+/**
+ * RecordOutcome: the execution's last word in the ledger, before anyone is told. It releases the lease,
+ * remembers a revert (and turns the remediation that ends a tug-of-war round into `escalated`), and for
+ * a failure that may yet pass schedules a re-check, so the guard never leaves an open cluster to the
+ * next sweep. Deciding this before NotifyOutcome means an alert that cannot be published does not also
+ * lose the re-check.
+ */
+import { alertSeverity } from '../alerts/render';
+import { decideEscalation, judgedSettings, nextRecheck, uniqueActors, withoutLease, withRevert } from '../ledger/rules';
+import type { ClusterLedger } from '../ledger/types';
+import type { WorkflowDeps } from './deps';
+import { executionName } from './intake';
+import { buildAlertCase, decideOutcome, failureReason, ignoredReasonOf, isPermanentFailure } from './outcome';
+import type { ExecutionInput, ExecutionState, Outcome, RecordResult, Severity } from './types';
+
+// Outcomes a later look may change without anyone's help: the guard keeps coming back to these.
+const RECHECKED: ReadonlySet<Outcome> = new Set(['failed', 'manual-action-required']);
+
+function severityOf(outcome: Outcome, state: ExecutionState): Severity {
+  return alertSeverity({ ...buildAlertCase(state, 0), outcome });
+}
+
+function recheckInput(state: ExecutionState, name: string, attempt: number, incident: string, delaySeconds: number, nextAt: number): ExecutionInput {
+  return {
+    cluster: state.cluster,
+    executionName: name,
+    // The wait budget of the re-check counts from when it wakes up.
+    startedAt: nextAt,
+    trigger: {
+      kind: 'recheck',
+      eventId: name,
+      eventName: 'Recheck',
+      eventTime: new Date(nextAt).toISOString(),
+      updateId: null,
+      requested: null,
+      actor: null,
+      waitFor: 'none',
+      delaySeconds,
+      recheck: { incident, attempt },
+    },
+  };
+}
+
+/** RecordOutcome: decides the final outcome with the ledger's memory and writes what it must remember. */
+export async function recordOutcome(state: ExecutionState, deps: WorkflowDeps): Promise<RecordResult> {
+  const now = deps.now();
+  const decided = decideOutcome(state);
+  const me = state.executionName;
+  const settings = state.assessment?.evaluation?.settings;
+  const actors = buildAlertCase(state, now).actors;
+
+  return deps.ledger.mutate(state.cluster, (ledger: ClusterLedger) => {
+    let next: ClusterLedger = withoutLease(ledger, me) ?? ledger;
+    let outcome: Outcome = decided;
+    let escalation: RecordResult['escalation'] = null;
+
+    if (decided === 'remediated' && settings) {
+      // A retry of this step (its write landed, its answer was lost) finds its own revert: same answer again.
+      const mine = next.reverts.find((r) => r.execution === me);
+      const before = mine ? { ...next, reverts: next.reverts.filter((r) => r !== mine) } : next;
+      const decision = decideEscalation(before, mine?.at ?? now, settings.escalation);
+      const escalate = mine ? mine.escalated === true : decision.escalate;
+      if (escalate) {
+        outcome = 'escalated';
+        escalation = { reverts: decision.reverts, withinMinutes: settings.escalation.withinMinutes, actors: uniqueActors([...decision.actors, ...actors.map((c) => c.actor)]) };
+      }
+      if (!mine) {
+        next = withRevert(next, { at: now, execution: me, updateId: state.remediation?.updateId ?? null, actors: actors.map((c) => c.actor).filter((a) => a !== null), escalated: escalate }) ?? next;
+        if (escalate) next = { ...next, escalatedAt: now };
+      }
+    }
+    // What this execution judged, for the next one to compare a tag change with.
+    const evaluation = state.assessment?.evaluation;
+    if (evaluation && state.assessment?.settled) {
+      next = { ...next, lastJudged: judgedSettings(evaluation.settings, evaluation.verdict === 'exempt', evaluation.observed.tags, state.assessment.observedAt, me) };
+    }
+
+    let recheck: RecordResult['recheck'] = null;
+    let publish = true;
+    const series = next.recheck;
+    // A re-check is already on its way: this execution's failure is part of the same series, and a second
+    // chain of re-checks would double every attempt from here on.
+    const covered = series !== null && series.pending !== null && series.pending !== me && series.lastExecution !== me && (series.nextAt ?? 0) > now;
+    if (RECHECKED.has(outcome) && !isPermanentFailure(state) && covered) {
+      publish = false;
+    } else if (RECHECKED.has(outcome) && !isPermanentFailure(state)) {
+      const reason = failureReason(state)?.error ?? outcome;
+      const plan = nextRecheck(next, me, reason, now);
+      const name = executionName('recheck', `${plan.series.incident}-${plan.series.attempts}`);
+      recheck = { name, input: recheckInput(state, name, plan.series.attempts, plan.series.incident, plan.delaySeconds, plan.series.nextAt!), attempt: plan.series.attempts, nextAt: plan.series.nextAt!, incident: plan.series.incident };
+      publish = plan.alert;
+      next = { ...next, recheck: { ...plan.series, pending: name } };
+    } else if (next.recheck && outcome !== 'ignored') {
+      // The series is over: fixed, compliant, exempt, or a refusal that re-checking cannot change.
+      next = { ...next, recheck: null };
+    }
+
+    const ignoredReason = outcome === 'ignored' ? ignoredReasonOf(state) : null;
+    // Another execution's alert already covers this change: one incident, one alert.
+    if (ignoredReason === 'ALREADY_HANDLED') publish = false;
+    const severity = severityOf(outcome, state);
+    deps.log.info('outcome recorded', { cluster: state.cluster, outcome, severity, publish, recheck: recheck ? { name: recheck.name, nextAt: recheck.nextAt } : null, escalated: escalation !== null });
+    return { next: next === ledger ? null : next, result: { outcome, severity, publish, ignoredReason, escalation, recheck } };
+  });
+}
