@@ -9,7 +9,7 @@ import { LEDGER_LIMITS, type ChangeRecord, type ClusterLedger, type JudgedSettin
 
 /** The record of a cluster the guard has never written about. */
 export function emptyLedger(cluster: ClusterRef): ClusterLedger {
-  return { cluster, lease: null, ownUpdates: [], reverts: [], changes: [], lastJudged: null, recheck: null, escalatedAt: null };
+  return { cluster, lease: null, ownUpdates: [], reverts: [], changes: [], lastJudged: null, judgements: [], recheck: null, escalatedAt: null };
 }
 
 const keepLast = <T>(items: T[], limit: number): T[] => (items.length > limit ? items.slice(items.length - limit) : items);
@@ -201,6 +201,23 @@ export function judgedSettings(settings: EffectiveSettings, exempt: boolean, tag
     exempt,
     tags: { ...tags },
   };
+}
+
+/** Adds a judgement to the short history a later tag change is compared with. */
+export function withJudgement(ledger: ClusterLedger, judged: JudgedSettings): ClusterLedger {
+  return { ...ledger, judgements: keepLast([...(ledger.judgements ?? []), judged], LEDGER_LIMITS.judgements) };
+}
+
+/**
+ * The settings the cluster was judged under before a change made at `eventTime`: the newest judgement
+ * from an earlier CloudTrail second (one in the same second may already have seen the change), or null.
+ */
+export function judgedBefore(ledger: ClusterLedger, eventTime: string): JudgedSettings | null {
+  const at = Date.parse(eventTime);
+  if (Number.isNaN(at)) return null;
+  const second = Math.floor(at / 1000) * 1000;
+  const all = [...(ledger.judgements ?? []), ...(ledger.lastJudged ? [ledger.lastJudged] : [])].filter((j) => j.at < second);
+  return all.sort((a, b) => a.at - b.at).at(-1) ?? null;
 }
 
 const PUBLIC_ORDER = { forbidden: 0, restricted: 1, unrestricted: 2 } as const;

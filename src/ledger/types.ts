@@ -86,6 +86,8 @@ export type ClusterLedger = {
   reverts: RevertRecord[];
   changes: ChangeRecord[];
   lastJudged: JudgedSettings | null;
+  /** The latest judgements (newest last): a tag change is compared with the last one made before it. */
+  judgements: JudgedSettings[];
   recheck: RecheckSeries | null;
   /** Set when a tug-of-war was escalated; cleared once the cluster has been quiet for a whole window. */
   escalatedAt: number | null;
@@ -96,7 +98,7 @@ export type ClusterLedger = {
  * change may carry (a TagResource may set 50 tags of 384 characters), and the whole record, past which
  * the oldest entries go first (`fitLedger`).
  */
-export const LEDGER_LIMITS = { ownUpdates: 20, reverts: 50, changes: 50, actorsPerRevert: 10, textChars: 512, tagsPerChange: 10, recordBytes: 300_000 } as const;
+export const LEDGER_LIMITS = { judgements: 5, ownUpdates: 20, reverts: 50, changes: 50, actorsPerRevert: 10, textChars: 512, tagsPerChange: 10, recordBytes: 300_000 } as const;
 
 /** How long a record is kept after its last write: a quiet cluster's ledger expires (DynamoDB TTL). */
 export const LEDGER_RETENTION_DAYS = 90;

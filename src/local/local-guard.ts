@@ -28,6 +28,7 @@ export const LEDGER_TABLE_NAME = 'eks-endpoint-guard-ledger';
 export const OPERATIONS_TOPIC_NAME = 'eks-endpoint-guard-operations';
 /** The alarm the stack raises when an enforcement execution fails (serverless.yml, EnforcementFailedAlarm). */
 export const FAILED_ALARM_NAME = 'eks-endpoint-guard-local-enforcement-failed';
+export const TIMED_OUT_ALARM_NAME = 'eks-endpoint-guard-local-enforcement-timed-out';
 
 export type LocalGuardOptions = {
   emulator: Emulator;
@@ -75,7 +76,7 @@ export type LocalGuard = {
   ledger: LedgerPort;
   alerts(): PublishedAlert[];
   /** What reached the operations topic: the stack's alarms (a failed execution), as CloudWatch would send them. */
-  operations(): { subject: string; text: string }[];
+  operations(): { subject: string; text: string; delivered: boolean; error?: string }[];
   /** The live endpoint settings of a cluster (null when it does not exist). */
   readConfig(cluster: ClusterRef): Promise<EndpointConfig | null>;
   close(): void;
@@ -186,21 +187,26 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
   // attributes, so a broken alert path still reaches a person.
   const operationsTopicArn = `arn:aws:sns:${homeRegion}:${homeAccount}:${OPERATIONS_TOPIC_NAME}`;
   const alarmSns = new SNSClient({ region: homeRegion, endpoint: emulator.url, credentials: emulator.credentialsFor(`arn:aws:iam::${homeAccount}:role/cloudwatch-alarms`), maxAttempts: 3 });
+  const undeliveredAlarms: { subject: string; text: string; delivered: false; error: string }[] = [];
   const raiseAlarms = async (record: ExecutionRecord) => {
-    if (record.status !== 'FAILED') return;
+    if (record.status === 'SUCCEEDED') return;
+    const alarmName = record.status === 'TIMED_OUT' ? TIMED_OUT_ALARM_NAME : FAILED_ALARM_NAME;
     const message = {
-      AlarmName: FAILED_ALARM_NAME,
+      AlarmName: alarmName,
       AlarmDescription: 'An enforcement execution failed; its alert (if it could be sent) and the execution history say why',
       NewStateValue: 'ALARM',
-      NewStateReason: `Threshold Crossed: ExecutionsFailed >= 1 (execution ${record.name}, cluster ${record.cluster.name} ${record.cluster.account}/${record.cluster.region}: ${record.error ?? 'failed'})`,
+      NewStateReason: `Threshold Crossed: ${record.status === 'TIMED_OUT' ? 'ExecutionsTimedOut' : 'ExecutionsFailed'} >= 1 (execution ${record.name}, cluster ${record.cluster.name} ${record.cluster.account}/${record.cluster.region}: ${record.error ?? 'failed'})`,
       StateChangeTime: new Date(emulator.clock.now()).toISOString(),
       Region: homeRegion,
       Trigger: { MetricName: 'ExecutionsFailed', Namespace: 'AWS/States' },
     };
+    const subject = `ALARM: "${alarmName}" in ${homeRegion}`;
     try {
-      await alarmSns.send(new PublishCommand({ TopicArn: operationsTopicArn, Subject: `ALARM: "${FAILED_ALARM_NAME}" in ${homeRegion}`, Message: JSON.stringify(message) }));
-    } catch {
-      /* the operations topic failing too is outside what the guard can help */
+      await alarmSns.send(new PublishCommand({ TopicArn: operationsTopicArn, Subject: subject, Message: JSON.stringify(message) }));
+    } catch (err) {
+      // SNS itself is down: the alarm is still in ALARM state in CloudWatch, and the execution is failed
+      // in Step Functions' history; the report says so rather than showing nothing.
+      undeliveredAlarms.push({ subject, text: JSON.stringify(message), delivered: false, error: `${(err as Error).name}: ${(err as Error).message}` });
     }
   };
 
@@ -252,11 +258,13 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
     },
     ledger: deps.workflow.ledger,
     alerts: publishedAlerts,
-    operations: () =>
-      emulator
+    operations: () => [
+      ...emulator
         .publishedMessages()
         .filter((m) => m.topicArn === operationsTopicArn)
-        .map((m) => ({ subject: m.subject ?? '', text: m.message })),
+        .map((m) => ({ subject: m.subject ?? '', text: m.message, delivered: true })),
+      ...undeliveredAlarms,
+    ],
     readConfig,
     close: () => {
       unsubscribe();

@@ -32,7 +32,7 @@ export type ExecutionRecord = {
   eventId: string;
   cluster: ClusterRef;
   input: ExecutionInput;
-  status: 'SUCCEEDED' | 'FAILED';
+  status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT';
   outcome: Outcome;
   /** Every state entered, and every retry: what a Standard workflow bills. */
   stateTransitions: number;
@@ -233,11 +233,16 @@ export class LocalRunner {
     let notification: NotifyResult | undefined;
     // And what RecordOutcome decided: when the alert cannot be published, the outcome still happened.
     let recorded: RecordResult | undefined;
+    const timeoutSeconds = (definition as { TimeoutSeconds?: number }).TimeoutSeconds;
+    const timeoutMs = typeof timeoutSeconds === 'number' ? timeoutSeconds * 1000 : null;
+    let timedOut = false;
 
     // Wait states advance the emulator's clock when they are entered. Events are dispatched
     // synchronously and read in microtasks, so by the next macrotask the log reader has seen the Wait
     // (and moved the clock) that came before this Task: the Lambda never runs early.
     const logCaughtUp = () => new Promise<void>((resolve) => setImmediate(resolve));
+    // eslint-disable-next-line prefer-const -- assigned below, used by the handlers once the run has started
+    let execution: ReturnType<StateMachine['run']>;
     const taskHandlers = Object.fromEntries(
       Object.entries(taskFunctions).map(([stateName, fn]) => {
         const handler = LAMBDA_HANDLERS[fn];
@@ -247,6 +252,12 @@ export class LocalRunner {
           async (stateInput: unknown) => {
             invocations += 1;
             await logCaughtUp();
+            // Step Functions ends an execution at the definition's TimeoutSeconds (emulated time here).
+            if (timeoutMs !== null && clock.now() - startedClock > timeoutMs) {
+              timedOut = true;
+              execution.abort();
+              return {} as never;
+            }
             await this.hooks.beforeTask?.({ state: stateName, execution: name });
             const result = await handler(stateInput as never, lambdaContext(fn) as never);
             if (fn === 'notifyOutcome') notification = result as NotifyResult;
@@ -275,7 +286,7 @@ export class LocalRunner {
     const machine = new StateMachine(resolvedDefinition(definition, taskFunctions, input.cluster.account, input.cluster.region) as unknown as StateMachineDefinition, {
       validationOptions: { checkArn: false, checkPaths: true },
     });
-    const execution = machine.run(input as never, {
+    execution = machine.run(input as never, {
       overrides: {
         taskResourceLocalHandlers: taskHandlers,
         waitTimeOverrides: Object.fromEntries(waitStates.map(([n]) => [n, this.hooks.waitMs ?? 0])),
@@ -313,14 +324,14 @@ export class LocalRunner {
     try {
       output = (await execution.result) as unknown as ExecutionState;
     } catch (err) {
-      status = 'FAILED';
-      error = (err as Error).message;
+      status = timedOut ? 'TIMED_OUT' : 'FAILED';
+      error = timedOut ? `States.Timeout: the execution ran past the definition's TimeoutSeconds (${timeoutSeconds} s)` : (err as Error).message;
     }
     await logReader;
 
     const alerts = this.hooks.publishedAlerts().slice(alertsBefore);
     notification ??= (output as { notification?: NotifyResult } | null)?.notification;
-    const outcome: Outcome = notification?.outcome ?? recorded?.outcome ?? 'failed';
+    const outcome: Outcome = timedOut ? 'failed' : (notification?.outcome ?? recorded?.outcome ?? 'failed');
     const alertDelivered = notification !== undefined;
     const record: ExecutionRecord = {
       name,

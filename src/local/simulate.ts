@@ -146,7 +146,7 @@ export type SimulationReport = {
   alerts: { subject: string; severity: string; outcome: string }[];
   steps: { index: number; kind: string; ok: boolean; result: string }[];
   /** What the stack's alarms sent to the operations topic (failed executions). */
-  operations: { subject: string; text: string }[];
+  operations: { subject: string; text: string; delivered: boolean; error?: string }[];
   /** Re-checks still scheduled past the horizon: the guard has not given up on these clusters. */
   pendingRechecks: { name: string; cluster: ClusterRef; dueAt: string; attempt: number }[];
 };
@@ -217,6 +217,24 @@ async function summarize(delivery: DeliveryRecord, readConfig: (c: ClusterRef) =
   const reason = delivery.error ?? t?.reason ?? (delivery.started ? null : 'DUPLICATE_EVENT');
   const finalConfig = base.cluster ? await readConfig(base.cluster) : null;
   return [{ ...base, outcome: 'ignored', reason, finalConfig, alerts: [], stateTransitions: 0, lambdaInvocations: 0, awsCalls: {}, alertDelivered: true }];
+}
+
+/**
+ * One entry per event: an execution belongs to the event that started it. An event delivered while
+ * another execution ran has its execution run by whichever delivery drained the queue next; move each
+ * execution to the delivery that named it (re-checks and sweeps keep theirs).
+ */
+function attributeExecutions(deliveries: DeliveryRecord[]): DeliveryRecord[] {
+  const starters = new Map(deliveries.filter((d) => d.executionName).map((d) => [d.executionName!, d]));
+  const moved = deliveries.map((d) => ({ ...d, executions: [] as ExecutionRecord[] }));
+  const byOriginal = new Map(deliveries.map((d, i) => [d, moved[i]!]));
+  for (const d of deliveries) {
+    for (const e of d.executions) {
+      const starter = starters.get(e.name);
+      (starter ? byOriginal.get(starter)! : byOriginal.get(d)!).executions.push(e);
+    }
+  }
+  return moved;
 }
 
 /** Writes the scenario's `ledger:` seed through the guard's own ledger code. */
@@ -327,7 +345,7 @@ export async function simulate(scenario: Scenario, policy: Policy): Promise<Simu
     // The guard's own refused calls (ResourceInUseException while it waits out a busy cluster) are
     // filtered by the rule and are not events of the scenario: leave them out of the report.
     const ownFailures = (d: DeliveryRecord) => d.filtered && (d.triage?.actor?.arn ?? '').includes(`:assumed-role/${GUARD_ROLE_NAME}/`);
-    const entries = await Promise.all(deliveries.filter((d) => !ownFailures(d)).map((d) => summarize(d, guard.readConfig)));
+    const entries = await Promise.all(attributeExecutions(deliveries).filter((d) => !ownFailures(d)).map((d) => summarize(d, guard.readConfig)));
     report.executions = entries.flat();
     report.operations = guard.operations();
     report.alerts = guard.alerts().map(({ subject, severity, outcome }) => ({ subject, severity, outcome }));

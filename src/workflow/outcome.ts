@@ -21,7 +21,7 @@ export function ignoredReasonOf(state: ExecutionState): IgnoredReason | null {
 export function decideOutcome(state: ExecutionState): Outcome {
   if (ignoredReasonOf(state)) return 'ignored';
   if (state.failure) return 'failed';
-  if (state.change?.timedOut || state.assessment?.timedOut || state.revert?.timedOut) return 'failed';
+  if (state.change?.timedOut || state.lease?.timedOut || state.assessment?.timedOut || state.revert?.timedOut) return 'failed';
   const evaluation = state.assessment?.evaluation;
   if (!evaluation) return 'failed';
   if (evaluation.verdict === 'exempt') return 'exempt';
@@ -53,6 +53,7 @@ function failureOf(state: ExecutionState): AlertCase['failure'] {
     }
     return { error: state.failure.Error, cause };
   }
+  if (state.lease?.timedOut) return { error: 'ClusterLeased', cause: `another execution (${state.lease.holder}) held the cluster for longer than the wait budget; the guard will look again` };
   const waited = state.change?.timedOut ? 'the change' : state.revert?.timedOut ? 'the revert' : state.assessment?.timedOut ? 'the busy cluster' : null;
   if (waited) return { error: 'WaitTimedOut', cause: `gave up waiting for ${waited} to finish` };
   const r = state.remediation;

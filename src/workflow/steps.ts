@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AwsRequestRejectedError, ClusterBusyError, GuardError } from '../errors';
-import { changeOf, claimChanges, isLaxer, judgedSettings, tryLease, withChange, withOwnUpdate } from '../ledger/rules';
+import { changeOf, claimChanges, isLaxer, judgedBefore, withJudgement, judgedSettings, tryLease, withChange, withOwnUpdate } from '../ledger/rules';
 import type { ChangeRecord, ClusterLedger, JudgedSettings } from '../ledger/types';
 import { evaluateCluster as judge, parseObservedCluster, type ObservedCluster } from '../policy';
 import type { ClusterRef, EndpointConfig, EndpointTarget, Evaluation } from '../policy/types';
@@ -70,6 +70,7 @@ export async function waitForRevert(state: ExecutionState, deps: WorkflowDeps): 
  */
 export const LEASE_SECONDS = 3600;
 const LEASE_WAIT_SECONDS = 30;
+const LEASE_WAIT_MAX_SECONDS = 300;
 
 /**
  * AcquireLease: one enforcing execution per cluster at a time. The trigger's change is recorded first
@@ -86,12 +87,16 @@ export async function acquireLease(state: ExecutionState, deps: WorkflowDeps): P
     const seen = change ? changeOf(recorded, change.eventId) : null;
     if (seen?.handledBy && seen.handledBy !== holder) {
       deps.log.info('change already handled', { cluster: state.cluster, eventId: seen.eventId, handledBy: seen.handledBy });
-      return { next: recorded === ledger ? null : recorded, result: { acquired: false, handled: true, handledBy: seen.handledBy, holder: null, waitSeconds: 0 } };
+      return { next: recorded === ledger ? null : recorded, result: { acquired: false, handled: true, handledBy: seen.handledBy, holder: null, waitSeconds: 0, waits: 0, timedOut: false } };
     }
     const { next, result } = tryLease(recorded, holder, now, LEASE_SECONDS * 1000);
-    if (!result.acquired) deps.log.info('cluster leased by another execution, waiting', { cluster: state.cluster, holder: result.holder });
+    const waits = result.acquired ? 0 : (state.lease?.waits ?? 0) + 1;
+    // Waited past the budget: stop, alert and re-check later rather than wait for ever in one execution.
+    const timedOut = !result.acquired && budgetExceeded(state, deps);
+    if (!result.acquired) deps.log.info('cluster leased by another execution, waiting', { cluster: state.cluster, holder: result.holder, waits, timedOut });
     const written = next ?? (recorded === ledger ? null : recorded);
-    return { next: written, result: { acquired: result.acquired, handled: false, handledBy: null, holder: result.holder, waitSeconds: result.acquired ? 0 : LEASE_WAIT_SECONDS } };
+    const waitSeconds = result.acquired ? 0 : Math.min(LEASE_WAIT_MAX_SECONDS, LEASE_WAIT_SECONDS * 2 ** Math.min(waits - 1, 8));
+    return { next: written, result: { acquired: result.acquired, handled: false, handledBy: null, holder: result.holder, waitSeconds, waits, timedOut } };
   });
 }
 
@@ -120,12 +125,21 @@ async function judgeLiveCluster(state: ExecutionState, deps: WorkflowDeps): Prom
 
 const TAG_EVENTS = new Set(['TagResource', 'UntagResource']);
 
+/** Tag keys the policy decides on: rule and exemption matches, and the exemption tag. */
+function policyTagKeys(deps: WorkflowDeps): Set<string> {
+  const keys = new Set<string>([deps.policy.exemptionTag]);
+  for (const m of [...deps.policy.rules.map((r) => r.match), ...deps.policy.exemptions.map((e) => e.match)]) for (const k of Object.keys(m.tags ?? {})) keys.add(k);
+  return keys;
+}
+
 /**
- * How a tag change moved the judgement. The settings before are the last judgement the ledger keeps;
- * without one, a TagResource is undone on the current tags (an UntagResource cannot be: the removed
- * values are unknown, so only a gained exemption counts as laxer).
+ * How the tag changes this judgement covers moved it. The settings before are the newest judgement the
+ * ledger keeps from before the first of them. Without one (a cluster never judged since, or judged only in
+ * the same second), what the overwritten or removed tags were cannot be known: a change to a tag the
+ * policy decides on is then reported as possibly laxer (`before: null`), so that someone looks, rather
+ * than passing silently; a change to other tags is not.
  */
-function tagChangeOf(claimed: ChangeRecord[], observed: ObservedCluster, evaluation: Evaluation, previous: JudgedSettings | null, deps: WorkflowDeps): AlertCase['tagChange'] {
+function tagChangeOf(claimed: ChangeRecord[], ledger: ClusterLedger, observed: ObservedCluster, evaluation: Evaluation, deps: WorkflowDeps): AlertCase['tagChange'] {
   // Every tag change this judgement covers, this execution's trigger or not: together they moved the rule.
   const changes = claimed.filter((c) => TAG_EVENTS.has(c.eventName));
   if (changes.length === 0) return null;
@@ -141,18 +155,13 @@ function tagChangeOf(claimed: ChangeRecord[], observed: ObservedCluster, evaluat
       removed.add(k);
     }
   }
-  const tags = { set, removed: [...removed] };
   const last = changes[changes.length - 1]!;
-  const now = deps.now();
-  const after = judgedSettings(evaluation.settings, evaluation.verdict === 'exempt', observed.tags, now);
-  let before = previous;
-  if (!before && tags.removed.length === 0) {
-    const untagged = Object.fromEntries(Object.entries(observed.tags).filter(([k]) => !(k in tags.set)));
-    const then = judgeObserved({ ...observed, tags: untagged }, deps);
-    before = judgedSettings(then.settings, then.verdict === 'exempt', untagged, now);
-  }
-  const laxer = before ? isLaxer(before, after) : after.exempt;
-  return { actor: last.actor, set: tags.set, removed: tags.removed, before, after, laxer };
+  const after = judgedSettings(evaluation.settings, evaluation.verdict === 'exempt', observed.tags, deps.now());
+  const before = judgedBefore(ledger, changes[0]!.eventTime);
+  const relevant = policyTagKeys(deps);
+  const touched = [...Object.keys(set), ...removed].some((k) => relevant.has(k));
+  const laxer = before ? isLaxer(before, after) : touched || after.exempt;
+  return { actor: last.actor, set, removed: [...removed], before, after, laxer };
 }
 
 /**
@@ -170,22 +179,24 @@ export async function evaluateClusterStep(state: ExecutionState, deps: WorkflowD
   }
   // One write: renew the lease and claim the changes this judgement covers. The last judgement of an
   // earlier execution (RecordOutcome writes it) is what a tag change is compared with.
+  const judged = judgedSettings(evaluation.settings, evaluation.verdict === 'exempt', observed.tags, observedAt, state.executionName);
   const { leased, actors, previous } = await deps.ledger.mutate(state.cluster, (ledger: ClusterLedger) => {
     const lease = tryLease(ledger, state.executionName, observedAt, LEASE_SECONDS * 1000);
     // Our lease lapsed and another execution enforces now: claim nothing (its alert names them), wait.
-    if (!lease.result.acquired) return { next: null, result: { leased: false, actors: [] as ChangeRecord[], previous: null } };
+    if (!lease.result.acquired) return { next: null, result: { leased: false, actors: [] as ChangeRecord[], previous: ledger } };
     const withLease = lease.next ?? ledger;
     // The trigger's own change is in the ledger already (intake, AcquireLease); recorded again in case not.
     const own = triggerChange(state, observedAt);
     const withOwn = own ? (withChange(withLease, own) ?? withLease) : withLease;
     const claim = claimChanges(withOwn, state.executionName, observedAt, own?.eventId ?? null);
-    return { next: claim.next ?? withOwn, result: { leased: true, actors: claim.result, previous: ledger.lastJudged } };
+    // The judgement joins the short history (compared by time, so a re-judgement never compares with itself).
+    return { next: withJudgement(claim.next ?? withOwn, judged), result: { leased: true, actors: claim.result, previous: ledger } };
   });
   if (!leased) {
     deps.log.warn('lease lost: another execution enforces the cluster, waiting', { cluster: state.cluster });
     return { settled: false, leaseLost: true, waitSeconds: 0, timedOut: false, evaluation, observedAt };
   }
-  const tagChange = tagChangeOf(actors, observed, evaluation, previous, deps);
+  const tagChange = tagChangeOf(actors, previous, observed, evaluation, deps);
   deps.log.info('cluster evaluated', { cluster: state.cluster, verdict: evaluation.verdict, action: evaluation.action, violations: evaluation.violations.map((v) => v.code), actors: actors.length, laxerTags: tagChange?.laxer ?? null });
   return { settled: true, leaseLost: false, waitSeconds: 0, timedOut: false, evaluation, observedAt, actors, tagChange };
 }

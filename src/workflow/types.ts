@@ -64,6 +64,10 @@ export type LeaseResult = {
   /** Who holds the lease when it was not acquired. */
   holder: string | null;
   waitSeconds: number;
+  /** How many times this execution has waited for the lease so far (the wait grows to 5 minutes). */
+  waits: number;
+  /** Waited past the wait budget: the execution stops, alerts and schedules a re-check. */
+  timedOut: boolean;
 };
 
 /** Result of EvaluateCluster: the policy decision on the live cluster. */

@@ -65,7 +65,7 @@ const judged = (over: Partial<JudgedSettings> = {}): JudgedSettings => ({ ...jud
 
 describe('emptyLedger', () => {
   it('is a record with nothing in it, for the cluster given', () => {
-    expect(emptyLedger(CLUSTER)).toEqual({ cluster: CLUSTER, lease: null, ownUpdates: [], reverts: [], changes: [], lastJudged: null, recheck: null, escalatedAt: null });
+    expect(emptyLedger(CLUSTER)).toEqual({ cluster: CLUSTER, lease: null, ownUpdates: [], reverts: [], changes: [], lastJudged: null, judgements: [], recheck: null, escalatedAt: null });
   });
 });
 

@@ -208,7 +208,7 @@ describe('notifyOutcome: what is news', () => {
   // not published, as with the record.
   it('a change another execution already covered is not published even when RecordOutcome failed', async () => {
     const d = deps();
-    const handled = state({ lease: { acquired: false, handled: true, handledBy: 'evt-other', holder: null, waitSeconds: 0 } });
+    const handled = state({ lease: { acquired: false, handled: true, handledBy: 'evt-other', holder: null, waitSeconds: 0, waits: 0, timedOut: false } });
 
     const result = await notifyOutcome(handled, d);
 

@@ -87,7 +87,7 @@ const remediatedPath = (): Partial<ExecutionState> => ({
 
 type Row = [what: string, over: Partial<ExecutionState>, outcome: Outcome, severity: Severity, failure: { error: string; cause: RegExp } | null];
 
-const lease = (over: Partial<LeaseResult>): LeaseResult => ({ acquired: true, handled: false, handledBy: null, holder: ME, waitSeconds: 0, ...over });
+const lease = (over: Partial<LeaseResult>): LeaseResult => ({ acquired: true, handled: false, handledBy: null, holder: ME, waitSeconds: 0, waits: 0, timedOut: false, ...over });
 
 const ROWS: Row[] = [
   [

@@ -106,7 +106,7 @@ function state(over: Partial<ExecutionState> = {}, execution = ME): ExecutionSta
     trigger: { kind: 'event', eventId: 'f4d046b0-7d95-47bf-8349-c98a95a738e9', eventName: 'UpdateClusterConfig', eventTime: EVENT_TIME, updateId: 'user-update-1', requested: { endpointPublicAccess: true }, actor: ALICE, waitFor: 'update' },
     executionName: execution,
     startedAt: EVENT_MS + 5000,
-    lease: { acquired: true, handled: false, handledBy: null, holder: execution, waitSeconds: 0 },
+    lease: { acquired: true, handled: false, handledBy: null, holder: execution, waitSeconds: 0, waits: 0, timedOut: false },
     ...over,
   };
 }
@@ -393,7 +393,7 @@ describe('recordOutcome: outcomes a re-check cannot change, and those that need 
 
   it('a change another execution\'s judgement covered (lease.handled) is ignored as ALREADY_HANDLED, and not published', async () => {
     const ledger = new FakeLedger().seed(leased(OTHER));
-    const s = state({ change: poll(), lease: { acquired: false, handled: true, handledBy: OTHER, holder: null, waitSeconds: 0 } });
+    const s = state({ change: poll(), lease: { acquired: false, handled: true, handledBy: OTHER, holder: null, waitSeconds: 0, waits: 0, timedOut: false } });
 
     const result = await recordOutcome(s, deps(ledger));
 
@@ -414,7 +414,7 @@ describe('recordOutcome: outcomes a re-check cannot change, and those that need 
     await recordOutcome(state({ change: poll({ done: false, status: 'InProgress', timedOut: true }) }), deps(ledger));
     const series = ledger.get(CLUSTER).recheck;
 
-    await recordOutcome(state({ change: poll(), lease: { acquired: false, handled: true, handledBy: ME, holder: null, waitSeconds: 0 } }, OTHER), deps(ledger, NOW + MIN));
+    await recordOutcome(state({ change: poll(), lease: { acquired: false, handled: true, handledBy: ME, holder: null, waitSeconds: 0, waits: 0, timedOut: false } }, OTHER), deps(ledger, NOW + MIN));
 
     expect(ledger.get(CLUSTER).recheck).toEqual(series);
   });

@@ -385,7 +385,7 @@ describe('acquireLease', () => {
 
     const result = await acquireLease(state('prod-api', { trigger: trigger({ actor: ALICE }) }), d);
 
-    expect(result).toEqual({ acquired: true, handled: false, handledBy: null, holder: ME, waitSeconds: 0 });
+    expect(result).toEqual({ acquired: true, handled: false, handledBy: null, holder: ME, waitSeconds: 0, waits: 0, timedOut: false });
     const ledger = d.ledgerFake.get(ref('prod-api'));
     expect(ledger.lease).toEqual({ holder: ME, acquiredAt: d.clock.now, expiresAt: d.clock.now + LEASE_MS });
     expect(ledger.changes).toEqual([triggerChange(state('prod-api', { trigger: trigger({ actor: ALICE }) }), d.clock.now)]);
@@ -398,7 +398,7 @@ describe('acquireLease', () => {
 
     const result = await acquireLease(state('prod-api'), d);
 
-    expect(result).toEqual({ acquired: false, handled: false, handledBy: null, holder: OTHER, waitSeconds: 30 });
+    expect(result).toEqual({ acquired: false, handled: false, handledBy: null, holder: OTHER, waitSeconds: 30, waits: 1, timedOut: false });
     expect(ledger.get(ref('prod-api')).lease).toEqual(theirs);
     expect(ledger.get(ref('prod-api')).changes.map((c) => c.eventId)).toEqual([trigger().eventId]);
   });
@@ -430,7 +430,7 @@ describe('acquireLease', () => {
 
     const result = await acquireLease(state('prod-api'), d);
 
-    expect(result).toEqual({ acquired: false, handled: true, handledBy: OTHER, holder: null, waitSeconds: 0 });
+    expect(result).toEqual({ acquired: false, handled: true, handledBy: OTHER, holder: null, waitSeconds: 0, waits: 0, timedOut: false });
     expect(ledger.get(ref('prod-api')).lease).toBeNull();
     expect(ledger.get(ref('prod-api')).changes).toEqual([covered]);
   });
@@ -641,7 +641,9 @@ describe('evaluateClusterStep: tag changes', () => {
     ...over,
   });
 
-  it('a TagResource that switched the cluster to alert mode, with no judgement on record: judged without the new tags, laxer', async () => {
+  // Without an earlier judgement what an overwritten tag was cannot be known: a change to a tag the policy
+  // decides on is reported as possibly laxer (before unknown) rather than passing silently.
+  it('a TagResource of a tag the policy matches on, with no judgement on record: before unknown, laxer', async () => {
     const d = deps({ eks: watched({ guard: 'alert' }) });
 
     const result = await evaluateClusterStep(tagged({ guard: 'alert' }), d);
@@ -650,10 +652,18 @@ describe('evaluateClusterStep: tag changes', () => {
       actor: BOB,
       set: { guard: 'alert' },
       removed: [],
-      before: { rule: null, mode: 'enforce', exempt: false, tags: {} },
+      before: null,
       after: { rule: 'watch-only', mode: 'alert', exempt: false, tags: { guard: 'alert' } },
       laxer: true,
     });
+  });
+
+  it('a TagResource of a tag no rule matches on, with no judgement on record: not laxer', async () => {
+    const d = deps({ eks: watched({ costCenter: '42' }) });
+
+    const result = await evaluateClusterStep(tagged({ costCenter: '42' }), d);
+
+    expect(result.tagChange).toMatchObject({ before: null, laxer: false });
   });
 
   it('compares with the judgement the ledger remembers when there is one', async () => {

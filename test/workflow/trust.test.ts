@@ -84,6 +84,42 @@ describe('no self-service bypass', () => {
   });
 });
 
+describe('tag changes, found by an independent review', () => {
+  const byTag = parsePolicy(
+    ['version: 1', 'defaults: { publicAccess: restricted, allowedPublicCidrs: [203.0.113.0/24] }', 'rules:', '  - name: prod', '    match: { accounts: ["111122223333"], tags: { env: prod } }', '    publicAccess: forbidden'].join('\n'),
+  );
+  const prodTagged = { clusters: [{ name: 'api', ...at, endpointPublicAccess: false, endpointPrivateAccess: true, tags: { env: 'prod' } }], vpcs: [] };
+
+  test.each([
+    ['retagged env=prod to env=staging', { call: 'tagResource', as: 'arn:aws:iam::111122223333:user/mallory', ...at, cluster: 'api', tags: { env: 'staging' } }],
+    ['untagged env', { call: 'untagResource', as: 'arn:aws:iam::111122223333:user/mallory', ...at, cluster: 'api', tagKeys: ['env'] }],
+  ])('a cluster never judged before and %s: a warning naming who, not silence', async (_what, step) => {
+    const r = await run([step], prodTagged, byTag);
+    const [change] = acted(r, 'api');
+    expect(change!.alerts).toHaveLength(1);
+    expect(change!.alerts[0]!.severity).toBe('warning');
+  });
+
+  test('an exemption tag put on while the guard is about to revert: the loosening is alerted as a warning', async () => {
+    const r = await run([
+      { call: 'updateClusterConfig', as: ALICE, ...at, cluster: 'prod-api', resourcesVpcConfig: OPEN },
+      { call: 'tagResource', as: 'arn:aws:iam::111122223333:user/mallory', ...at, cluster: 'prod-api', tags: { 'eks-endpoint-guard/exempt-until': '2026-01-10' }, during: { state: 'RemediateCluster' } },
+    ]);
+    expect(r.steps.every((s) => s.ok)).toBe(true);
+    expect(allAlerts(r, 'prod-api').some((a) => a.severity === 'warning' || a.severity === 'critical')).toBe(true);
+  });
+
+  test('an event delivered while another execution runs is reported once, with its own outcome', async () => {
+    const r = await run([
+      { call: 'updateClusterConfig', as: ALICE, ...at, cluster: 'prod-api', resourcesVpcConfig: OPEN },
+      { call: 'tagResource', as: BOB, ...at, cluster: 'team-a', tags: { owner: 'bob' }, during: { state: 'EvaluateCluster' } },
+    ]);
+    const ids = r.executions.map((e) => e.eventId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(r.executions.filter((e) => e.cluster?.name === 'team-a').map((e) => e.outcome)).toEqual(['compliant']);
+  });
+});
+
 describe('never give up on an open cluster', () => {
   const openProd = { call: 'updateClusterConfig', as: ALICE, ...at, cluster: 'prod-api', resourcesVpcConfig: OPEN };
 
@@ -151,6 +187,13 @@ describe('tug-of-war', () => {
 });
 
 describe('silence', () => {
+  test('with every SNS Publish failing, the fix still happens and the report shows the undelivered alarm', async () => {
+    const r = await run([{ fault: 'server-error', operation: 'Publish' }, { call: 'updateClusterConfig', as: ALICE, ...at, cluster: 'prod-api', resourcesVpcConfig: OPEN }]);
+    expect(config(r, 'prod-api').endpointPublicAccess).toBe(false);
+    expect(acted(r, 'prod-api')[0]).toMatchObject({ outcome: 'remediated', alertDelivered: false });
+    expect(r.operations).toEqual([expect.objectContaining({ delivered: false, subject: expect.stringMatching(/^ALARM/) })]);
+  });
+
   test('with SNS Publish failing on the alert topic, the fix still happens and the operations alarm fires', async () => {
     const r = await run([{ fault: 'server-error', operation: 'Publish', topic: 'eks-endpoint-guard-alerts' }, { call: 'updateClusterConfig', as: ALICE, ...at, cluster: 'prod-api', resourcesVpcConfig: OPEN }]);
     expect(config(r, 'prod-api').endpointPublicAccess).toBe(false);

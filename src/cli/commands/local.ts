@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors';
-import { runDemo } from '../../local/demo';
-import { parseScenario, simulate, type Scenario, type SimulationReport } from '../../local/simulate';
+import type { Scenario, SimulationReport } from '../../local/simulate';
 import type { Policy } from '../../policy';
 import { EXIT, loadAll, missingOptions, printJson, readDocument, runCommand } from '../io';
 import { loadPolicyFile } from './policy';
@@ -30,6 +29,8 @@ export function registerSimulateCommand(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action((opts: { policy?: string; scenario?: string; json?: boolean }) =>
       runCommand(async () => {
+        // Loaded here, not at the top: the local runner, the emulator and the SDK are for this command only.
+        const { parseScenario, simulate } = await import('../../local/simulate');
         const missing = missingOptions(opts, { policy: '--policy <file>', scenario: '--scenario <file>' });
         const scenario = async () => {
           const doc = await readDocument(opts.scenario!, 'scenario');
@@ -53,5 +54,10 @@ export function registerDemoCommand(program: Command): void {
     .command('demo')
     .description('Play the demo story against the local emulator (what `npm start` runs)')
     .option('--wait-ms <ms>', 'real milliseconds each Wait state lasts, to watch progress', '40')
-    .action((opts: { waitMs: string }) => runCommand(() => runDemo(undefined, { waitMs: Number(opts.waitMs) })));
+    .action((opts: { waitMs: string }) =>
+      runCommand(async () => {
+        const { runDemo } = await import('../../local/demo');
+        return runDemo(undefined, { waitMs: Number(opts.waitMs) });
+      }),
+    );
 }

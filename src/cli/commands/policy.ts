@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { GuardError, InputError } from '../../errors';
-import { evaluateCluster, parseObservedCluster, parsePolicy, policyWarnings, type Evaluation, type ObservedCluster, type Policy } from '../../policy';
+import type { Evaluation, ObservedCluster, Policy } from '../../policy';
 import { EXIT, loadAll, missingOptions, printJson, readDocument, readText, runCommand } from '../io';
 
 /** Reads and validates a policy file; every problem becomes one line of a PolicyError. */
 export async function loadPolicyFile(path: string): Promise<Policy> {
+  // Loaded when a command reads a policy, not when the CLI starts (`--help`, `triage` and `emulator` do not).
+  const { parsePolicy } = await import('../../policy');
   return parsePolicy(await readText(path, 'policy'), path);
 }
 
@@ -72,6 +74,7 @@ export function registerValidateCommand(program: Command): void {
           if (opts.json && err instanceof GuardError) printJson({ valid: false, errors: 'problems' in err ? err.problems : [err.message] });
           throw err;
         }
+        const { policyWarnings } = await import('../../policy');
         const warnings = policyWarnings(policy, now);
         // Without warnings the output is exactly what it was before warnings existed, for scripts that read it.
         const extra = warnings.length > 0 ? { warnings } : {};
@@ -111,6 +114,7 @@ export function registerCheckCommand(program: Command): void {
         if (opts.region !== undefined && !/^[a-z]{2,4}(-[a-z]+)+-\d+$/.test(opts.region)) {
           problems.push(`--region: not an AWS region name (value: ${JSON.stringify(opts.region)})`);
         }
+        const { evaluateCluster, parseObservedCluster } = await import('../../policy');
         const cluster = async () => parseObservedCluster(await readDocument(opts.cluster!, 'cluster'), { account: opts.account, region: opts.region });
         const [policy, observed] = await loadAll<[Policy, ObservedCluster]>(
           [opts.policy ? loadPolicyFile(opts.policy) : Promise.resolve(null as never), opts.cluster ? cluster() : Promise.resolve(null as never)],

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../../errors';
-import { isAccountId, isRoleName, parseRoleArn } from '../../events/arn';
-import { triageEvent, type TriageResult } from '../../events/triage';
+import type * as Arn from '../../events/arn';
+import type { TriageResult } from '../../events/triage';
 import { EXIT, printJson, readDocument, runCommand } from '../io';
 
 type TriageCliOptions = {
@@ -63,7 +63,7 @@ function collect(value: string, previous: string[] | undefined): string[] {
 }
 
 /** Every problem with the options, one line each, so that one run shows them all. */
-function optionProblems(opts: TriageCliOptions): string[] {
+function optionProblems(opts: TriageCliOptions, { isAccountId, isRoleName, parseRoleArn }: typeof Arn): string[] {
   const problems = (opts.selfRoleArn ?? [])
     .filter((arn) => parseRoleArn(arn) === null)
     .map((arn) => `--self-role-arn ${arn}: not an IAM role ARN (expected arn:aws:iam::ACCOUNT:role/NAME, optionally with a path)`);
@@ -78,8 +78,10 @@ function optionProblems(opts: TriageCliOptions): string[] {
 }
 
 async function triage(opts: TriageCliOptions): Promise<number> {
+  // Loaded here, not at the top: `triage` is the only command that reads CloudTrail events.
+  const [arn, { triageEvent }] = await Promise.all([import('../../events/arn'), import('../../events/triage')]);
   // Report bad options and a bad event file together: one run shows every problem.
-  const problems = optionProblems(opts);
+  const problems = optionProblems(opts, arn);
   let result: TriageResult | null = null;
   try {
     result = triageEvent(await readDocument(opts.event, 'event'), {
