@@ -66,11 +66,16 @@ function spawnNode(args: string[], expectCode: number): { ms: number; stdout: st
 }
 
 const work = mkdtempSync(join(tmpdir(), 'bench-startup-'));
+// Removes the link, not what it points to; also when a measurement throws.
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 // The bundles import the SDK (external) and the hook below reports files: both resolve from here.
 symlinkSync(join(ROOT, 'node_modules'), join(work, 'node_modules'), 'dir');
 
-/** node_modules packages (and src/ folders) bundled into the ESM files a command loads, from esbuild's path comments. */
-function packagesLoaded(args: string[]): string[] {
+/**
+ * What the ESM files a command loads hold, in KB per node_modules package and for this project's own code
+ * together ("src"), from the path comment esbuild writes above each module it bundles.
+ */
+function packagesLoaded(args: string[]): { bytes: Map<string, number>; ownFolders: Set<string> } {
   const log = join(work, `loaded-${Math.random().toString(36).slice(2)}.txt`);
   const hooks = join(work, 'hooks.mjs');
   if (!existsSync(hooks)) {
@@ -79,12 +84,20 @@ function packagesLoaded(args: string[]): string[] {
   }
   spawnSync(process.execPath, ['--import', pathToFileURL(join(work, 'register.mjs')).href, ...args], { cwd: ROOT, env: { ...ENV, BENCH_LOADED_LOG: log }, stdio: 'ignore' });
   const files = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((u) => fileURLToPath(u)) : [];
-  const found = new Set<string>();
+  const bytes = new Map<string, number>();
+  const ownFolders = new Set<string>();
   for (const file of files) {
-    for (const m of readFileSync(file, 'utf8').matchAll(/^\/\/ (?:node_modules\/((?:@[^/\n]+\/)?[^/\n]+)|(src\/[^/\n]+)\/)/gm)) found.add(m[1] ?? m[2]!);
+    const text = readFileSync(file, 'utf8');
+    const marks = [...text.matchAll(/^\/\/ (?:node_modules\/((?:@[^/\n]+\/)?[^/\n]+)|((?:src|handlers)\/[^/\n]+))\S*$/gm)];
+    marks.forEach((m, i) => {
+      if (m[2]) ownFolders.add(m[2]);
+      const name = m[1] ?? 'src';
+      bytes.set(name, (bytes.get(name) ?? 0) + ((marks[i + 1]?.index ?? text.length) - m.index));
+    });
   }
-  return [...found].sort();
+  return { bytes: new Map([...bytes].sort((a, b) => b[1] - a[1])), ownFolders };
 }
+const describeLoaded = ({ bytes }: { bytes: Map<string, number> }) => [...bytes].map(([name, n]) => `${name} ${Math.max(1, Math.round(n / 1024))}K`).join(', ') || '-';
 
 // ---------------------------------------------------------------- the CLI
 if (!existsSync(CLI)) throw new Error(`${relative(ROOT, CLI)} is missing: run npm run build first`);
@@ -187,10 +200,10 @@ const lines: string[] = [];
 lines.push(`### Start-up (\`npm run bench:startup\`, ${new Date().toISOString().slice(0, 10)})`, '');
 lines.push(`${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, Node ${process.version}, ${process.platform}/${process.arch}. Medians of fresh processes, all targets interleaved in one run.`, '');
 lines.push(`CLI: wall time of \`node dist/cli.mjs ...\` over ${CLI_RUNS} runs, against bare \`node -e 0\` (${ms(bare)} ms in this run).`, '');
-lines.push('| command | median ms | `node -e 0` ms | ratio | packages loaded |', '|---|---:|---:|---:|---|');
+lines.push('| command | median ms | `node -e 0` ms | ratio | code loaded (KB of bundled source) |', '|---|---:|---:|---:|---|');
 for (const c of commands) {
   const m = median(cli.get(c.name)!);
-  lines.push(`| \`${c.name}\` | ${ms(m)} | ${ms(bare)} | ${ratio(m / bare)} | ${loaded.get(c.name)!.join(', ') || '-'} |`);
+  lines.push(`| \`${c.name}\` | ${ms(m)} | ${ms(bare)} | ${ratio(m / bare)} | ${describeLoaded(loaded.get(c.name)!)} |`);
 }
 lines.push('');
 lines.push(`Lambda functions: bundled as serverless.yml's \`custom.esbuild\` says (target ${options.target}, external: ${(options.external ?? []).join(', ')}); \`await import()\` of the bundle in a fresh process, median of ${IMPORT_RUNS}, against a module importing only the @aws-sdk packages the bundle imports statically, and against \`@aws-sdk/client-eks\` alone (${ms(eksOnly)} ms).`, '');
@@ -205,8 +218,6 @@ lines.push(`| (yardstick) | | @aws-sdk/client-eks | ${ms(eksOnly)} | ${ms(eksOnl
 lines.push('');
 const cliWorst = Math.max(...commands.filter((c) => c.name !== '--help').map((c) => median(cli.get(c.name)!) / bare));
 const lambdaWorst = Math.max(...bundles.map((b) => importMedian(b.fn) / importMedian(`yardstick ${yardstick(b.sdk)}`)));
-const heavy = commands.filter((c) => loaded.get(c.name)!.some((p) => HEAVY.test(p) || p === 'src/local'));
+const heavy = commands.filter((c) => [...loaded.get(c.name)!.bytes.keys()].some((p) => HEAVY.test(p)) || loaded.get(c.name)!.ownFolders.has('src/local'));
 lines.push(`Targets: CLI commands within ${CLI_TARGET}x of bare Node: ${cliWorst <= CLI_TARGET ? 'met' : 'NOT met'} (worst ${ratio(cliWorst)}); functions within ${LAMBDA_TARGET}x of their SDK packages: ${lambdaWorst <= LAMBDA_TARGET ? 'met' : 'NOT met'} (worst ${ratio(lambdaWorst)}); commands loading the SDK, the emulator or the local runner: ${heavy.map((c) => c.name).join(', ') || 'none'}.`);
 console.log(lines.join('\n'));
-
-rmSync(work, { recursive: true, force: true });

@@ -12,8 +12,9 @@ import type { ClusterLedger, LedgerPort } from '../ledger/types';
 import type { Policy } from '../policy';
 import type { ClusterRef, EndpointConfig } from '../policy/types';
 import { emulatorStateSchema, faultSchema, manualClock, startEmulator, stateReferenceProblems, type Emulator } from './emulator';
+import { checkExpectations, expectationReferenceProblems, expectationsSchema, type ExpectationResult } from './expect';
 import { GUARD_ROLE_NAME, startLocalGuard } from './local-guard';
-import type { DeliveryRecord, ExecutionRecord } from './runner';
+import type { DeliveryRecord, ExecutionRecord, ProgressEvent } from './runner';
 
 const accountOf = (arn: string) => /:(\d{12}):/.exec(arn)?.[1] ?? null;
 
@@ -93,8 +94,38 @@ const stepSchema = z.unknown().transform((step, ctx) => {
 });
 type Step = z.output<typeof callStep> | z.output<typeof faultStep> | z.output<typeof advanceStep> | z.output<typeof sweepStep> | z.output<typeof settleStep>;
 
+const ISO_DATE_TIME = z.union([z.iso.datetime({ offset: true, local: true }), z.iso.date()]);
+
+/**
+ * An ISO date-time (`2026-01-01T00:00:00Z`, an offset, or none: read as UTC, as exemption dates are) or
+ * date (midnight UTC), as epoch milliseconds; null when it is not one (or not a real calendar date).
+ */
+export function parseInstant(value: string): number | null {
+  if (!ISO_DATE_TIME.safeParse(value).success) return null;
+  const zoned = value.length > 10 && !/(Z|[+-]\d{2}:\d{2})$/i.test(value) ? `${value}Z` : value;
+  const ms = Date.parse(zoned);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+// YAML 1.1 readers hand timestamps over as Date objects; take those too.
+const startTimeSchema = z.preprocess(
+  (v) => (v instanceof Date && !Number.isNaN(v.getTime()) ? v.toISOString() : v),
+  z.string().transform((value, ctx) => {
+    const ms = parseInstant(value);
+    if (ms === null) {
+      ctx.addIssue({ code: 'custom', message: `not an ISO date-time such as 2026-01-01T00:00:00Z (value: ${JSON.stringify(value)})` });
+      return z.NEVER;
+    }
+    return ms;
+  }),
+);
+
 export const scenarioSchema = emulatorStateSchema.extend({
   description: z.string().optional(),
+  /** Where emulated time starts (epoch ms once parsed). Default: the real current time, as `check` judges. */
+  startTime: startTimeSchema.optional(),
+  /** What must come of the scenario; `simulate` exits 1 when any of it does not hold. */
+  expect: expectationsSchema.optional(),
   /** Where the guard runs; other accounts are reached by assuming its role. Default: the first account. */
   guard: z
     .strictObject({
@@ -127,7 +158,21 @@ export const scenarioSchema = emulatorStateSchema.extend({
 });
 export type Scenario = z.output<typeof scenarioSchema>;
 
+export type ReportAlert = {
+  subject: string;
+  severity: string;
+  outcome: string;
+  /** With `alerts: 'full'`: the e-mail text. */
+  text?: string;
+  /** With `alerts: 'full'`: the chat notification (Amazon Q Developer custom notification), null when the message carried none. */
+  chat?: unknown;
+};
+
+export type StepReport = { index: number; kind: string; ok: boolean; result: string };
+
 export type SimulationReport = {
+  /** Where emulated time started (ISO). */
+  startTime: string;
   executions: {
     eventId: string;
     eventName: string;
@@ -143,19 +188,58 @@ export type SimulationReport = {
     alertDelivered: boolean;
   }[];
   clusters: { name: string; account: string; region: string; config: EndpointConfig }[];
-  alerts: { subject: string; severity: string; outcome: string }[];
-  steps: { index: number; kind: string; ok: boolean; result: string }[];
+  alerts: ReportAlert[];
+  steps: StepReport[];
   /** What the stack's alarms sent to the operations topic (failed executions). */
   operations: { subject: string; text: string; delivered: boolean; error?: string }[];
   /** Re-checks still scheduled past the horizon: the guard has not given up on these clusters. */
   pendingRechecks: { name: string; cluster: ClusterRef; dueAt: string; attempt: number }[];
+  /** Only when the scenario has `expect:`: each expectation, in the order outcomes, finalConfig, alerts, pendingRechecks. */
+  expectations?: ExpectationResult[];
 };
+
+export type SimulateOptions = {
+  /** Emulated start, epoch ms: wins over the scenario's `startTime` (the CLI's `--now`). */
+  startTime?: number;
+  /** `full` adds each alert's e-mail text and chat JSON to `alerts`. Default `subjects`. */
+  alerts?: 'subjects' | 'full';
+  /** Real milliseconds each Wait state lasts (the demo shows progress); default 0. */
+  waitMs?: number;
+  onProgress?: (event: ProgressEvent) => void;
+  /** Called with each step's result as it is known (a `during` call when it fires). */
+  onStep?: (step: StepReport) => void;
+  /** Called before each step runs (a `during` call only arms then). */
+  beforeStep?: (index: number) => void;
+};
+
+/** A scenario's emulator state: the scenario without its own keys. */
+export function scenarioState(scenario: Scenario) {
+  const { steps: _steps, guard: _guard, description: _description, ledger: _ledger, recheckHorizonHours: _horizon, startTime: _startTime, expect: _expect, ...state } = scenario;
+  return state;
+}
+
+/** The account and region the guard is "deployed" in: `guard:`, else the first account and the first cluster's region. */
+export function guardHome(scenario: Scenario): { account: string; region: string } {
+  return {
+    account: scenario.guard?.account ?? scenario.accounts[0]?.id ?? scenario.clusters[0]?.account ?? '123456789012',
+    region: scenario.guard?.region ?? scenario.clusters[0]?.region ?? 'us-east-1',
+  };
+}
+
+/** The clusters a scenario has or creates, for `expect:` to name. */
+function knownClusters(scenario: Scenario): ClusterRef[] {
+  const home = guardHome(scenario).account;
+  const created = scenario.steps.flatMap((s) =>
+    'call' in s && s.call === 'createCluster' ? [{ name: s.cluster, region: s.region, account: s.as === GUARD_ROLE_ACTOR ? (s.account ?? home) : accountOf(s.as)! }] : [],
+  );
+  return [...scenario.clusters.map((c) => ({ name: c.name, account: c.account, region: c.region })), ...created];
+}
 
 /** Validates a scenario document, naming every bad path. */
 export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
   const parsed = scenarioSchema.safeParse(doc);
   if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => `${source}: ${formatPath(i.path)}: ${i.message}`));
-  const problems = stateReferenceProblems(parsed.data);
+  const problems = [...stateReferenceProblems(parsed.data), ...(parsed.data.expect ? expectationReferenceProblems(parsed.data.expect, knownClusters(parsed.data)) : [])];
   if (problems.length > 0) throw new InputError(problems.map((p) => `${source}: ${p}`));
   return parsed.data;
 }
@@ -238,7 +322,7 @@ function attributeExecutions(deliveries: DeliveryRecord[]): DeliveryRecord[] {
 }
 
 /** Writes the scenario's `ledger:` seed through the guard's own ledger code. */
-async function seedLedger(ledger: LedgerPort, seed: Scenario['ledger'], now: number): Promise<void> {
+export async function seedLedger(ledger: LedgerPort, seed: Scenario['ledger'], now: number): Promise<void> {
   for (const entry of seed) {
     const cluster = { account: entry.account, region: entry.region, name: entry.cluster };
     await ledger.mutate(cluster, (current) => {
@@ -264,16 +348,48 @@ async function seedLedger(ledger: LedgerPort, seed: Scenario['ledger'], now: num
   }
 }
 
+/**
+ * The alerts as published, with what e-mail subscribers read and the chat JSON chat subscribers get (the
+ * `https` part of the per-protocol message). Read from the topic rather than rendered again, so the
+ * report shows what SNS took, shortened or not.
+ */
+function fullAlerts(emulator: Emulator, topicArn: string): ReportAlert[] {
+  return emulator
+    .publishedMessages()
+    .filter((m) => m.topicArn === topicArn)
+    .map((m) => {
+      const attrs: Partial<typeof m.messageAttributes> = m.messageAttributes;
+      let parts: { default?: string; email?: string; https?: string } = {};
+      try {
+        parts = m.messageStructure === 'json' ? (JSON.parse(m.message) as typeof parts) : { default: m.message };
+      } catch {
+        parts = { default: m.message };
+      }
+      let chat: unknown = null;
+      try {
+        chat = parts.https !== undefined ? JSON.parse(parts.https) : null;
+      } catch {
+        chat = parts.https ?? null;
+      }
+      return { subject: m.subject ?? '', severity: attrs.severity?.StringValue ?? '', outcome: attrs.outcome?.StringValue ?? '', text: parts.email ?? parts.default ?? m.message, chat };
+    });
+}
+
 /** Runs a scenario against a fresh emulator with the given policy and reports what happened. */
-export async function simulate(scenario: Scenario, policy: Policy): Promise<SimulationReport> {
-  const clock = manualClock();
-  const { steps, guard: guardOptions, description: _description, ledger: ledgerSeed, recheckHorizonHours, ...state } = scenario;
-  const emulator = await startEmulator({ state, clock });
-  const homeAccount = guardOptions?.account ?? state.accounts[0]?.id ?? state.clusters[0]?.account ?? '123456789012';
-  const homeRegion = guardOptions?.region ?? state.clusters[0]?.region ?? 'us-east-1';
+export async function simulate(scenario: Scenario, policy: Policy, options: SimulateOptions = {}): Promise<SimulationReport> {
+  const startMs = options.startTime ?? scenario.startTime ?? Date.now();
+  const clock = manualClock(startMs);
+  const { steps, guard: guardOptions, ledger: ledgerSeed, recheckHorizonHours, expect } = scenario;
+  const emulator = await startEmulator({ state: scenarioState(scenario), clock });
+  const { account: homeAccount, region: homeRegion } = guardHome(scenario);
   // `during` steps wait here until the workflow reaches their state.
   const armed: { index: number; step: z.output<typeof callStep>; seen: number }[] = [];
-  const fired: { index: number; kind: string; ok: boolean; result: string }[] = [];
+  const fired: StepReport[] = [];
+  const report: SimulationReport = { startTime: new Date(startMs).toISOString(), executions: [], clusters: [], alerts: [], steps: [], operations: [], pendingRechecks: [] };
+  const record = (into: StepReport[], step: StepReport) => {
+    into.push(step);
+    options.onStep?.(step);
+  };
   const beforeTask = async (task: { state: string }) => {
     for (const entry of [...armed]) {
       if (entry.step.during!.state !== task.state) continue;
@@ -281,43 +397,43 @@ export async function simulate(scenario: Scenario, policy: Policy): Promise<Simu
       if (entry.seen < entry.step.during!.occurrence) continue;
       armed.splice(armed.indexOf(entry), 1);
       try {
-        fired.push({ index: entry.index, kind: entry.step.call, ok: true, result: `during ${task.state}: ${await runCall(emulator, entry.step, homeAccount)}` });
+        record(fired, { index: entry.index, kind: entry.step.call, ok: true, result: `during ${task.state}: ${await runCall(emulator, entry.step, homeAccount)}` });
       } catch (err) {
-        fired.push({ index: entry.index, kind: entry.step.call, ok: false, result: `during ${task.state}: ${(err as Error).name}: ${(err as Error).message}` });
+        record(fired, { index: entry.index, kind: entry.step.call, ok: false, result: `during ${task.state}: ${(err as Error).name}: ${(err as Error).message}` });
       }
     }
   };
-  const guard = await startLocalGuard({ emulator, policy, homeAccount, homeRegion, ...guardOptions, beforeTask });
-  const report: SimulationReport = { executions: [], clusters: [], alerts: [], steps: [], operations: [], pendingRechecks: [] };
+  const guard = await startLocalGuard({ emulator, policy, homeAccount, homeRegion, ...guardOptions, beforeTask, waitMs: options.waitMs ?? 0, onProgress: options.onProgress });
   try {
     await seedLedger(guard.ledger, ledgerSeed, clock.now());
     const deliveries: DeliveryRecord[] = [];
     for (const [index, step] of steps.entries()) {
+      options.beforeStep?.(index);
       if ('call' in step && step.during) {
         armed.push({ index, step, seen: 0 });
       } else if ('call' in step) {
         try {
-          report.steps.push({ index, kind: step.call, ok: true, result: await runCall(emulator, step, homeAccount) });
+          record(report.steps, { index, kind: step.call, ok: true, result: await runCall(emulator, step, homeAccount) });
         } catch (err) {
-          report.steps.push({ index, kind: step.call, ok: false, result: `${(err as Error).name}: ${(err as Error).message}` });
+          record(report.steps, { index, kind: step.call, ok: false, result: `${(err as Error).name}: ${(err as Error).message}` });
         }
       } else if ('fault' in step) {
         if (step.fault.kind === 'platform-update') {
           const f = step.fault as z.output<typeof platformUpdateFault>;
           try {
             const update = emulator.startPlatformUpdate({ account: f.account, region: f.region, cluster: f.cluster, seconds: f.seconds });
-            report.steps.push({ index, kind: 'fault', ok: true, result: `platform update ${String(update.id)} started on ${f.cluster}` });
+            record(report.steps, { index, kind: 'fault', ok: true, result: `platform update ${String(update.id)} started on ${f.cluster}` });
           } catch (err) {
-            report.steps.push({ index, kind: 'fault', ok: false, result: (err as Error).message });
+            record(report.steps, { index, kind: 'fault', ok: false, result: (err as Error).message });
           }
         } else {
           emulator.setFault(step.fault as z.output<typeof faultSchema>);
-          report.steps.push({ index, kind: 'fault', ok: true, result: `${step.fault.kind} fault set` });
+          record(report.steps, { index, kind: 'fault', ok: true, result: `${step.fault.kind} fault set` });
         }
       } else if ('settle' in step) {
         const handled = await guard.processPending();
         deliveries.push(...handled);
-        report.steps.push({ index, kind: 'settle', ok: true, result: `${handled.length} event(s) handled` });
+        record(report.steps, { index, kind: 'settle', ok: true, result: `${handled.length} event(s) handled` });
       } else if ('advance' in step) {
         // Re-checks the guard scheduled within the time that passes run on their own time.
         // (Only when one is due: an advance otherwise just moves the clock, events wait for settle/sweep/the end.)
@@ -327,19 +443,22 @@ export async function simulate(scenario: Scenario, policy: Policy): Promise<Simu
         deliveries.push(...ran);
         clock.advance(Math.max(0, until - clock.now()));
         const rechecks = ran.reduce((n, d) => n + (d.event === null ? d.executions.length : 0), 0);
-        report.steps.push({ index, kind: 'advance', ok: true, result: `clock advanced ${step.advance}s${rechecks ? `; ${rechecks} re-check(s) ran` : ''}` });
+        record(report.steps, { index, kind: 'advance', ok: true, result: `clock advanced ${step.advance}s${rechecks ? `; ${rechecks} re-check(s) ran` : ''}` });
       } else {
         deliveries.push(...(await guard.processPending()));
         const { executions, error } = await guard.runner.sweep(new Date(clock.now()).toISOString());
         deliveries.push({ event: null, triage: null, filtered: false, executionName: null, started: true, error: null, executions });
         const started = `${executions.length} execution(s) started`;
-        report.steps.push({ index, kind: 'sweep', ok: error === null, result: error === null ? started : `${started}; ${error}` });
+        record(report.steps, { index, kind: 'sweep', ok: error === null, result: error === null ? started : `${started}; ${error}` });
       }
     }
     deliveries.push(...(await guard.processPending()));
     // The guard does not give up: run the re-checks it scheduled until none is left (or the horizon).
     deliveries.push(...(await guard.runRechecks(clock.now() + recheckHorizonHours * 3_600_000)));
-    report.steps.push(...fired, ...armed.map(({ index, step }) => ({ index, kind: step.call, ok: false, result: `never made: the workflow did not reach ${step.during!.state} (occurrence ${step.during!.occurrence})` })));
+    report.steps.push(...fired);
+    for (const { index, step } of armed) {
+      record(report.steps, { index, kind: step.call, ok: false, result: `never made: the workflow did not reach ${step.during!.state} (occurrence ${step.during!.occurrence})` });
+    }
     report.steps.sort((a, b) => a.index - b.index);
     report.pendingRechecks = guard.runner.pendingRechecks().map((p) => ({ ...p, dueAt: new Date(p.dueAt).toISOString() }));
     // The guard's own refused calls (ResourceInUseException while it waits out a busy cluster) are
@@ -348,13 +467,14 @@ export async function simulate(scenario: Scenario, policy: Policy): Promise<Simu
     const entries = await Promise.all(attributeExecutions(deliveries).filter((d) => !ownFailures(d)).map((d) => summarize(d, guard.readConfig)));
     report.executions = entries.flat();
     report.operations = guard.operations();
-    report.alerts = guard.alerts().map(({ subject, severity, outcome }) => ({ subject, severity, outcome }));
+    report.alerts = options.alerts === 'full' ? fullAlerts(emulator, guard.topicArn) : guard.alerts().map(({ subject, severity, outcome }) => ({ subject, severity, outcome }));
     report.clusters = emulator.snapshot().clusters.map((c) => ({
       name: c.name,
       account: c.account,
       region: c.region,
       config: { endpointPublicAccess: c.config.endpointPublicAccess, endpointPrivateAccess: c.config.endpointPrivateAccess, publicAccessCidrs: c.config.publicAccessCidrs },
     }));
+    if (expect) report.expectations = checkExpectations(expect, report);
     return report;
   } finally {
     guard.close();

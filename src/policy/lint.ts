@@ -1,20 +1,27 @@
-import { expiryInstant, type Policy } from './schema';
-import type { PolicyWarning } from './types';
+import { compileMatch, matchesCompiled, type MatchSubject } from './compile';
+import { compileGlob } from './glob';
+import { expiryInstant, type Match, type Policy } from './schema';
+import type { PolicyWarning, PolicyWarningCode } from './types';
 
 /** An exemption ending within this many days of the check is reported as expiring soon. */
 export const EXPIRY_WARNING_DAYS = 14;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** Everything `validate` may warn about in a valid policy: the codes of types.ts and those found here. */
+export type PolicyLintCode = PolicyWarningCode | 'RULE_SHADOWED' | 'RULE_MATCHES_NOTHING' | 'EXEMPTION_MATCHES_NOTHING';
+export type PolicyLint = Omit<PolicyWarning, 'code'> & { code: PolicyLintCode };
+
 /**
  * What is legal in a policy but probably not meant, judged at the instant `now` (epoch ms):
- * exemptions that have expired (`EXEMPTION_EXPIRED`) or end within 14 days (`EXEMPTION_EXPIRING`),
- * and rules that match on `tags` alone (`RULE_MATCHES_TAGS_ONLY`): tags are set by whoever may tag
- * the cluster, so such a rule lets cluster owners choose their own rule. In policy order: exemptions
- * first, then rules. Pure; an empty list when nothing applies.
+ * exemptions that have expired (`EXEMPTION_EXPIRED`) or end within 14 days (`EXEMPTION_EXPIRING`);
+ * rules that match on `tags` alone (`RULE_MATCHES_TAGS_ONLY`): tags are set by whoever may tag the
+ * cluster, so such a rule lets cluster owners choose their own rule; and rules that can never apply
+ * because an earlier rule matches every cluster they match (`RULE_SHADOWED`, see `matchImplies`). In
+ * policy order: exemptions first, then rules. Pure; an empty list when nothing applies.
  */
-export function policyWarnings(policy: Policy, now: number): PolicyWarning[] {
-  const warnings: PolicyWarning[] = [];
+export function policyWarnings(policy: Policy, now: number): PolicyLint[] {
+  const warnings: PolicyLint[] = [];
   policy.exemptions.forEach((e, i) => {
     const until = expiryInstant(e.expires);
     // The schema admits only expiries that have an instant; a null here would be a hand-built policy.
@@ -36,6 +43,80 @@ export function policyWarnings(policy: Policy, now: number): PolicyWarning[] {
         code: 'RULE_MATCHES_TAGS_ONLY',
         message: `rules[${i}] ${r.name}: matches on tags alone, so cluster owners choose their own rule: anyone who can tag a cluster can move it into this rule (add accounts, regions or clusters to the match)`,
       });
+    }
+    const earlier = policy.rules.findIndex((e, j) => j < i && matchImplies(e.match, r.match));
+    if (earlier !== -1) {
+      warnings.push({
+        code: 'RULE_SHADOWED',
+        message: `rules[${i}] ${r.name} is never used: rules[${earlier}] ${policy.rules[earlier]!.name} matches every cluster it matches`,
+      });
+    }
+  });
+  return warnings;
+}
+
+/**
+ * True when the cluster name glob `wide` matches every name `narrow` matches. Sound, not complete: it
+ * says true only for shapes where that is certain (the same glob; a glob of stars alone; a glob without
+ * wildcards that `wide` matches; `prefix*` over a glob whose literal start begins with that prefix,
+ * `*suffix` likewise at the end), and false for anything it cannot prove.
+ */
+export function globCovers(wide: string, narrow: string): boolean {
+  if (wide === narrow || /^\*+$/.test(wide)) return true;
+  if (!/[*?]/.test(narrow)) return compileGlob(wide)(narrow);
+  const stars = wide.split('*').length - 1;
+  if (wide.includes('?') || stars !== 1) return false;
+  const first = narrow.search(/[*?]/);
+  const last = Math.max(narrow.lastIndexOf('*'), narrow.lastIndexOf('?'));
+  if (wide.endsWith('*')) return narrow.slice(0, first).startsWith(wide.slice(0, -1));
+  if (wide.startsWith('*')) return narrow.slice(last + 1).endsWith(wide.slice(1));
+  return false;
+}
+
+const hasTags = (m: Match) => m.tags !== undefined && Object.keys(m.tags).length > 0;
+
+/**
+ * True when every cluster `later` matches is matched by `earlier` too, so a rule with `later` after one
+ * with `earlier` never applies. Each key `earlier` names must be named by `later` as narrowly or more:
+ * its accounts and regions a subset, its tags a superset (same values), and each of its cluster globs
+ * covered by one of `earlier`'s (`globCovers`). A key only `later` names narrows it further. Sound: it
+ * may miss a shadowed rule, but never reports one that can apply.
+ */
+export function matchImplies(earlier: Match, later: Match): boolean {
+  if (earlier.accounts !== undefined) {
+    if (later.accounts === undefined || !later.accounts.every((a) => earlier.accounts!.includes(a))) return false;
+  }
+  if (earlier.regions !== undefined) {
+    if (later.regions === undefined || !later.regions.every((r) => earlier.regions!.includes(r))) return false;
+  }
+  if (hasTags(earlier)) {
+    if (!hasTags(later) || !Object.entries(earlier.tags!).every(([k, v]) => Object.hasOwn(later.tags!, k) && later.tags![k] === v)) return false;
+  }
+  if (earlier.clusters !== undefined) {
+    if (later.clusters === undefined || !later.clusters.every((g) => earlier.clusters!.some((w) => globCovers(w, g)))) return false;
+  }
+  return true;
+}
+
+/**
+ * What a policy says about an inventory of clusters (`validate --inventory`): rules and exemptions whose
+ * match holds for none of them (`RULE_MATCHES_NOTHING`, `EXEMPTION_MATCHES_NOTHING`): a misspelt name,
+ * an account that left, a cluster long deleted. Judged by the match alone, as evaluation judges it (a
+ * cluster of unknown account or region never matches a list of accounts or regions). Pure.
+ */
+export function inventoryWarnings(policy: Policy, clusters: readonly MatchSubject[]): PolicyLint[] {
+  const warnings: PolicyLint[] = [];
+  const count = `${clusters.length} cluster${clusters.length === 1 ? '' : 's'}`;
+  const matchesNone = (match: Match) => {
+    const compiled = compileMatch(match);
+    return !clusters.some((c) => matchesCompiled(compiled, c));
+  };
+  policy.rules.forEach((r, i) => {
+    if (matchesNone(r.match)) warnings.push({ code: 'RULE_MATCHES_NOTHING', message: `rules[${i}] ${r.name} matches none of the ${count} of the inventory` });
+  });
+  policy.exemptions.forEach((e, i) => {
+    if (matchesNone(e.match)) {
+      warnings.push({ code: 'EXEMPTION_MATCHES_NOTHING', message: `exemptions[${i}] ${e.name} matches none of the ${count} of the inventory; it exempts nothing there and may be removed` });
     }
   });
   return warnings;

@@ -368,3 +368,139 @@ describe('check reads the PascalCase output of the Step Functions SDK integratio
     expect(r.stderr).toContain('cluster.resourcesVpcConfig.endpointpublicaccess');
   });
 });
+
+describe('validate: errors as an author reads them (file:line:column, the policy\'s words)', () => {
+  it('names the file, line and column of the key, and what was expected', async () => {
+    const r = await run('validate', '--policy', 'test/fixtures/policies/authoring/closed.yaml');
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(r.stderr).toBe('error: test/fixtures/policies/authoring/closed.yaml:7:5: rules[0].publicAccess: must be one of forbidden, restricted, unrestricted (got "closed")\n');
+  });
+
+  it('--json carries the same lines', async () => {
+    const r = await run('validate', '--policy', `${INVALID}/near-misses.json`, '--json');
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toEqual({
+      valid: false,
+      errors: [
+        `${INVALID}/near-misses.json:4:5: defaults.publicAccess: must be one of forbidden, restricted, unrestricted (did you mean forbidden?) (got "Forbidden")`,
+        `${INVALID}/near-misses.json:5:5: defaults.privateAcess: unknown key (did you mean privateAccess?) (got "required")`,
+        `${INVALID}/near-misses.json:8:58: rules[0].match.region: unknown key (did you mean regions?) (got ["eu-west-1"])`,
+      ],
+    });
+  });
+});
+
+describe('validate: shadowed rules and --inventory (warnings, exit 0)', () => {
+  const AUTHORING = 'test/fixtures/policies/authoring';
+
+  it('warns about a rule an earlier rule always takes first', async () => {
+    const r = await run('validate', '--policy', `${AUTHORING}/shadowed.yaml`, '--now', '2026-06-01T00:00:00Z');
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(lines(r.stdout)).toEqual([
+      `${AUTHORING}/shadowed.yaml: valid (6 rules, 0 exemptions)`,
+      'warning RULE_SHADOWED: rules[2] prod-eu is never used: rules[0] prod matches every cluster it matches',
+      'warning RULE_SHADOWED: rules[4] shared-tools is never used: rules[3] shared-account matches every cluster it matches',
+    ]);
+  });
+
+  it.each([['inventory.json'], ['inventory-describe.json']])('--inventory %s: rules and exemptions that match no cluster of it', async (file) => {
+    const r = await run('validate', '--policy', `${AUTHORING}/inventory-policy.yaml`, '--inventory', `${AUTHORING}/${file}`, '--now', '2026-06-01T00:00:00Z', '--json');
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(r.stdout)).toEqual({
+      valid: true,
+      rules: 3,
+      exemptions: 2,
+      warnings: [
+        { code: 'RULE_MATCHES_NOTHING', message: expect.stringMatching(/^rules\[1\] partner matches none of the 3 clusters/) },
+        { code: 'EXEMPTION_MATCHES_NOTHING', message: expect.stringMatching(/^exemptions\[1\] old-name matches none of the 3 clusters/) },
+      ],
+    });
+  });
+
+  it('without --inventory, the same policy has no warnings', async () => {
+    const r = await run('validate', '--policy', `${AUTHORING}/inventory-policy.yaml`, '--now', '2026-06-01T00:00:00Z', '--json');
+    expect(JSON.parse(r.stdout)).toEqual({ valid: true, rules: 3, exemptions: 2 });
+  });
+
+  it('a bad inventory is bad input (exit 2), reported with the policy\'s own errors', async () => {
+    const bad = await run('validate', '--policy', `${AUTHORING}/inventory-policy.yaml`, '--inventory', `${AUTHORING}/inventory-bad.json`);
+    expect({ code: bad.code, stdout: bad.stdout }).toEqual({ code: 2, stdout: '' });
+    expectCleanError(bad);
+    expect(lines(bad.stderr)).toHaveLength(3);
+    expect(bad.stderr).toContain(`inventory ${AUTHORING}/inventory-bad.json: clusters[0].name`);
+
+    const both = await run('validate', '--policy', `${AUTHORING}/closed.yaml`, '--inventory', `${AUTHORING}/no-such.json`);
+    expect(both.code).toBe(2);
+    expect(lines(both.stderr)).toEqual([expect.stringContaining('closed.yaml:7:5: rules[0].publicAccess'), `error: inventory ${AUTHORING}/no-such.json: no such file`]);
+  });
+});
+
+describe('check: clusters it cannot place, clusters mid-update, forbidden rules', () => {
+  const tmpCluster = async (edit: (c: Record<string, unknown>) => void) => {
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const doc = JSON.parse(readFileSync(`${ROOT}${EKS}/public-only-open.json`, 'utf8'));
+    edit(doc.cluster);
+    const file = `${mkdtempSync(`${tmpdir()}/guard-cli-`)}/cluster.json`;
+    writeFileSync(file, JSON.stringify(doc));
+    return file;
+  };
+
+  it.each([
+    ['neither option', [], 'give both --account and --region'],
+    ['--account alone', ['--account', '123456789012'], 'give --region too'],
+    ['--region alone', ['--region', 'eu-west-1'], 'give --account too'],
+  ])('a cluster without an ARN and %s: exit 2, saying so', async (_what, extra, give) => {
+    const file = await tmpCluster((c) => delete c.arn);
+    for (const json of [[], ['--json']]) {
+      const r = await run('check', '--policy', `${POLICY}/issue-example.yaml`, '--cluster', file, ...extra, ...json);
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
+      expectCleanError(r);
+      expect(lines(r.stderr)).toEqual([`error: cluster ${file}: has no arn, so its account and region are unknown: ${give}`]);
+    }
+  });
+
+  it('a cluster without an ARN is judged once both --account and --region are given', async () => {
+    const file = await tmpCluster((c) => delete c.arn);
+    const r = await run('check', '--policy', `${POLICY}/issue-example.yaml`, '--cluster', file, '--account', '123456789012', '--region', 'eu-west-1', '--json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).cluster).toEqual({ name: 'dev-open', account: '123456789012', region: 'eu-west-1', arn: null });
+  });
+
+  it('an ARN that is not an EKS cluster ARN is refused the same way', async () => {
+    const file = await tmpCluster((c) => (c.arn = 'arn:aws:iam::123456789012:role/x'));
+    const r = await run('check', '--policy', `${POLICY}/issue-example.yaml`, '--cluster', file);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is not an EKS cluster ARN');
+  });
+
+  it('an unknown --region is refused, with the nearest region', async () => {
+    const r = await run('check', '--policy', `${POLICY}/issue-example.yaml`, '--cluster', `${EKS}/public-only-open.json`, '--region', 'us-esat-1');
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(r.stderr).toContain('--region: not a known AWS region (did you mean us-east-1?)');
+  });
+
+  it('warns CLUSTER_UPDATING for a cluster being updated, in text and JSON, and still judges it', async () => {
+    const file = await tmpCluster((c) => (c.status = 'UPDATING'));
+    const json = await run('check', '--policy', `${POLICY}/issue-example.yaml`, '--cluster', file, '--json');
+    expect(json.code).toBe(1);
+    const out = JSON.parse(json.stdout);
+    expect(out.warnings[0]).toEqual({ code: 'CLUSTER_UPDATING', message: expect.stringContaining('may be stale') });
+    expect(out.verdict).toBe('violation');
+    const text = await run('check', '--policy', `${POLICY}/issue-example.yaml`, '--cluster', file);
+    expect(text.stdout).toMatch(/^warning\s+CLUSTER_UPDATING: .*status UPDATING/m);
+  });
+
+  it('no CLUSTER_UPDATING for an ACTIVE cluster', async () => {
+    const r = await run('check', '--policy', `${POLICY}/issue-example.yaml`, '--cluster', `${EKS}/public-only-open.json`, '--json');
+    expect(JSON.parse(r.stdout).warnings.map((w: { code: string }) => w.code)).not.toContain('CLUSTER_UPDATING');
+  });
+
+  it('shows no allowed line when the rule forbids public access, and one otherwise', async () => {
+    const forbidden = await run('check', '--policy', `${POLICY}/strict-prod-forbidden.yaml`, '--cluster', `${EKS}/public-only-open.json`);
+    expect(forbidden.stdout).toMatch(/^rule\s+.*public forbidden/m);
+    expect(forbidden.stdout).not.toMatch(/^allowed/m);
+    const restricted = await run('check', '--policy', `${POLICY}/issue-example.yaml`, '--cluster', `${EKS}/public-only-open.json`);
+    expect(restricted.stdout).toMatch(/^allowed\s+203\.0\.113\.0\/24, 2001:db8::\/32$/m);
+  });
+});

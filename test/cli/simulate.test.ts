@@ -1,10 +1,15 @@
-/** `eks-endpoint-guard simulate` as users run it: the JSON contract, exit 0 when it ran, 2 on bad input. */
+/**
+ * `eks-endpoint-guard simulate` as users run it: the JSON contract, the text report, exit 0 when it ran
+ * (and every expectation held: see simulate-expect.test.ts), 2 on bad input; and `demo` on a user's
+ * policy and scenario.
+ */
 import { spawnSync } from 'node:child_process';
 
-const run = (...args: string[]) => {
-  const r = spawnSync(process.execPath, ['dist/cli.mjs', 'simulate', ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+const cli = (...args: string[]) => {
+  const r = spawnSync(process.execPath, ['dist/cli.mjs', ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
+const run = (...args: string[]) => cli('simulate', ...args);
 
 test('a scenario runs through the workflow and reports executions, clusters and alerts as JSON', () => {
   const r = run('--policy', 'policy.yaml', '--scenario', 'demo/scenarios/prod-opened.yaml', '--json');
@@ -73,4 +78,47 @@ test('a settle step lets the guard act before the next step: the same change mad
   expect(report.executions.map((e: { outcome: string }) => e.outcome)).toEqual(['remediated', 'ignored', 'remediated', 'ignored']);
   expect(report.steps[1]).toMatchObject({ kind: 'settle', ok: true });
   expect(report.clusters[0].config).toMatchObject({ endpointPublicAccess: false });
+});
+
+test('the text report shows every step with its result, then executions, clusters, alerts, operations alarms and pending re-checks', () => {
+  const r = run('--policy', 'policy.yaml', '--scenario', 'test/fixtures/scenarios/settle.yaml');
+  expect(r.code).toBe(0);
+  const sections = r.stdout.split('\n').filter((l) => /^\S/.test(l));
+  expect(sections).toEqual([expect.stringMatching(/^start time: \d{4}-\d{2}-\d{2}T/), 'steps:', 'executions:', 'clusters:', 'alerts:', 'operations alarms:', 'pending re-checks:']);
+  expect(r.stdout).toMatch(/^steps:\n {2}\[0\] updateClusterConfig +ok +update \S+ InProgress\n {2}\[1\] settle +ok +2 event\(s\) handled\n {2}\[2\] updateClusterConfig +ok /m);
+  expect(r.stdout).toMatch(/^alerts:\n {2}warning +remediated +\[REMEDIATED\] prod-api 111122223333\/us-east-1/m);
+  expect(r.stdout).toMatch(/^operations alarms:\n {2}\(none\)\npending re-checks:\n {2}\(none\)\n$/m);
+});
+
+describe('demo on your own policy and world', () => {
+  test("--scenario with steps plays the scenario's steps, as simulate runs them, and checks its expectations", () => {
+    const r = cli('demo', '--wait-ms', '0', '--scenario', 'demo/scenarios/prod-opened.yaml');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^eks-endpoint-guard demo: policy policy.yaml, the 4 step\(s\) of demo\/scenarios\/prod-opened.yaml, guard deployed in 111122223333\/eu-west-1$/m);
+    expect(r.stdout).toContain('Emulated time starts at 2026-01-01T00:00:00.000Z');
+    expect(r.stdout).toMatch(/^▶ step 0: arn:aws:sts::111122223333:assumed-role\/PlatformAdmin\/alice@example.com calls updateClusterConfig on prod-api \(eu-west-1\)$/m);
+    expect(r.stdout).toMatch(/^ {2}done {5}prod-api: REMEDIATED after/m);
+    expect(r.stdout).toContain('│ Subject: [REMEDIATED] prod-api 111122223333/eu-west-1');
+    expect(r.stdout).not.toContain('alice opens production cluster');
+    expect(r.stdout).toMatch(/^Expectations\n {2}ok {5}outcomes\.prod-api: remediated$/m);
+  });
+
+  test('--scenario without steps plays the story on that world, skipping the chapters it has no cluster for; --policy replaces policy.yaml', () => {
+    const r = cli('demo', '--wait-ms', '0', '--scenario', 'test/fixtures/workflow/world.yaml', '--policy', 'test/fixtures/workflow/policy.yaml');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^eks-endpoint-guard demo: emulator at \S+, policy test\/fixtures\/workflow\/policy.yaml, world test\/fixtures\/workflow\/world.yaml, guard deployed in 111122223333\/us-east-1$/m);
+    expect(r.stdout).toMatch(/^▶ alice opens production cluster prod-api/m);
+    expect(r.stdout).toMatch(/^▷ skipped: bob narrows sandbox-dev .* \(the world has no cluster sandbox-dev in 444455556666\/us-east-1\)$/m);
+    expect(r.stdout).toMatch(/^Summary\n {2}prod-api +remediated +\d+ transitions/m);
+    expect(r.stdout).toMatch(/^ {2}team-tagged +111122223333\/us-east-1 +public 203.0.113.0\/24; private on$/m);
+  });
+
+  test('bad --policy and --scenario: exit 2, both named', () => {
+    const r = cli('demo', '--scenario', 'test/fixtures/scenarios/missing.yaml', '--policy', 'test/fixtures/policies/invalid/world-open-ipv4.yaml');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/allowedPublicCidrs/);
+    expect(r.stderr).toMatch(/scenario test\/fixtures\/scenarios\/missing.yaml: no such file/);
+    expect(r.stdout).toBe('');
+  });
 });

@@ -524,7 +524,7 @@ describe('the bundled handlers, against the emulator', () => {
     expect(missing).toMatchObject({ ok: false, error: { name: 'InputError', message: expect.stringContaining('policy no-such-policy.yaml: ENOENT') } });
     expect(invalid).toMatchObject({
       ok: false,
-      error: { name: 'PolicyError', message: expect.stringContaining(`${join(ROOT, 'test/deploy/fixtures/bad-policy.yaml')}: defaults.allowedPublicCidrs[0]: not a valid CIDR block`) },
+      error: { name: 'PolicyError', message: expect.stringContaining(`${join(ROOT, 'test/deploy/fixtures/bad-policy.yaml')}:7:24: defaults.allowedPublicCidrs[0]: not a valid CIDR block`) },
     });
     // The logger could not be built either, yet the failure is still logged as one JSON line.
     for (const failed of [missing, invalid]) {

@@ -157,9 +157,9 @@ describe('packaging', () => {
     expect(badPolicy.exitCode).not.toBe(0);
     expect(badPolicy.template).toBeUndefined();
     for (const problem of [
-      'test/deploy/fixtures/bad-policy.yaml: defaults.allowedPublicCidrs[0]: not a valid CIDR block (value: "203.0.113.0/33")',
-      'test/deploy/fixtures/bad-policy.yaml: rules[0].publicAccess: Invalid option: expected one of "forbidden"|"restricted"|"unrestricted" (value: "sometimes")',
-      'test/deploy/fixtures/bad-policy.yaml: unknownSetting: unknown key (value: true)',
+      'test/deploy/fixtures/bad-policy.yaml:7:24: defaults.allowedPublicCidrs[0]: not a valid CIDR block (got "203.0.113.0/33")',
+      'test/deploy/fixtures/bad-policy.yaml:11:5: rules[0].publicAccess: must be one of forbidden, restricted, unrestricted (got "sometimes")',
+      'test/deploy/fixtures/bad-policy.yaml:13:1: unknownSetting: unknown key (got true)',
       'stage parameter shadowMode: expected true or false (value: "maybe")',
       'stage parameter maxWaitSeconds: expected a whole number of seconds from 60 to 14000 (value: "20000")',
     ]) {

@@ -10,7 +10,7 @@ import { parsePolicy, validatePolicy, type Policy } from '../../src/policy';
 const POLICIES = new URL('../fixtures/policies/', import.meta.url);
 const read = (rel: string) => readFileSync(new URL(rel, POLICIES), 'utf8');
 
-type ExpectedError = { path: string; value: string; mention?: string[] };
+type ExpectedError = { path: string; value: string; mention?: string[]; at?: string };
 type InvalidCase = { file: string; errors: ExpectedError[] };
 const { cases: invalidCases } = JSON.parse(read('invalid/expected.json')) as { cases: InvalidCase[] };
 
@@ -48,10 +48,18 @@ describe('parsePolicy rejects each kind of policy error, naming path and value',
       for (const p of problems) expect(p).not.toMatch(/\n/);
     });
 
-    it.each(errors)('names $path and the value $value', ({ path, value, mention }) => {
+    it.each(errors)('names $path and the value $value', ({ path, value, mention, at }) => {
       const line = problems.find((p) => pathPattern(path).test(p) && valuePattern(value).test(p));
       expect({ line, problems }).toEqual({ line: expect.any(String), problems });
       for (const m of mention ?? []) expect(line).toContain(m);
+      if (at !== undefined) expect(line!.startsWith(`${file}:${at}: ${path}: `)).toBe(true);
+    });
+
+    it('gives every problem the line and column of its key or entry, and none in zod\'s words', () => {
+      for (const p of problems) {
+        expect(p).toMatch(new RegExp(`^${escape(file)}:\\d+:\\d+: `));
+        expect(p).not.toMatch(/Invalid (input|option)|expected \w+, received|Too (big|small)|Unrecognized key|\(value: /);
+      }
     });
   });
 

@@ -1,6 +1,8 @@
 /**
  * What `validate` warns about in a valid policy: exemptions expired or ending within 14 days of the
- * given instant, and rules that match on tags alone (cluster owners would choose their own rule).
+ * given instant, rules that match on tags alone (cluster owners would choose their own rule), and
+ * rules an earlier rule always takes first (RULE_SHADOWED; matchImplies itself is tested in
+ * policy-authoring.test.ts).
  */
 import fc from 'fast-check';
 import { policyWarnings, validatePolicy, type Policy } from '../../src/policy';
@@ -79,5 +81,42 @@ describe('policyWarnings: rules that match on tags alone', () => {
 
   it('a policy with neither gives no warnings', () => {
     expect(policyWarnings(validatePolicy({ version: 1, defaults: { publicAccess: 'forbidden' } }), NOW)).toEqual([]);
+  });
+});
+
+describe('policyWarnings: rules shadowed by an earlier rule', () => {
+  const rules = (...matches: Record<string, unknown>[]) =>
+    validatePolicy({ version: 1, defaults: { publicAccess: 'forbidden' }, rules: matches.map((match, i) => ({ name: `r${i}`, match, mode: 'alert' })) });
+  const shadowed = (policy: Policy) => policyWarnings(policy, NOW).filter((w) => w.code === 'RULE_SHADOWED').map((w) => w.message);
+
+  // Each expected entry is [the shadowed rule, the earlier rule that shadows it].
+  it.each([
+    ['the same match twice', [{ clusters: ['a-*'] }, { clusters: ['a-*'] }], [[1, 0]]],
+    ['a narrower rule after a wider one', [{ accounts: ['111111111111'] }, { accounts: ['111111111111'], clusters: ['x'] }], [[1, 0]]],
+    ['a narrower rule before a wider one (the right order)', [{ accounts: ['111111111111'], clusters: ['x'] }, { accounts: ['111111111111'] }], []],
+    ['overlapping, neither wider', [{ clusters: ['a-*'] }, { clusters: ['*-b'] }], []],
+    ['a catch-all first shadows everything after it', [{ clusters: ['*'] }, { clusters: ['a'] }, { regions: ['eu-west-1'], clusters: ['b-*'] }], [[1, 0], [2, 0]]],
+    ['reported once, naming the first rule that shadows', [{ clusters: ['a-*'] }, { clusters: ['a-*'] }, { clusters: ['a-1'] }], [[1, 0], [2, 0]]],
+    ['a tags-only rule shadows the same tags with more keys', [{ tags: { env: 'dev' } }, { tags: { env: 'dev' }, clusters: ['d-*'] }], [[1, 0]]],
+  ])('%s', (_what, matches, expected) => {
+    expect(shadowed(rules(...matches))).toEqual(expected.map(([i, j]) => `rules[${i}] r${i} is never used: rules[${j}] r${j} matches every cluster it matches`));
+  });
+
+  it('says which rule and why, in the contract wording', () => {
+    const policy = validatePolicy({
+      version: 1,
+      defaults: { publicAccess: 'forbidden' },
+      rules: [
+        { name: 'prod', match: { clusters: ['prod-*'] } },
+        { name: 'dev', match: { clusters: ['dev-*'] } },
+        { name: 'prod-eu', match: { clusters: ['prod-eu-*'], regions: ['eu-west-1'] } },
+      ],
+    });
+    expect(policyWarnings(policy, NOW)).toEqual([{ code: 'RULE_SHADOWED', message: 'rules[2] prod-eu is never used: rules[0] prod matches every cluster it matches' }]);
+  });
+
+  it('after the rule\'s tags-only warning, in rule order', () => {
+    const warnings = policyWarnings(rules({ tags: { env: 'dev' } }, { tags: { env: 'dev' } }), NOW);
+    expect(warnings.map((w) => w.code)).toEqual(['RULE_MATCHES_TAGS_ONLY', 'RULE_MATCHES_TAGS_ONLY', 'RULE_SHADOWED']);
   });
 });

@@ -11,7 +11,9 @@ let emulator: Emulator;
 let guard: LocalGuard;
 
 beforeEach(async () => {
-  emulator = await startEmulator({ state: parseEmulatorState(parse(readFileSync('test/fixtures/workflow/world.yaml', 'utf8')), 'world'), clock: manualClock() });
+  // world.yaml is a simulate scenario base: its startTime is simulate's, not part of an emulator state.
+  const { startTime, ...state } = parse(readFileSync('test/fixtures/workflow/world.yaml', 'utf8')) as { startTime: string };
+  emulator = await startEmulator({ state: parseEmulatorState(state, 'world'), clock: manualClock(Date.parse(startTime)) });
   guard = await startLocalGuard({ emulator, policy, homeAccount: '111122223333', homeRegion: 'us-east-1' });
 });
 afterEach(async () => {
