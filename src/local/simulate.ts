@@ -463,7 +463,7 @@ export async function simulate(scenario: Scenario, policy: Policy, options: Simu
     report.pendingRechecks = guard.runner.pendingRechecks().map((p) => ({ ...p, dueAt: new Date(p.dueAt).toISOString() }));
     // The guard's own refused calls (ResourceInUseException while it waits out a busy cluster) are
     // filtered by the rule and are not events of the scenario: leave them out of the report.
-    const ownFailures = (d: DeliveryRecord) => d.filtered && (d.triage?.actor?.arn ?? '').includes(`:assumed-role/${GUARD_ROLE_NAME}/`);
+    const ownFailures = (d: DeliveryRecord) => d.filtered && /:assumed-role\/[^/]+\/eks-endpoint-guard/.test(d.triage?.actor?.arn ?? '') && (d.triage?.actor?.arn ?? '').includes(`:assumed-role/${GUARD_ROLE_NAME}/`);
     const entries = await Promise.all(attributeExecutions(deliveries).filter((d) => !ownFailures(d)).map((d) => summarize(d, guard.readConfig)));
     report.executions = entries.flat();
     report.operations = guard.operations();

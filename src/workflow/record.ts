@@ -96,6 +96,9 @@ export async function recordOutcome(state: ExecutionState, deps: WorkflowDeps): 
     }
 
     const ignoredReason = outcome === 'ignored' ? ignoredReasonOf(state) : null;
+    // A misused guard role or a loosened rule is news whatever the re-check series says: always told.
+    const alertCase = buildAlertCase(state, now);
+    if (alertCase.guardRoleMisuse || alertCase.tagChange?.laxer) publish = true;
     // Another execution's alert already covers this change: one incident, one alert.
     if (ignoredReason === 'ALREADY_HANDLED') publish = false;
     const severity = severityOf(outcome, state);
