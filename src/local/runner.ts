@@ -124,6 +124,7 @@ export type PendingRecheck = { name: string; cluster: ClusterRef; dueAt: number;
 export class LocalRunner {
   private readonly names = new Set<string>();
   private readonly queue: Queued[] = [];
+  private readonly machines = new Map<string, StateMachine>();
   // Re-checks start at once but sleep in their first Wait: run them when the clock reaches their time.
   private readonly scheduled: Queued[] = [];
   private readonly loaded = loadDefinition();
@@ -219,6 +220,20 @@ export class LocalRunner {
     return done;
   }
 
+  /** One compiled machine per account and region: building one validates the definition, which is slow. */
+  private machineFor(account: string, region: string): StateMachine {
+    const key = `${account}/${region}`;
+    let machine = this.machines.get(key);
+    if (!machine) {
+      const { definition, taskFunctions } = this.loaded;
+      machine = new StateMachine(resolvedDefinition(definition, taskFunctions, account, region) as unknown as StateMachineDefinition, {
+        validationOptions: { checkArn: false, checkPaths: true },
+      });
+      this.machines.set(key, machine);
+    }
+    return machine;
+  }
+
   private async run(queued: Queued): Promise<ExecutionRecord> {
     const { name, input, queuedAt } = queued;
     const { definition, taskFunctions, integrations } = this.loaded;
@@ -283,9 +298,7 @@ export class LocalRunner {
       };
     }
     const waitStates = Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait');
-    const machine = new StateMachine(resolvedDefinition(definition, taskFunctions, input.cluster.account, input.cluster.region) as unknown as StateMachineDefinition, {
-      validationOptions: { checkArn: false, checkPaths: true },
-    });
+    const machine = this.machineFor(input.cluster.account, input.cluster.region);
     execution = machine.run(input as never, {
       overrides: {
         taskResourceLocalHandlers: taskHandlers,

@@ -106,7 +106,7 @@ export function buildAlertCase(state: ExecutionState, now: number): AlertCase {
     revertUpdate: state.revert ?? null,
     failure: outcome === 'failed' ? failureOf(state) : null,
     actors,
-    ignoredReason: outcome === 'ignored' ? ignoredReasonOf(state) : null,
+    ignoredReason: outcome === 'ignored' ? (state.record?.ignoredReason ?? ignoredReasonOf(state)) : null,
     guardRoleMisuse: misuse ? { session: misuse.actor?.arn ?? 'unknown session' } : null,
     tagChange: state.assessment?.tagChange ?? null,
     escalation: state.record?.escalation ?? null,

@@ -6,7 +6,7 @@
  * lose the re-check.
  */
 import { alertSeverity } from '../alerts/render';
-import { decideEscalation, judgedSettings, nextRecheck, uniqueActors, withoutLease, withRevert } from '../ledger/rules';
+import { changeOf, decideEscalation, judgedSettings, nextRecheck, uniqueActors, withoutLease, withRevert } from '../ledger/rules';
 import type { ClusterLedger } from '../ledger/types';
 import type { WorkflowDeps } from './deps';
 import { executionName } from './intake';
@@ -51,7 +51,11 @@ export async function recordOutcome(state: ExecutionState, deps: WorkflowDeps): 
 
   return deps.ledger.mutate(state.cluster, (ledger: ClusterLedger) => {
     let next: ClusterLedger = withoutLease(ledger, me) ?? ledger;
-    let outcome: Outcome = decided;
+    // An execution that ended before judging (the cluster deleted while it waited, an error before its
+    // lease) may find its change judged by another: that execution's outcome and alert cover it.
+    const handledBy = state.trigger.kind === 'recheck' ? null : (changeOf(next, state.trigger.eventId)?.handledBy ?? null);
+    const coveredElsewhere = handledBy !== null && handledBy !== me && decided !== 'remediated' && !state.assessment;
+    let outcome: Outcome = coveredElsewhere ? 'ignored' : decided;
     let escalation: RecordResult['escalation'] = null;
 
     if (decided === 'remediated' && settings) {
@@ -81,7 +85,9 @@ export async function recordOutcome(state: ExecutionState, deps: WorkflowDeps): 
     // A re-check is already on its way: this execution's failure is part of the same series, and a second
     // chain of re-checks would double every attempt from here on.
     const covered = series !== null && series.pending !== null && series.pending !== me && series.lastExecution !== me && (series.nextAt ?? 0) > now;
-    if (RECHECKED.has(outcome) && !isPermanentFailure(state) && covered) {
+    if (coveredElsewhere) {
+      publish = false;
+    } else if (RECHECKED.has(outcome) && !isPermanentFailure(state) && covered) {
       publish = false;
     } else if (RECHECKED.has(outcome) && !isPermanentFailure(state)) {
       const reason = failureReason(state)?.error ?? outcome;
@@ -95,7 +101,7 @@ export async function recordOutcome(state: ExecutionState, deps: WorkflowDeps): 
       next = { ...next, recheck: null };
     }
 
-    const ignoredReason = outcome === 'ignored' ? ignoredReasonOf(state) : null;
+    const ignoredReason = coveredElsewhere ? 'ALREADY_HANDLED' : outcome === 'ignored' ? ignoredReasonOf(state) : null;
     // A misused guard role or a loosened rule is news whatever the re-check series says: always told.
     const alertCase = buildAlertCase(state, now);
     if (alertCase.guardRoleMisuse || alertCase.tagChange?.laxer) publish = true;

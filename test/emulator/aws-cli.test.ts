@@ -35,6 +35,12 @@ afterAll(async () => {
   await emulator?.close();
 });
 
+/** The CLI's error line; aws-cli 2.x adds how many retries it made ("(reached max retries: 0)"). */
+function cliError(code: string, operation: string, message: string): RegExp {
+  const quote = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`An error occurred \\(${code}\\) when calling the ${operation} operation( \\(reached max retries: \\d+\\))?: ${quote(message)}`);
+}
+
 type CliResult = { code: number; stdout: string; stderr: string; json: Record<string, any> };
 
 async function aws(...args: string[]): Promise<CliResult> {
@@ -109,7 +115,7 @@ describe('the AWS CLI against the emulator', () => {
   it('gets EKS errors as the CLI prints them', async () => {
     const res = await aws('eks', 'describe-cluster', '--region', 'us-east-1', '--name', 'nope');
     expect(res.code).not.toBe(0);
-    expect(res.stderr).toContain('An error occurred (ResourceNotFoundException) when calling the DescribeCluster operation: No cluster found for name: nope.');
+    expect(res.stderr).toMatch(cliError('ResourceNotFoundException', 'DescribeCluster', 'No cluster found for name: nope.'));
   });
 
   it('speaks the query protocols too (STS, EC2, SNS)', async () => {
@@ -121,7 +127,9 @@ describe('the AWS CLI against the emulator', () => {
   });
 
   it('speaks DynamoDB JSON: list-tables, get-item, and a conditional put-item refused as DynamoDB refuses it', async () => {
-    expect((await aws('dynamodb', 'list-tables', '--region', 'us-east-1')).json).toEqual({ TableNames: ['guard-ledger'] });
+    // Compared whole, so a failing CLI call shows what the CLI printed on stderr.
+    const listed = await aws('dynamodb', 'list-tables', '--region', 'us-east-1');
+    expect({ code: listed.code, stderr: listed.stderr, json: listed.json }).toEqual({ code: 0, stderr: '', json: { TableNames: ['guard-ledger'] } });
     const got = await aws('dynamodb', 'get-item', '--region', 'us-east-1', '--table-name', 'guard-ledger', '--key', '{"pk":{"S":"cluster#my-cluster"}}');
     expect(got.stderr).toBe('');
     expect(got.json).toEqual({ Item: { pk: { S: 'cluster#my-cluster' }, version: { N: '2' }, lease: { M: { holder: { S: 'exec-1' } } } } });
@@ -130,7 +138,7 @@ describe('the AWS CLI against the emulator', () => {
       '--item', '{"pk":{"S":"cluster#my-cluster"}}', '--condition-expression', 'attribute_not_exists(pk)',
     );
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toContain('An error occurred (ConditionalCheckFailedException) when calling the PutItem operation: The conditional request failed');
+    expect(refused.stderr).toMatch(cliError('ConditionalCheckFailedException', 'PutItem', 'The conditional request failed'));
     expect(emulator.snapshot().dynamodb.tables[0]?.items).toEqual([{ pk: 'cluster#my-cluster', version: 2, lease: { holder: 'exec-1' } }]);
   });
 });
