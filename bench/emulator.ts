@@ -6,7 +6,7 @@
  */
 import { Agent } from 'node:http';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { manualClock, startEmulator } from '../src/local/emulator';
+import { manualClock, startEmulator } from '../src/emulator';
 
 const REQUESTS = Number(process.argv[2] ?? 2000);
 const ROUNDS = Number(process.argv[3] ?? 5);

@@ -28,7 +28,7 @@ const { outputFiles } = await build({
   sourcemap: 'linked',
   logLevel: 'warning',
   write: false,
-  // dynalite is loaded at run time with createRequire (src/local/emulator/dynamodb-store.ts), never bundled:
+  // dynalite is loaded at run time with createRequire (src/emulator/dynamodb-store.ts), never bundled:
   // its native LevelDB binding cannot be. Listing it keeps a future static import from bundling it by accident.
   external: ['dynalite'],
   // Some CommonJS dependencies call require(); give every ESM chunk one.

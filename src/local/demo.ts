@@ -11,7 +11,7 @@ import { CreateClusterCommand, EKSClient, UpdateClusterConfigCommand, type Updat
 import { parse } from 'yaml';
 import { parsePolicy, type Policy } from '../policy';
 import type { ClusterRef } from '../policy/types';
-import { manualClock, parseEmulatorState, startEmulator, type Emulator, type ResolvedEmulatorState } from './emulator';
+import { manualClock, parseEmulatorState, startEmulator, type Emulator, type ResolvedEmulatorState } from '../emulator';
 import { checkExpectations, describeExpectation, type ExpectationResult } from './expect';
 import { startLocalGuard, type LocalGuard } from './local-guard';
 import { projectRoot } from './paths';

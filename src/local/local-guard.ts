@@ -19,7 +19,7 @@ import type { ClusterRef, EndpointConfig } from '../policy/types';
 import { matchesIntakeRule } from '../events/rule';
 import type { LedgerPort } from '../ledger/types';
 import type { Log } from '../workflow/deps';
-import type { Emulator } from './emulator';
+import type { Emulator } from '../emulator';
 import { LocalRunner, type DeliveryRecord, type ExecutionRecord, type ProgressEvent, type PublishedAlert } from './runner';
 
 export const GUARD_ROLE_NAME = 'eks-endpoint-guard-remediate';

@@ -11,7 +11,7 @@ import { formatPath } from '../policy/load';
 import type { ClusterLedger, LedgerPort } from '../ledger/types';
 import type { Policy } from '../policy';
 import type { ClusterRef, EndpointConfig } from '../policy/types';
-import { emulatorStateSchema, faultSchema, manualClock, startEmulator, stateReferenceProblems, type Emulator } from './emulator';
+import { emulatorStateSchema, faultSchema, manualClock, startEmulator, stateReferenceProblems, type Emulator } from '../emulator';
 import { checkExpectations, expectationReferenceProblems, expectationsSchema, type ExpectationResult } from './expect';
 import { GUARD_ROLE_NAME, startLocalGuard } from './local-guard';
 import type { DeliveryRecord, ExecutionRecord, ProgressEvent } from './runner';

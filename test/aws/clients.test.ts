@@ -9,7 +9,7 @@ import { ec2Wiring } from '../../src/aws/ec2';
 import { eksWiring } from '../../src/aws/eks';
 import { loadConfig } from '../../src/config';
 import { AwsRequestRejectedError, InputError } from '../../src/errors';
-import type { Emulator } from '../../src/local/emulator';
+import type { Emulator } from '../../src/emulator';
 import { GUARD_ROLE_ARN, PROD, REGION, SANDBOX, callCounter, cluster, rejectionOf, useAdapterEmulator } from './helpers';
 
 const MEMBER_ROLE = 'eks-endpoint-guard-member';

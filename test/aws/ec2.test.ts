@@ -3,7 +3,7 @@ import { createClientFactory } from '../../src/aws/clients';
 import { createEc2Port, ec2Wiring } from '../../src/aws/ec2';
 import { loadConfig } from '../../src/config';
 import { AwsRequestRejectedError, TransientAwsError } from '../../src/errors';
-import type { Emulator } from '../../src/local/emulator';
+import type { Emulator } from '../../src/emulator';
 import type { Ec2Port } from '../../src/workflow/ports';
 import { GUARD_ROLE_ARN, PROD, SANDBOX, cluster, rejectionOf, useAdapterEmulator } from './helpers';
 

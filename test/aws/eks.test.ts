@@ -4,7 +4,7 @@ import { createEksPort, eksWiring } from '../../src/aws/eks';
 import { loadConfig } from '../../src/config';
 import { AwsRequestRejectedError, ClusterBusyError, ClusterNotFoundError, InputError, TransientAwsError } from '../../src/errors';
 import { guardrailDenies, type GuardrailRequest } from '../../src/iam/guardrail';
-import type { Emulator, EmulatorState } from '../../src/local/emulator';
+import type { Emulator, EmulatorState } from '../../src/emulator';
 import type { EndpointConfig } from '../../src/policy/types';
 import type { EksPort } from '../../src/workflow/ports';
 import { GUARD_ROLE_ARN, PROD, REGION, SANDBOX, callCounter, cluster, demoState, rejectionOf, useAdapterEmulator } from './helpers';

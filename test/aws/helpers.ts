@@ -1,5 +1,5 @@
 /** The demo emulator world and a few things the adapter tests share. */
-import type { Emulator } from '../../src/local/emulator';
+import type { Emulator } from '../../src/emulator';
 import type { ClusterRef } from '../../src/policy/types';
 import { PROD, useDemoEmulator } from '../emulator/helpers';
 

@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config';
 import { AwsRequestRejectedError, ClusterNotFoundError, InputError, TransientAwsError } from '../../src/errors';
 import { emptyLedger, tryLease, withChange } from '../../src/ledger/rules';
 import { LEDGER_LIMITS, LEDGER_RETENTION_DAYS, type ChangeRecord, type ClusterLedger, type LedgerPort } from '../../src/ledger/types';
-import type { Emulator } from '../../src/local/emulator';
+import type { Emulator } from '../../src/emulator';
 import type { ClusterRef } from '../../src/policy/types';
 import { MAX_CONFLICTS } from '../unit/fakes/ledger';
 import { documentClient, dynamoClient } from '../emulator/helpers';

@@ -3,7 +3,7 @@ import { createClientFactory, type ClientFactory } from '../../src/aws/clients';
 import { alertWiring, createAlertPort, snsMessage, snsSubject, SNS_MAX_BYTES } from '../../src/aws/sns';
 import { loadConfig } from '../../src/config';
 import { AwsRequestRejectedError, InputError, TransientAwsError } from '../../src/errors';
-import type { Emulator } from '../../src/local/emulator';
+import type { Emulator } from '../../src/emulator';
 import type { Alert } from '../../src/workflow/types';
 import { GUARD_ROLE_ARN, PROD, REGION, rejectionOf, useAdapterEmulator } from './helpers';
 

@@ -19,7 +19,7 @@ import { WiringError, type Ports, type Wiring } from '../../src/wiring';
 import type { Log } from '../../src/workflow/deps';
 import type { ExecutionPort } from '../../src/workflow/ports';
 import type { Alert, ExecutionInput } from '../../src/workflow/types';
-import type { Emulator } from '../../src/local/emulator';
+import type { Emulator } from '../../src/emulator';
 import { GUARD_ROLE_ARN, PROD, REGION, cluster, rejectionOf, useAdapterEmulator } from './helpers';
 
 const HANDLERS_DIR = fileURLToPath(new URL('../../handlers/', import.meta.url));

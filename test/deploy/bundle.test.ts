@@ -17,7 +17,7 @@ import { crc32 } from 'node:zlib';
 import { build } from 'esbuild';
 import yauzl from 'yauzl';
 import { matchesIntakeRule } from '../../src/events/rule';
-import { manualClock, startEmulator, type Emulator, type EmulatorState } from '../../src/local/emulator';
+import { manualClock, startEmulator, type Emulator, type EmulatorState } from '../../src/emulator';
 import type { EvaluateResult, ExecutionState, LeaseResult, PollResult, PreflightResult, RecordResult, RemediateResult, VerifyResult } from '../../src/workflow/types';
 import type { NotifyResult } from '../../src/workflow/notify';
 import type { IntakeResult } from '../../src/workflow/intake';

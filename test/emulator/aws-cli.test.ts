@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { manualClock, startEmulator, type Emulator } from '../../src/local/emulator';
+import { manualClock, startEmulator, type Emulator } from '../../src/emulator';
 
 const run = promisify(execFile);
 const ACCOUNT = '111122223333';

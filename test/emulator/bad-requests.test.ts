@@ -1,7 +1,7 @@
 import { CreateClusterCommand, DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
 import { DescribeVpcAttributeCommand, type VpcAttributeName } from '@aws-sdk/client-ec2';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import type { Emulator } from '../../src/local/emulator';
+import type { Emulator } from '../../src/emulator';
 import { ALICE, PROD, ec2Client, eksClient, rejectionOf, snsClient, useDemoEmulator } from './helpers';
 
 let emulator: Emulator;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_MANUAL_START_MS, manualClock, realClock, scaledClock } from '../../src/local/emulator';
+import { DEFAULT_MANUAL_START_MS, manualClock, realClock, scaledClock } from '../../src/emulator';
 
 describe('clocks', () => {
   it('manual clock moves only when advanced', async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateClusterCommand, DescribeClusterCommand, ListClustersCommand, TagResourceCommand, UntagResourceCommand, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
-import type { CloudTrailEvent, Emulator } from '../../src/local/emulator';
+import type { CloudTrailEvent, Emulator } from '../../src/emulator';
 import { ALICE, GUARD, PROD, SANDBOX, eksClient, rejectionOf, startDemo } from './helpers';
 
 let emulator: Emulator;

@@ -1,5 +1,5 @@
 import { DescribeClusterCommand, EKSClient, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
-import { manualClock, startEmulator, type Emulator } from '../../src/local/emulator';
+import { manualClock, startEmulator, type Emulator } from '../../src/emulator';
 import { rejectionOf } from './helpers';
 
 const ACCOUNT = '111122223333';

@@ -1,7 +1,7 @@
 import { DescribeClusterCommand, DescribeUpdateCommand, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { EmulatorSnapshot, Emulator } from '../../src/local/emulator';
+import type { EmulatorSnapshot, Emulator } from '../../src/emulator';
 import { PROD, demoState, eksClient, rejectionOf, snsClient, startDemo, stsClient } from './helpers';
 
 let emulator: Emulator;

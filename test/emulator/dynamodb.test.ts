@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactGetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { InputError } from '../../src/errors';
-import { manualClock, startEmulator, type Emulator, type EmulatorState } from '../../src/local/emulator';
+import { manualClock, startEmulator, type Emulator, type EmulatorState } from '../../src/emulator';
 import { ALICE, BOB, PROD, SANDBOX, documentClient, dynamoClient, rejectionOf } from './helpers';
 
 const TABLE = 'guard-ledger';

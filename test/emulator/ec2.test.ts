@@ -6,7 +6,7 @@ import {
   type EC2Client,
   type VpcAttributeName,
 } from '@aws-sdk/client-ec2';
-import type { Emulator } from '../../src/local/emulator';
+import type { Emulator } from '../../src/emulator';
 import { BOB, PROD, SANDBOX, ec2Client, rejectionOf, startDemo } from './helpers';
 
 let emulator: Emulator;

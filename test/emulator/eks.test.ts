@@ -12,7 +12,7 @@ import {
   type EKSClient,
   type UpdateClusterConfigRequest,
 } from '@aws-sdk/client-eks';
-import type { Emulator } from '../../src/local/emulator';
+import type { Emulator } from '../../src/emulator';
 import { BOB, PROD, SANDBOX, clusterIn, eksClient, rejectionOf, useDemoEmulator } from './helpers';
 
 let emulator: Emulator;

@@ -2,7 +2,7 @@ import { DescribeClusterCommand, DescribeUpdateCommand, UpdateClusterConfigComma
 import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, PublishCommand } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { Emulator } from '../../src/local/emulator';
+import type { Emulator } from '../../src/emulator';
 import { PROD, clusterIn, ec2Client, eksClient, rejectionOf, snsClient, useDemoEmulator, stsClient } from './helpers';
 
 let emulator: Emulator;

@@ -7,7 +7,7 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
-import { manualClock, parseEmulatorState, startEmulator, type Credentials, type Emulator, type EmulatorOptions } from '../../src/local/emulator';
+import { manualClock, parseEmulatorState, startEmulator, type Credentials, type Emulator, type EmulatorOptions } from '../../src/emulator';
 
 export const PROD = '111122223333';
 export const SANDBOX = '444455556666';

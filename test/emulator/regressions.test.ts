@@ -2,7 +2,7 @@
 import { DescribeVpcAttributeCommand } from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { manualClock, startEmulator, type Emulator } from '../../src/local/emulator';
+import { manualClock, startEmulator, type Emulator } from '../../src/emulator';
 import { ec2Client, eksClient, rejectionOf, snsClient } from './helpers';
 
 let emulator: Emulator;

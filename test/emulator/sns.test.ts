@@ -1,5 +1,5 @@
 import { CreateTopicCommand, ListTopicsCommand, PublishCommand, type PublishCommandInput, type SNSClient } from '@aws-sdk/client-sns';
-import type { Emulator } from '../../src/local/emulator';
+import type { Emulator } from '../../src/emulator';
 import { BOB, PROD, SANDBOX, rejectionOf, snsClient, startDemo } from './helpers';
 
 let emulator: Emulator;

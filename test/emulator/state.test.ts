@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { EKSClient, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { InputError } from '../../src/errors';
-import { emulatorStateSchema, manualClock, parseEmulatorState, startEmulator, type Emulator } from '../../src/local/emulator';
+import { emulatorStateSchema, manualClock, parseEmulatorState, startEmulator, type Emulator } from '../../src/emulator';
 import { demoState, rejectionOf } from './helpers';
 
 function problemsOf(doc: unknown): string[] {

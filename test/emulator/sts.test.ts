@@ -1,6 +1,6 @@
 import { DescribeClusterCommand, ListClustersCommand } from '@aws-sdk/client-eks';
 import { AssumeRoleCommand, GetCallerIdentityCommand, type AssumeRoleCommandInput } from '@aws-sdk/client-sts';
-import type { Credentials, Emulator } from '../../src/local/emulator';
+import type { Credentials, Emulator } from '../../src/emulator';
 import { ALICE, BOB, GUARD, PROD, SANDBOX, eksClient, rejectionOf, startDemo, stsClient } from './helpers';
 
 let emulator: Emulator;

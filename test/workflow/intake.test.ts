@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { EKSClient, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
 import { parse } from 'yaml';
 import { parsePolicy } from '../../src/policy';
-import { manualClock, parseEmulatorState, startEmulator, type Emulator } from '../../src/local/emulator';
+import { manualClock, parseEmulatorState, startEmulator, type Emulator } from '../../src/emulator';
 import { startLocalGuard, type LocalGuard } from '../../src/local/local-guard';
 
 const policy = parsePolicy(readFileSync('test/fixtures/workflow/policy.yaml', 'utf8'));

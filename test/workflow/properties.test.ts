@@ -60,9 +60,9 @@ import { evaluateCluster, findViolations, parsePolicy, resolveSettings, validate
 import { cidrContains, parseCidr } from '../../src/policy/cidr';
 import type { EndpointConfig, Evaluation } from '../../src/policy/types';
 import { GUARD_ROLE_ACTOR, parseScenario, simulate, type SimulationReport } from '../../src/local/simulate';
-import { EmulatorCore } from '../../src/local/emulator/core';
-import { World as EmulatorWorld } from '../../src/local/emulator/world';
-import type { CloudTrailEvent, EmulatorSnapshot } from '../../src/local/emulator';
+import { EmulatorCore } from '../../src/emulator/core';
+import { World as EmulatorWorld } from '../../src/emulator/world';
+import type { CloudTrailEvent, EmulatorSnapshot } from '../../src/emulator';
 import { GUARD_ROLE_NAME, LEDGER_TABLE_NAME } from '../../src/local/local-guard';
 import { loadDefinition } from '../../src/local/definition';
 import { executionName } from '../../src/workflow/intake';

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { InputError } from '../../errors';
-import type { ResolvedEmulatorState } from '../../local/emulator';
+import type { ResolvedEmulatorState } from '../../emulator';
 import { EXIT, readDocument, runCommand } from '../io';
 
 type EmulatorCommandOptions = { port: number; state?: string; updateSeconds?: number; speed?: number; cloudtrailFile?: string };
@@ -47,7 +47,7 @@ export function registerEmulatorCommand(program: Command): void {
     .action((opts: EmulatorCommandOptions) =>
       runCommand(async () => {
         // Loaded here, not at the top: the emulator (and the SDK it pulls in) is for this command only.
-        const { realClock, scaledClock, startEmulator, parseEmulatorState } = await import('../../local/emulator');
+        const { realClock, scaledClock, startEmulator, parseEmulatorState } = await import('../../emulator');
         const state = opts.state ? parseEmulatorState(await readDocument(opts.state, 'state file'), opts.state) : parseEmulatorState({}, 'state');
         const speed = opts.speed ?? 1;
         const emulator = await startEmulator({

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import ipaddr from 'ipaddr.js';
-import { InputError } from '../../errors';
+import { InputError } from '../errors';
 import { isCanonicalCidr } from './cidr';
 
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');

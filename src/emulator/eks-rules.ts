@@ -1,4 +1,4 @@
-import { EKS_MAX_PUBLIC_CIDRS } from '../../policy/schema';
+import { EKS_MAX_PUBLIC_CIDRS } from '../policy/schema';
 import { publicCidrProblem } from './cidr';
 import {
   clusterStatus,

@@ -1,4 +1,4 @@
-import { InputError } from '../../errors';
+import { InputError } from '../errors';
 import { dynamoReply, type DynamoScope, type RawReply } from './dynamodb-store';
 import { dynamoError, transactGetItems, transactWriteItems } from './dynamodb-transact';
 import { AwsError, type CallContext, type Service } from './protocol';

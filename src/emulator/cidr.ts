@@ -1,5 +1,5 @@
 // The same CIDR reading as the policy's, so the emulator and the guard never disagree on what a block is.
-import { cidrContains, cidrProblem, parseCidr, parseCidrs } from '../../policy/cidr';
+import { cidrContains, cidrProblem, parseCidr, parseCidrs } from '../policy/cidr';
 
 /**
  * EKS does not document which blocks it refuses in publicAccessCidrs ("may not contain reserved

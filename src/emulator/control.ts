@@ -1,6 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import * as z from 'zod';
-import { InputError } from '../../errors';
+import { InputError } from '../errors';
 import type { EmulatorCore } from './core';
 import { faultSchema } from './faults';
 
