@@ -1,6 +1,8 @@
 // A local osls plugin (listed in serverless.yml before serverless-esbuild) that makes a bad configuration
 // fail the deploy instead of the first event:
-//   - checks the stage parameters (custom.guard) and names the parameter and the value on error;
+//   - checks the stage parameters (custom.guard) and names the parameter and the value on error; the
+//     organization's parameters (organizationId, regions, ...) become stack parameters at deploy time, and
+//     organizationId, which packaging does not need, is required before a deploy;
 //   - validates the policy file with the project's own parser (scripts/validate-policy.mjs), listing every problem;
 //   - generates one SNS e-mail subscription per address of alertEmails and per topic (the alert topic and the
 //     operations topic; CloudFormation cannot loop over a list);
@@ -19,6 +21,10 @@ const SCHEDULE = /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))
 const EMAIL = /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/;
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const ACCOUNT = /^\d{12}$/;
+const ORGANIZATION = /^o-[a-z0-9]{10,32}$/;
+const OU = /^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
 
 const guardSchema = {
@@ -32,8 +38,13 @@ const guardSchema = {
         sweepRate: { type: 'string' },
         alertEmails: { type: 'string' },
         notifyCompliant: { type: 'string' },
-        crossAccountRoleName: { type: 'string' },
-        sweepAccounts: { type: 'string' },
+        organizationId: { type: 'string' },
+        governedOus: { type: 'string' },
+        excludedAccounts: { type: 'string' },
+        regions: { type: 'string' },
+        memberReadRoleName: { type: 'string' },
+        memberWriteRoleName: { type: 'string' },
+        organizationsRoleArn: { type: 'string' },
         maxWaitSeconds: { type: 'string' },
         logLevel: { type: 'string' },
         alertTopic: { type: 'string' },
@@ -64,15 +75,29 @@ export function parameterProblems(guard, { stateMachineTimeoutSeconds } = {}) {
   for (const email of splitList(guard.alertEmails)) {
     if (!EMAIL.test(email)) problems.push(`stage parameter alertEmails: not an e-mail address (value: ${JSON.stringify(email)})`);
   }
-  const roleName = String(guard.crossAccountRoleName ?? '');
-  if (roleName !== '' && !ROLE_NAME.test(roleName)) bad('crossAccountRoleName', 'an IAM role name (1-64 of A-Z a-z 0-9 +=,.@_-), or empty');
-  const accounts = splitList(guard.sweepAccounts);
-  for (const account of accounts) {
-    if (!ACCOUNT.test(account)) problems.push(`stage parameter sweepAccounts: not a 12-digit AWS account id (value: ${JSON.stringify(account)})`);
+  // The organization's parameters: CloudFormation checks them again (AllowedPattern) when the stack is
+  // deployed; here a typo fails before anything is built, naming the entry.
+  const organizationId = String(guard.organizationId ?? '');
+  if (organizationId !== '' && !ORGANIZATION.test(organizationId)) bad('organizationId', 'an AWS Organizations id such as o-a1b2c3d4e5');
+  const listed = [
+    ['governedOus', OU, 'an OU id (ou-...) or the root id (r-...)'],
+    ['excludedAccounts', ACCOUNT, 'a 12-digit AWS account id'],
+    ['regions', REGION, 'an AWS region name such as eu-west-1'],
+  ];
+  for (const [param, pattern, expected] of listed) {
+    for (const entry of splitList(guard[param])) {
+      if (!pattern.test(entry)) problems.push(`stage parameter ${param}: not ${expected} (value: ${JSON.stringify(entry)})`);
+    }
   }
-  if (accounts.length > 0 && roleName === '') {
-    problems.push(`stage parameter sweepAccounts: other accounts can only be swept through crossAccountRoleName, which is empty (value: ${JSON.stringify(guard.sweepAccounts)})`);
+  for (const param of ['memberReadRoleName', 'memberWriteRoleName']) {
+    if (guard[param] !== undefined && !ROLE_NAME.test(String(guard[param]))) bad(param, 'an IAM role name (1-64 of A-Z a-z 0-9 +=,.@_-)');
   }
+  if (guard.memberReadRoleName !== undefined && guard.memberReadRoleName === guard.memberWriteRoleName) {
+    // One role for both would hand UpdateClusterConfig to every function that only reads.
+    problems.push(`stage parameters memberReadRoleName and memberWriteRoleName: must differ (value: ${JSON.stringify(guard.memberReadRoleName)})`);
+  }
+  const organizationsRoleArn = String(guard.organizationsRoleArn ?? '');
+  if (organizationsRoleArn !== '' && !ROLE_ARN.test(organizationsRoleArn)) bad('organizationsRoleArn', 'an IAM role ARN, or empty');
   const maxWait = Number(guard.maxWaitSeconds);
   if (!/^\d+$/.test(String(guard.maxWaitSeconds)) || maxWait < 60 || maxWait > 14000) {
     bad('maxWaitSeconds', 'a whole number of seconds from 60 to 14000');
@@ -119,6 +144,7 @@ export default class GuardPackagingPlugin {
         await this.checkConfiguration();
         await this.bundlePolicy();
       },
+      'before:deploy:deploy': () => this.checkDeployable(),
     };
   }
 
@@ -153,6 +179,15 @@ export default class GuardPackagingPlugin {
     // The same people hear about the clusters (alert topic) and about the guard itself (operations topic):
     // an alarm that the alert path is broken must not depend on that path.
     for (const topic of [guard.alertTopic, guard.operationsTopic]) Object.assign(resources.Resources, emailSubscriptions(guard.alertEmails, topic));
+  }
+
+  /** What packaging can do without, but a deployment cannot: the organization governed. */
+  checkDeployable() {
+    if (String(this.guard.organizationId ?? '') === '') {
+      this.fail([
+        'eks-endpoint-guard: stage parameter organizationId is empty: the central stack governs one organization; pass --param="organizationId=o-..." (aws organizations describe-organization --query Organization.Id)',
+      ]);
+    }
   }
 
   /** Copies the validated policy into serverless-esbuild's build folder, which is zipped as the task root. */

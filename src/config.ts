@@ -8,7 +8,32 @@ const bool = z
 const list = z
   .string()
   .default('')
-  .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+  .transform(splitList);
+
+/** Splits a comma-separated setting, trimming blanks around entries and dropping empty ones. */
+function splitList(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/**
+ * A comma list whose every entry must match `pattern`; undefined when the variable is unset. CloudFormation
+ * cannot leave a variable out when a list parameter is empty, so an empty value reads as an empty list.
+ */
+function optionalList(pattern: RegExp, message: string) {
+  return z
+    .string()
+    .transform(splitList)
+    .pipe(z.array(z.string().regex(pattern, { error: message })))
+    .optional();
+}
+
+/** An optional setting for which an empty value means unset (CloudFormation passes empty parameters as ''). */
+function unsetWhenEmpty<T extends z.ZodType>(schema: T) {
+  return z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+}
+
+const roleName = z.string().regex(/^[\w+=,.@-]{1,64}$/, { error: 'not an IAM role name (1-64 of A-Z a-z 0-9 +=,.@_-)' });
+const account = z.string().regex(/^\d{12}$/, { error: 'not a 12-digit AWS account id' });
 
 const envSchema = z.object({
   /** The policy bundled with the function, relative to the working directory (the Lambda task root). */
@@ -21,12 +46,40 @@ const envSchema = z.object({
   STATE_MACHINE_ARN: z.string().regex(/^arn:aws[a-z-]*:states:/, { error: 'not a Step Functions state machine ARN' }).optional(),
   /** The guard's own role ARNs: changes made through them are its own only when the ledger recorded the update. */
   SELF_ROLE_ARNS: list,
-  /** A role of this name in another account is assumed to act on that account's clusters (never in the home account). */
+  /**
+   * The member read role: assumed in every other account of the organization for the calls that only read
+   * (DescribeCluster, ListClusters, DescribeUpdate, the EC2 describes). Never assumed in the home account.
+   */
+  MEMBER_READ_ROLE_NAME: unsetWhenEmpty(roleName),
+  /** The member write role: assumed in other accounts for UpdateClusterConfig only (remediateCluster). */
+  MEMBER_WRITE_ROLE_NAME: unsetWhenEmpty(roleName),
+  /**
+   * The single cross-account role of deployments before the read/write split (and of the local runner):
+   * stands in for whichever of MEMBER_READ_ROLE_NAME / MEMBER_WRITE_ROLE_NAME is unset.
+   */
   CROSS_ACCOUNT_ROLE_NAME: z.string().optional(),
   /** The account the functions run in (CloudFormation `AWS::AccountId`). */
-  HOME_ACCOUNT_ID: z.string().regex(/^\d{12}$/, { error: 'not a 12-digit AWS account id' }).optional(),
-  /** Accounts the scheduled sweep covers besides the home account (needs CROSS_ACCOUNT_ROLE_NAME). */
-  SWEEP_ACCOUNTS: list,
+  HOME_ACCOUNT_ID: account.optional(),
+  /** Organization sweep: DescribeCluster calls one unit (account × region) has in flight at once. */
+  SWEEP_DESCRIBE_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(10),
+  /**
+   * Organization sweep: seconds of a SweepUnit invocation kept free at its end. It stops starting calls
+   * this long before the Lambda timeout and returns its continuation; longer than one call's SDK retries.
+   */
+  SWEEP_TIME_MARGIN_SECONDS: z.coerce.number().min(0).max(600).default(30),
+  /** The organization governed (`o-…`): the value the member roles and the event bus check `aws:PrincipalOrgID` against. */
+  ORGANIZATION_ID: unsetWhenEmpty(z.string().regex(/^o-[a-z0-9]{10,32}$/, { error: 'not an AWS Organizations id (o-…)' })),
+  /** OUs (or the root) whose accounts, at any depth, are governed; unset or empty: the whole organization. */
+  GOVERNED_OUS: optionalList(/^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/, 'not an OU id (ou-…) or root id (r-…)'),
+  /** Accounts never governed, even inside GOVERNED_OUS (reported as excluded). */
+  EXCLUDED_ACCOUNTS: optionalList(/^\d{12}$/, 'not a 12-digit AWS account id'),
+  /** The regions governed, in every governed account; unset or empty: the functions' own region only. */
+  GOVERNED_REGIONS: optionalList(/^[a-z]{2}(-[a-z]+)+-\d$/, 'not an AWS region name such as eu-west-1'),
+  /**
+   * A role in the management account (or a delegated administrator) allowed to read AWS Organizations;
+   * unset when the home account is the delegated administrator itself (the functions' own role reads it).
+   */
+  ORGANIZATIONS_ROLE_ARN: unsetWhenEmpty(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, { error: 'not an IAM role ARN' })),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   /**
    * Give up waiting for an update (or a busy cluster) after this long, and alert. Kept below the state

@@ -12,16 +12,60 @@ import { parsePolicy, type Policy } from './policy';
 import { unwired, type Ports, type Wiring, type WiringContext } from './wiring';
 import type { IntakeDeps, Log, WorkflowDeps } from './workflow/deps';
 import type { ExecutionPort } from './workflow/ports';
+import type { OrganizationPort } from './org/types';
+import type { CoveragePort, SweepEksPort } from './sweep/ports';
 
 export type Dependencies = {
   config: Config;
   workflow: WorkflowDeps;
   intake: IntakeDeps;
-  /** Accounts the scheduled sweep covers: the home account and SWEEP_ACCOUNTS. */
-  sweepAccounts: string[];
+  /** What the deployment governs (the central stack's parameters), for the organization sweep. */
+  governance: Governance;
+  /** The organization sweep's ports and settings (src/sweep). */
+  sweep: SweepDependencies;
   region: string;
   log: Log;
 };
+
+/** What the organization sweep's functions use (ListSweepUnits, SweepUnit, RecordCoverage). */
+export type SweepDependencies = {
+  organization: OrganizationPort;
+  eks: SweepEksPort;
+  coverage: CoveragePort;
+  executions: ExecutionPort;
+  describeConcurrency: number;
+  /** Milliseconds a SweepUnit invocation keeps free before its Lambda timeout. */
+  timeMarginMs: number;
+};
+
+/** The central stack's organization parameters, as the functions read them. */
+export type Governance = {
+  /** `o-…`, or null outside an organization (a single-account deployment, the local runner without one). */
+  organizationId: string | null;
+  /** OUs (or the root) governed at any depth; empty: the whole organization. */
+  governedOus: string[];
+  excludedAccounts: string[];
+  /** The regions governed in every account: GOVERNED_REGIONS, or the functions' own region. */
+  regions: string[];
+  /** The role read AWS Organizations through; null: the functions' own role (the delegated administrator). */
+  organizationsRoleArn: string | null;
+  /** The member role names (null: not configured, so only the home account can be reached). */
+  memberReadRoleName: string | null;
+  memberWriteRoleName: string | null;
+};
+
+/** The governance settings of a configuration, defaults applied. */
+export function governanceOf(config: Config): Governance {
+  return {
+    organizationId: config.ORGANIZATION_ID ?? null,
+    governedOus: [...(config.GOVERNED_OUS ?? [])],
+    excludedAccounts: [...(config.EXCLUDED_ACCOUNTS ?? [])],
+    regions: config.GOVERNED_REGIONS && config.GOVERNED_REGIONS.length > 0 ? [...new Set(config.GOVERNED_REGIONS)] : [config.AWS_REGION],
+    organizationsRoleArn: config.ORGANIZATIONS_ROLE_ARN || null,
+    memberReadRoleName: config.MEMBER_READ_ROLE_NAME || config.CROSS_ACCOUNT_ROLE_NAME || null,
+    memberWriteRoleName: config.MEMBER_WRITE_ROLE_NAME || config.CROSS_ACCOUNT_ROLE_NAME || null,
+  };
+}
 
 export type BuildOptions = {
   /** A policy already loaded (the local runner); otherwise POLICY_FILE is read. */
@@ -67,13 +111,16 @@ export function buildDependencies(config: Config, wiring: Wiring, options: Build
   const log: Log = options.log ?? powertoolsLog();
   const now = options.now ?? Date.now;
   const policy = options.policy ?? loadPolicyFile(config.POLICY_FILE);
+  const governance = governanceOf(config);
   const clients = createClientFactory({
     endpoint: config.AWS_ENDPOINT_URL,
     credentials: options.credentials,
     instrument: options.instrument,
     now,
     homeAccount: config.HOME_ACCOUNT_ID,
-    crossAccountRoleName: config.CROSS_ACCOUNT_ROLE_NAME,
+    homeRegion: config.AWS_REGION,
+    memberReadRoleName: governance.memberReadRoleName ?? undefined,
+    memberWriteRoleName: governance.memberWriteRoleName ?? undefined,
   });
   const context: WiringContext = { clients, config, now };
   const port = <K extends keyof Ports>(name: K): Ports[K] => {
@@ -96,11 +143,22 @@ export function buildDependencies(config: Config, wiring: Wiring, options: Build
   const eks = port('eks');
   const ledger = port('ledger');
   const executions = options.executions ?? port('executions');
-  const identity = { selfRoleArns: [...config.SELF_ROLE_ARNS], crossAccountRoleName: config.CROSS_ACCOUNT_ROLE_NAME ?? null, homeAccount: config.HOME_ACCOUNT_ID ?? null };
-  const workflow: WorkflowDeps = { eks, ec2: port('ec2'), alerts: port('alerts'), ledger, policy, settings, now, log };
-  const intake: IntakeDeps = { executions, eks, ledger, policy, settings, identity, now, log };
-  const sweepAccounts = [...new Set([config.HOME_ACCOUNT_ID, ...config.SWEEP_ACCOUNTS].filter((a): a is string => Boolean(a)))];
-  return { config, workflow, intake, sweepAccounts, region: config.AWS_REGION, log };
+  // In member accounts the guard changes clusters only through the write role: a change made there by
+  // that role name is the guard's (when its token is recorded); the read role cannot change anything.
+  const identity = { selfRoleArns: [...config.SELF_ROLE_ARNS], crossAccountRoleName: governance.memberWriteRoleName, homeAccount: config.HOME_ACCOUNT_ID ?? null };
+  // Called only for clusters whose decision depends on ous/accountTags (src/org/evaluate.ts).
+  const organization = port('organization');
+  const workflow: WorkflowDeps = { eks, ec2: port('ec2'), alerts: port('alerts'), ledger, policy, settings, now, log, organization };
+  const intake: IntakeDeps = { executions, eks, ledger, policy, settings, identity, now, log, organization };
+  const sweep: SweepDependencies = {
+    organization: port('organization'),
+    eks: port('sweepEks'),
+    coverage: port('coverage'),
+    executions,
+    describeConcurrency: config.SWEEP_DESCRIBE_CONCURRENCY,
+    timeMarginMs: config.SWEEP_TIME_MARGIN_SECONDS * 1000,
+  };
+  return { config, workflow, intake, governance, sweep, region: config.AWS_REGION, log };
 }
 
 let current: Promise<Dependencies> | undefined;

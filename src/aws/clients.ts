@@ -1,15 +1,26 @@
 /**
  * Builds AWS clients once per account and region (the composition root keeps one factory per cold start).
- * The home account uses the function's own credentials; another account is reached by assuming the
- * cross-account role there, its temporary credentials shared by every client of that account and cached
- * until shortly before they expire. Every client honours `endpoint` (the local emulator) and `maxAttempts`.
+ * The home account uses the function's own credentials; another account of the organization is reached
+ * through a member role there: the read role for every call that only reads, the write role for the one
+ * call that changes a cluster (UpdateClusterConfig, from remediateCluster only). Every client honours
+ * `endpoint` (the local emulator) and `maxAttempts`.
+ *
+ * Role chaining is `@aws-sdk/credential-providers` `fromTemporaryCredentials` (AssumeRole on the functions'
+ * own credentials), and its result is memoized with the SDK's own `memoizeIdentityProvider` (the helper
+ * every SDK client wraps credentials in), one per role ARN: the EKS and EC2 clients of an account, in every
+ * region, share one set of assumed credentials and one in-flight AssumeRole, refreshed REFRESH_MARGIN_MS
+ * before they expire. The provider is marked `memoized`, so the clients use it as it is rather than each
+ * keeping a copy of their own judged by the wall clock (tests judge expiry by the emulator's clock).
  *
  * The factory imports no service client itself: each adapter passes the client class it uses, so a
  * function loads only the SDK clients of the adapters it is wired with (a cold start pays for nothing
- * else), and STS is loaded only when another account is first reached.
+ * else). fromTemporaryCredentials loads its STS client only when another account is first reached. It is
+ * bundled, not taken from the Lambda runtime (only the service clients are): imported statically so that
+ * esbuild keeps fromTemporaryCredentials alone of the package, not every provider of its index.
  */
-import type { STSClient } from '@aws-sdk/client-sts';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, MiddlewareStack } from '@aws-sdk/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, MiddlewareStack, Pluggable } from '@aws-sdk/types';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { doesIdentityRequireRefresh, memoizeIdentityProvider } from '@smithy/core';
 import { InputError } from '../errors';
 import { toGuardError } from './errors';
 
@@ -18,6 +29,13 @@ export type Instrumentable = { middlewareStack: MiddlewareStack<any, any> };
 
 export type Credentials = AwsCredentialIdentity | AwsCredentialIdentityProvider;
 
+/**
+ * What a call does in a member account: `read` (describe, list) goes through the member read role,
+ * `write` (UpdateClusterConfig) through the member write role, which only remediateCluster may assume.
+ * In the home account both are the function's own role, whose own policy draws the same line.
+ */
+export type Access = 'read' | 'write';
+
 export type ClientFactoryOptions = {
   /** Send every call here instead of AWS (the local emulator). */
   endpoint?: string;
@@ -25,11 +43,20 @@ export type ClientFactoryOptions = {
   credentials?: Credentials;
   /** The account the functions run in; unset means every account is reached with the own credentials. */
   homeAccount?: string;
-  /** The role assumed in any other account; unset means only the home account can be acted on. */
+  /** The region the functions run in: STS is called there when the member role is in the same partition. */
+  homeRegion?: string;
+  /** The member role assumed in other accounts for calls that only read (MEMBER_READ_ROLE_NAME). */
+  memberReadRoleName?: string;
+  /** The member role assumed in other accounts for UpdateClusterConfig (MEMBER_WRITE_ROLE_NAME). */
+  memberWriteRoleName?: string;
+  /**
+   * One role name for both (the former CROSS_ACCOUNT_ROLE_NAME), used for an access whose own name is
+   * unset: deployments from before the read/write split, and the local runner.
+   */
   crossAccountRoleName?: string;
   /** Session name of the assumed role, as other accounts' CloudTrail shows it. */
   roleSessionName?: string;
-  /** Called with every client built, e.g. to count calls. */
+  /** Called with every client built (and with the STS client of each assumed role), e.g. to count calls. */
   instrument?: (client: Instrumentable) => void;
   /** SDK-level attempts per call; the state machine retries transient errors on top. */
   maxAttempts?: number;
@@ -41,10 +68,19 @@ export type ClientFactoryOptions = {
 export type ClientClass<C extends Instrumentable> = new (config: { region: string; maxAttempts?: number; endpoint?: string; credentials?: Credentials }) => C;
 
 export type ClientFactory = {
-  /** A client acting on clusters of `account` in `region` (the cross-account role outside the home account). */
-  forAccount<C extends Instrumentable>(Client: ClientClass<C>, account: string, region: string): C;
+  /**
+   * A client acting on clusters of `account` in `region`: the function's own credentials in the home
+   * account, the member role for `access` (default `read`) in any other.
+   */
+  forAccount<C extends Instrumentable>(Client: ClientClass<C>, account: string, region: string, access?: Access): C;
   /** A client of the home account's own services (the alert topic, the ledger, the state machine). */
   home<C extends Instrumentable>(Client: ClientClass<C>, region: string, overrides?: { maxAttempts?: number }): C;
+  /**
+   * A client acting as the role `roleArn` (e.g. the Organizations reader in the management account or
+   * the delegated administrator), assumed from the function's own credentials; the own credentials when
+   * `roleArn` is undefined or empty.
+   */
+  asRole<C extends Instrumentable>(Client: ClientClass<C>, roleArn: string | undefined, region: string): C;
 };
 
 /** Refresh assumed credentials this long before they expire, so no call starts with nearly dead ones. */
@@ -61,37 +97,28 @@ export function partitionOf(region: string): string {
   return 'aws';
 }
 
+/** The partition of an ARN (`arn:PARTITION:...`). */
+function partitionOfArn(arn: string): string | undefined {
+  return /^arn:([a-z-]+):/.exec(arn)?.[1];
+}
+
 /**
- * A credential provider for one role: AssumeRole on first use, the result cached until REFRESH_MARGIN_MS
- * before it expires; concurrent callers share one in-flight request.
+ * A client plugin that hands the STS client's middleware stack to `instrument` once. fromTemporaryCredentials
+ * applies its plugins on every refresh, to the same client: adding a named middleware twice would throw.
  */
-function assumedRoleCredentials(roleArn: string, sessionName: string, sts: () => Promise<STSClient>, now: () => number): AwsCredentialIdentityProvider {
-  let cached: AwsCredentialIdentity | undefined;
-  let pending: Promise<AwsCredentialIdentity> | undefined;
-  const fresh = (c: AwsCredentialIdentity | undefined): c is AwsCredentialIdentity =>
-    c !== undefined && (c.expiration === undefined || c.expiration.getTime() - now() > REFRESH_MARGIN_MS);
-  return async () => {
-    if (fresh(cached)) return cached;
-    pending ??= (async () => {
-      try {
-        const { AssumeRoleCommand } = await import('@aws-sdk/client-sts');
-        const out = await (await sts()).send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName, DurationSeconds: ASSUMED_ROLE_SECONDS }));
-        const c = out.Credentials;
-        if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('AssumeRole returned no credentials');
-        cached = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
-        return cached;
-      } catch (err) {
-        throw toGuardError(err, { operation: 'AssumeRole', detail: roleArn });
-      } finally {
-        pending = undefined;
-      }
-    })();
-    return pending;
+function instrumentOnce(instrument: (client: Instrumentable) => void): Pluggable<any, any> {
+  const seen = new WeakSet<object>();
+  return {
+    applyToStack: (stack) => {
+      if (seen.has(stack)) return;
+      seen.add(stack);
+      instrument({ middlewareStack: stack });
+    },
   };
 }
 
 export function createClientFactory(options: ClientFactoryOptions = {}): ClientFactory {
-  // One map of clients per client class: its key is the account and region.
+  // One map of clients per client class: its key is the account, region and credentials used.
   const clients = new WeakMap<ClientClass<Instrumentable>, Map<string, Instrumentable>>();
   const roleCredentials = new Map<string, AwsCredentialIdentityProvider>();
   const now = options.now ?? Date.now;
@@ -101,6 +128,7 @@ export function createClientFactory(options: ClientFactoryOptions = {}): ClientF
     maxAttempts: options.maxAttempts ?? 2,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
   });
+  const withOwn = (region: string) => ({ ...base(region), ...(own ? { credentials: own } : {}) });
 
   const memo = <C extends Instrumentable>(Client: ClientClass<C>, key: string, make: () => C): C => {
     let byKey = clients.get(Client as ClientClass<Instrumentable>);
@@ -113,37 +141,59 @@ export function createClientFactory(options: ClientFactoryOptions = {}): ClientF
     }
     return client;
   };
-  let stsClass: Promise<ClientClass<STSClient>> | undefined;
 
-  const credentialsFor = (account: string, region: string): Credentials | undefined => {
-    if (!options.homeAccount || account === options.homeAccount) return own;
-    const role = options.crossAccountRoleName;
-    if (!role) {
-      throw new InputError([`cluster account ${account} is not the home account ${options.homeAccount}, and CROSS_ACCOUNT_ROLE_NAME is not set: the guard cannot act there`]);
-    }
-    const roleArn = `arn:${partitionOf(region)}:iam::${account}:role/${role}`;
+  const isExpired = (identity: { expiration?: Date }) => identity.expiration !== undefined && identity.expiration.getTime() - now() < REFRESH_MARGIN_MS;
+
+  /** The shared, memoized credentials of one role; STS is called in `region` (same partition as the role). */
+  const assumed = (roleArn: string, region: string): AwsCredentialIdentityProvider => {
     let provider = roleCredentials.get(roleArn);
-    if (!provider) {
-      const sts = async () => {
-        stsClass ??= import('@aws-sdk/client-sts').then((m) => m.STSClient);
-        const STS = await stsClass;
-        return memo(STS, `home/${region}`, () => new STS({ ...base(region), ...(own ? { credentials: own } : {}) }));
-      };
-      provider = assumedRoleCredentials(roleArn, options.roleSessionName ?? 'eks-endpoint-guard', sts, now);
-      roleCredentials.set(roleArn, provider);
-    }
+    if (provider) return provider;
+    const home = options.homeRegion;
+    const stsRegion = home && partitionOf(home) === partitionOfArn(roleArn) ? home : region;
+    const chained = fromTemporaryCredentials({
+      params: { RoleArn: roleArn, RoleSessionName: options.roleSessionName ?? 'eks-endpoint-guard', DurationSeconds: ASSUMED_ROLE_SECONDS },
+      ...(own ? { masterCredentials: own } : {}),
+      clientConfig: base(stsRegion),
+      ...(options.instrument ? { clientPlugins: [instrumentOnce(options.instrument)] } : {}),
+    });
+    const assume: AwsCredentialIdentityProvider = async (props) => {
+      try {
+        return await chained(props);
+      } catch (err) {
+        throw toGuardError(err, { operation: 'AssumeRole', detail: roleArn });
+      }
+    };
+    provider = memoizeIdentityProvider(assume, isExpired, doesIdentityRequireRefresh) as AwsCredentialIdentityProvider;
+    // The SDK clients wrap an unmarked provider in a memo of their own, judged by the wall clock.
+    (provider as { memoized?: boolean }).memoized = true;
+    roleCredentials.set(roleArn, provider);
     return provider;
   };
 
-  const config = (account: string, region: string) => {
-    const credentials = credentialsFor(account, region);
-    return { ...base(region), ...(credentials ? { credentials } : {}) };
+  const memberRoleName = (access: Access): string | undefined =>
+    (access === 'write' ? options.memberWriteRoleName : options.memberReadRoleName) || options.crossAccountRoleName || undefined;
+
+  const credentialsFor = (account: string, region: string, access: Access): { key: string; credentials: Credentials | undefined } => {
+    if (!options.homeAccount || account === options.homeAccount) return { key: 'own', credentials: own };
+    const role = memberRoleName(access);
+    if (!role) {
+      const setting = access === 'write' ? 'MEMBER_WRITE_ROLE_NAME' : 'MEMBER_READ_ROLE_NAME';
+      throw new InputError([`cluster account ${account} is not the home account ${options.homeAccount}, and ${setting} is not set: the guard cannot ${access} there`]);
+    }
+    const roleArn = `arn:${partitionOf(region)}:iam::${account}:role/${role}`;
+    return { key: roleArn, credentials: assumed(roleArn, region) };
   };
-  const home = (region: string) => ({ ...base(region), ...(own ? { credentials: own } : {}) });
 
   return {
-    forAccount: (Client, account, region) => memo(Client, `${account}/${region}`, () => new Client(config(account, region))),
-    home: (Client, region, overrides = {}) => memo(Client, `home/${region}`, () => new Client({ ...home(region), ...overrides })),
+    forAccount: (Client, account, region, access = 'read') => {
+      const { key, credentials } = credentialsFor(account, region, access);
+      return memo(Client, `${account}/${region}/${key}`, () => new Client({ ...base(region), ...(credentials ? { credentials } : {}) }));
+    },
+    home: (Client, region, overrides = {}) => memo(Client, `home/${region}`, () => new Client({ ...withOwn(region), ...overrides })),
+    asRole: (Client, roleArn, region) => {
+      if (!roleArn) return memo(Client, `own/${region}`, () => new Client(withOwn(region)));
+      return memo(Client, `${roleArn}/${region}`, () => new Client({ ...base(region), credentials: assumed(roleArn, region) }));
+    },
   };
 }
 

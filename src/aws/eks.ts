@@ -2,6 +2,7 @@
 import {
   DescribeClusterCommand,
   DescribeUpdateCommand,
+  ListClustersCommand,
   paginateListClusters,
   UpdateClusterConfigCommand,
   EKSClient,
@@ -11,9 +12,15 @@ import type { ClusterRef, EndpointTarget } from '../policy/types';
 import type { ClusterDescription, EksPort, UpdateDescription } from '../workflow/ports';
 import { guardRequestFields } from '../iam/guardrail';
 import type { WiringContext } from '../wiring';
+import type { Access, ClientClass } from './clients';
 import { call, toGuardError } from './errors';
+import { MemberRoleUnavailableError, type SweepEksPort } from '../sweep/ports';
 
-export type ClientFor<C> = (account: string, region: string) => C;
+/**
+ * A client for the cluster's own account and region. `access` says what the call does there: `read` (the
+ * default) goes through the member read role, `write` through the member write role (see src/aws/clients.ts).
+ */
+export type ClientFor<C> = (account: string, region: string, access?: Access) => C;
 
 export type EksPortOptions = {
   /** ListClusters page size (EKS allows 1-100; default 100). */
@@ -88,7 +95,8 @@ export function createEksPort(clientFor: ClientFor<EKSClient>, options: EksPortO
         clientRequestToken: request.token,
       });
       try {
-        const out = await clientFor(cluster.account, cluster.region).send(command);
+        // The only call through the member write role: every other call of every function only reads.
+        const out = await clientFor(cluster.account, cluster.region, 'write').send(command);
         if (!out.update?.id) throw new AwsRequestRejectedError(`UpdateClusterConfig on cluster ${cluster.name} returned no update id`, 'EmptyResponse');
         return { updateId: out.update.id };
       } catch (err) {
@@ -111,4 +119,66 @@ export function createEksPort(clientFor: ClientFor<EKSClient>, options: EksPortO
 }
 
 /** The EKS port of a function that acts on clusters (in their own accounts). */
-export const eksWiring = ({ clients }: WiringContext): EksPort => createEksPort((account, region) => clients.forAccount(EKSClient, account, region));
+export const eksWiring = ({ clients }: WiringContext): EksPort =>
+  createEksPort((account, region, access = 'read') => clients.forAccount(EKSClient, account, region, access));
+
+
+// --- The organization sweep's EKS port (src/sweep) ---
+
+/**
+ * SDK attempts per sweep call (the SDK default): a call that is still throttled after them waits in a
+ * Step Functions Wait state for its next round, which bills no Lambda time, rather than in the Lambda.
+ */
+export const SWEEP_SDK_ATTEMPTS = 3;
+
+/**
+ * EKS for the organization sweep: the SDK's `adaptive` retry mode, whose client-side token bucket
+ * (one per client, so per account and region: EKS's own throttling scope) slows the client down to the
+ * rate EKS admits once it throttles, instead of retrying blindly on a fixed budget. A class of its own,
+ * so the client factory keeps these clients apart from the enforcement's standard-mode ones.
+ */
+export class SweepEKSClient extends EKSClient {
+  constructor(config: ConstructorParameters<ClientClass<EKSClient>>[0]) {
+    super({ ...config, retryMode: 'adaptive', maxAttempts: SWEEP_SDK_ATTEMPTS });
+  }
+}
+
+const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnrecognizedClientException', 'InvalidClientTokenId']);
+
+/**
+ * The guard cannot act in the account: AssumeRole of the member role failed (the role is missing, or
+ * its trust refuses the guard: AWS does not tell the two apart), or EKS refused the role's permissions.
+ */
+function sweepError(err: unknown, context: Parameters<typeof toGuardError>[1]): Error {
+  const e = toGuardError(err, context);
+  if (e instanceof AwsRequestRejectedError && (DENIED.has(e.awsErrorName) || e.message.startsWith('AssumeRole '))) {
+    return new MemberRoleUnavailableError(`the member role cannot be used: ${e.message}`, { cause: e });
+  }
+  return e;
+}
+
+export function createSweepEksPort(clientFor: (account: string, region: string) => EKSClient, options: EksPortOptions = {}): SweepEksPort {
+  return {
+    async listClustersPage(account, region, nextToken) {
+      try {
+        const out = await clientFor(account, region).send(new ListClustersCommand({ maxResults: options.pageSize ?? 100, ...(nextToken ? { nextToken } : {}) }));
+        return { names: out.clusters ?? [], nextToken: out.nextToken || null };
+      } catch (err) {
+        throw sweepError(err, { operation: 'ListClusters', account, region, ...(nextToken ? { detail: 'a later page' } : {}) });
+      }
+    },
+    async describeCluster(cluster) {
+      let out;
+      try {
+        out = await clientFor(cluster.account, cluster.region).send(new DescribeClusterCommand({ name: cluster.name }));
+      } catch (err) {
+        throw sweepError(err, describe(cluster, 'DescribeCluster'));
+      }
+      if (!out.cluster) throw new ClusterNotFoundError(`DescribeCluster on cluster ${cluster.name} (${cluster.account}/${cluster.region}) returned no cluster`);
+      return toPlainJson(out.cluster) as ClusterDescription;
+    },
+  };
+}
+
+/** The sweep's EKS port: read-only, through the member read role outside the home account. */
+export const sweepEksWiring = ({ clients }: WiringContext): SweepEksPort => createSweepEksPort((account, region) => clients.forAccount(SweepEKSClient, account, region, 'read'));

@@ -3,6 +3,8 @@ import { registerValidateCommand, registerCheckCommand } from './commands/policy
 import { registerTriageCommand } from './commands/triage';
 import { registerEmulatorCommand } from './commands/emulator';
 import { registerDemoCommand, registerSimulateCommand } from './commands/local';
+import { registerScpCommand } from './commands/scp';
+import { registerReportCommand } from './commands/report';
 import { EXIT } from './io';
 
 // The SDK warns on every run under Node 20 (it will need Node 22 from 2027); README says so once instead.
@@ -30,5 +32,7 @@ registerTriageCommand(program);
 registerEmulatorCommand(program);
 registerSimulateCommand(program);
 registerDemoCommand(program);
+registerScpCommand(program);
+registerReportCommand(program);
 
 await program.parseAsync(process.argv);

@@ -9,6 +9,7 @@ export type ControlReply = { status: number; body: unknown };
 const advanceSchema = z.strictObject({ seconds: z.number().nonnegative() });
 const platformSchema = z.strictObject({ account: z.string(), region: z.string(), cluster: z.string(), seconds: z.number().nonnegative().optional() });
 const principalSchema = z.strictObject({ arn: z.string(), sourceIp: z.string().optional(), userAgent: z.string().optional() });
+const roleRefSchema = z.strictObject({ account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'), name: z.string().min(1) });
 
 class ControlError extends Error {
   constructor(
@@ -59,10 +60,29 @@ export function handleControl(core: EmulatorCore, method: string, path: string, 
         return { status: 200, body: { tables: core.env.dynamo.snapshot() } };
       case 'GET /_emulator/cloudtrail/events':
         return { status: 200, body: { events: core.cloudTrailEvents() } };
+      case 'GET /_emulator/eventbridge':
+        return { status: 200, body: core.env.eventBridge.snapshot() };
       case 'POST /_emulator/faults': {
-        const given = input(z.union([faultSchema, z.array(faultSchema)]), body);
+        // Parsed by shape rather than as a union, so a bad field is named instead of "Invalid input".
+        const given = Array.isArray(document(body)) ? input(z.array(faultSchema), body) : input(faultSchema, body);
         for (const f of Array.isArray(given) ? given : [given]) core.setFault(f);
         return { status: 200, body: { faults: core.snapshot().faults } };
+      }
+      case 'GET /_emulator/iam/roles':
+        return { status: 200, body: core.snapshot().iam };
+      case 'POST /_emulator/iam/roles': {
+        const given = document(body) ?? {};
+        try {
+          const roles = (Array.isArray(given) ? given : [given]).map((role) => core.putRole(role as never));
+          return { status: 200, body: { roles } };
+        } catch (err) {
+          if (err instanceof InputError) throw new ControlError(400, 'InvalidInput', err.message, err.problems);
+          throw err;
+        }
+      }
+      case 'DELETE /_emulator/iam/roles': {
+        const { account, name } = input(roleRefSchema, body);
+        return { status: 200, body: { deleted: core.deleteRole(account, name) } };
       }
       case 'DELETE /_emulator/faults':
         core.clearFaults();

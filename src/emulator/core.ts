@@ -3,8 +3,12 @@ import { CloudTrail, type CloudTrailEvent, type CloudTrailListener } from './clo
 import { clusterStatus, updateToWire, type EndpointConfig, type ErrorDetail, type LogSetup, type UpdateParam, type WireUpdate } from './cluster';
 import { DynamoStore, type DynamoTableSnapshot } from './dynamodb-store';
 import { platformUpdate } from './eks-rules';
+import { EventBridge, type EventBridgeSnapshot, type TargetListener } from './eventbridge';
 import { Faults, type Fault } from './faults';
 import { Identities, type Credentials } from './identity';
+import { Roles, type RoleInput, type RoleRecord } from './iam';
+import { Organizations, type OrganizationSnapshot } from './organizations';
+import { organizationAccountIds } from './organization-state';
 import type { Env } from './protocol';
 import { parseEmulatorState, type EmulatorState, type ResolvedEmulatorState } from './state';
 import { World, type PublishedMessage } from './world';
@@ -57,6 +61,12 @@ export type EmulatorSnapshot = {
   /** Every DynamoDB table with its items as plain JSON (sets as arrays, binaries as base64), sorted by key. */
   dynamodb: { tables: DynamoTableSnapshot[] };
   faults: Fault[];
+  /** The organization with its generated ids, or null when the state declares none. */
+  organization: OrganizationSnapshot | null;
+  /** Declared roles, and the accounts where AssumeRole admits only those (see iam.ts). */
+  iam: { roles: RoleRecord[]; strictAccounts: string[] };
+  /** EventBridge buses and rules (in the state file's shape, with ARNs and metrics) and every delivery to a target. */
+  eventBridge: EventBridgeSnapshot;
 };
 
 export type PlatformUpdateInput = { account: string; region: string; cluster: string; seconds?: number };
@@ -79,12 +89,21 @@ export class EmulatorCore {
     this.env = {
       world: new World(clock, () => settings.updateMs),
       clock,
-      faults: new Faults(),
+      faults: new Faults({ emulated: () => clock.now(), wall: () => performance.now() }),
       identities: new Identities(),
       cloudTrail: new CloudTrail(cloudTrailFile),
       dynamo: new DynamoStore(),
       settings,
+      organizations: new Organizations(),
+      iam: new Roles(),
+      eventBridge: new EventBridge(clock, () => ({
+        organizationIdOf: (account) => this.env.organizations.organizationIdOf(account),
+        // Roles are checked where the role model knows the account (a strict one), else any role is accepted.
+        roleExists: (roleArn) => (this.env.iam.strictAccounts().includes(roleArn.split(':')[4] ?? '') ? this.env.iam.list().some((r) => r.arn === roleArn) : undefined),
+      })),
     };
+    // As in AWS, every CloudTrail management event also goes to the default bus of its account and region.
+    this.env.cloudTrail.subscribe((event) => this.env.eventBridge.putServiceEvent(event));
     this.apply(this.initial);
   }
 
@@ -95,6 +114,12 @@ export class EmulatorCore {
     this.env.dynamo.load(state.dynamodb.tables);
     this.env.cloudTrail.clear();
     this.env.faults.clear();
+    const names = new Map(state.accounts.map((a) => [a.id, a.name]));
+    this.env.organizations.load(state.organization, this.clock.now(), (id) => names.get(id));
+    const strictMembers = state.organization?.strictRoles ? organizationAccountIds(state.organization) : [];
+    this.env.iam.load(state.roles, [...state.accounts.filter((a) => a.strictRoles).map((a) => a.id), ...strictMembers]);
+    this.env.eventBridge.load(state.eventBridge ?? { buses: [], rules: [] });
+    for (const fault of state.faults) this.env.faults.add(fault);
   }
 
   /**
@@ -155,6 +180,9 @@ export class EmulatorCore {
       topics: world.allTopics().map((t) => ({ ...t })),
       dynamodb: { tables: this.env.dynamo.snapshot() },
       faults: faults.list(),
+      organization: this.env.organizations.snapshot(),
+      iam: { roles: this.env.iam.list(), strictAccounts: this.env.iam.strictAccounts() },
+      eventBridge: this.env.eventBridge.snapshot(),
     };
   }
 
@@ -181,6 +209,29 @@ export class EmulatorCore {
 
   clearFaults(): void {
     this.env.faults.clear();
+  }
+
+  /**
+   * Registers the in-process stand-in for a Lambda or Step Functions target ARN: EventBridge rules whose
+   * target is `targetArn` call it synchronously while routing; `flushEvents` awaits what it returns.
+   */
+  onTarget(targetArn: string, listener: TargetListener): () => void {
+    return this.env.eventBridge.onTarget(targetArn, listener);
+  }
+
+  /** Resolves once every target listener invoked so far has settled (its delivery is then delivered or failed). */
+  flushEvents(): Promise<void> {
+    return this.env.eventBridge.flushEvents();
+  }
+
+  /** Creates or replaces an IAM role (a deployed member stack's roles); its account becomes strict. */
+  putRole(role: RoleInput): RoleRecord {
+    return this.env.iam.put(role, (id) => this.env.organizations.organizationIdOf(id));
+  }
+
+  /** Deletes an IAM role; returns whether there was one. Its account stays strict. */
+  deleteRole(account: string, name: string): boolean {
+    return this.env.iam.delete(account, name);
   }
 
   /** Starts an update "by EKS" (a platform version patch): the cluster stays ACTIVE but refuses other updates until it ends. */

@@ -3,8 +3,10 @@ import { realClock, type Clock } from './clock';
 import type { CloudTrailEvent, CloudTrailListener } from './cloudtrail';
 import type { WireUpdate } from './cluster';
 import { EmulatorCore, type EmulatorSnapshot, type PlatformUpdateInput } from './core';
+import type { TargetListener } from './eventbridge';
 import type { Fault } from './faults';
 import type { Credentials } from './identity';
+import type { RoleInput, RoleRecord } from './iam';
 import { createEmulatorServer } from './server';
 import type { DynamoTableSnapshot } from './dynamodb-store';
 import type { EmulatorState } from './state';
@@ -17,6 +19,12 @@ export { faultSchema, OPERATIONS, SERVICE_NAMES, type Fault, type OperationName,
 export { FALLBACK_ACCOUNT, FALLBACK_USER, DEFAULT_SESSION_NAME, type Credentials } from './identity';
 export { emulatorStateSchema, parseEmulatorState, stateReferenceProblems, type EmulatorState, type ResolvedEmulatorState, type StateDynamoTable } from './state';
 export { REFUSED_PUBLIC_CIDRS } from './cidr';
+export type { EventBridgeEvent, EventBridgeSnapshot, EventDelivery, DeliveryStatus, RuleMetrics, TargetListener } from './eventbridge';
+export { eventBridgeStateSchema, type EventBridgeState } from './eventbridge-state';
+export { matchesEventPattern, validateEventPattern } from './event-pattern';
+export { roleSchema, trustAdmits, type RoleInput, type RoleRecord } from './iam';
+export { organizationStateSchema, type OrganizationState, type ResolvedOrganizationState } from './organization-state';
+export type { OrganizationSnapshot } from './organizations';
 export type { MessageAttribute, PublishedMessage } from './world';
 export type { EndpointConfig, ErrorDetail, LogSetup, UpdateParam, UpdateStatus, WireUpdate } from './cluster';
 export type { DynamoItem, DynamoTableSnapshot } from './dynamodb-store';
@@ -49,10 +57,22 @@ export type Emulator = {
   cloudTrailEvents(): CloudTrailEvent[];
   /** The listener runs synchronously when a mutating call is decided, before its HTTP response is written. */
   onCloudTrail(listener: CloudTrailListener): () => void;
+  /**
+   * Stands in for a Lambda or Step Functions target: EventBridge rules targeting `targetArn` call the
+   * listener while routing (during the PutEvents call, or the call CloudTrail recorded). What it returns is
+   * awaited by `flushEvents`; a throw or rejection is a failed delivery in `snapshot().eventBridge`.
+   */
+  onTarget(targetArn: string, listener: TargetListener): () => void;
+  /** Resolves once every target listener invoked so far has settled. */
+  flushEvents(): Promise<void>;
   setFault(fault: Fault): void;
   clearFaults(): void;
   startPlatformUpdate(input: PlatformUpdateInput): WireUpdate;
   credentialsFor(principalArn: string, opts?: { sourceIp?: string; userAgent?: string }): Credentials;
+  /** Creates or replaces an IAM role (e.g. a member stack deployed during a scenario); its account becomes strict. Throws an InputError naming bad fields. */
+  putRole(role: RoleInput): RoleRecord;
+  /** Deletes an IAM role; returns whether there was one. The account stays strict. */
+  deleteRole(account: string, name: string): boolean;
 };
 
 /**
@@ -98,9 +118,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     publishedMessages: () => core.publishedMessages(),
     cloudTrailEvents: () => core.cloudTrailEvents(),
     onCloudTrail: (listener) => core.onCloudTrail(listener),
+    onTarget: (arn, listener) => core.onTarget(arn, listener),
+    flushEvents: () => core.flushEvents(),
     setFault: (fault) => core.setFault(fault),
     clearFaults: () => core.clearFaults(),
     startPlatformUpdate: (input) => core.startPlatformUpdate(input),
     credentialsFor: (arn, opts) => core.credentialsFor(arn, opts),
+    putRole: (role) => core.putRole(role),
+    deleteRole: (account, name) => core.deleteRole(account, name),
   };
 }

@@ -2,8 +2,11 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Clock } from './clock';
 import type { CloudTrail } from './cloudtrail';
 import type { DynamoStore } from './dynamodb-store';
+import type { EventBridge } from './eventbridge';
 import type { Faults } from './faults';
 import type { AccessKey, Identities } from './identity';
+import type { Roles } from './iam';
+import type { Organizations } from './organizations';
 import type { World } from './world';
 
 /** A refusal in AWS's terms; each protocol renders it in its own wire shape. */
@@ -49,6 +52,12 @@ export type Env = {
   cloudTrail: CloudTrail;
   dynamo: DynamoStore;
   settings: Settings;
+  /** The organization (if any): `organizationIdOf(account)` backs aws:PrincipalOrgID and aws:ResourceOrgID. */
+  organizations: Organizations;
+  /** IAM roles and their trust, as STS AssumeRole checks them. */
+  iam: Roles;
+  /** EventBridge buses, rules and targets of every account and region. */
+  eventBridge: EventBridge;
 };
 
 /** One resolved call: its name and targets for faults and CloudTrail, and the body that decides it. */

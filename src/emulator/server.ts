@@ -5,14 +5,16 @@ import { handleControl } from './control';
 import type { EmulatorCore } from './core';
 import { DYNAMODB_TARGET, dynamodbService } from './dynamodb';
 import { ec2Service } from './ec2';
+import { eventBridgeService } from './eventbridge';
 import { eksService } from './eks';
 import { AwsError, type CallContext, type Operation, type Reply, type Service } from './protocol';
 import { credentialScope, guessScope } from './sigv4';
 import { snsService } from './sns';
 import { stsService } from './sts';
+import { organizationsService } from './organizations';
 import { queryParams } from './xml';
 
-const SERVICES: Record<string, Service> = { eks: eksService, ec2: ec2Service, sns: snsService, sts: stsService, dynamodb: dynamodbService };
+const SERVICES: Record<string, Service> = { eks: eksService, ec2: ec2Service, sns: snsService, sts: stsService, dynamodb: dynamodbService, organizations: organizationsService, events: eventBridgeService };
 /** Far above SNS's 256 KiB, so oversize messages get SNS's own error rather than a transport one. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -36,7 +38,7 @@ function jsonError(status: number, code: string, message: string, requestId: str
 
 function unsupported(service: string | undefined, requestId: string): Reply {
   const what = service ? `service ${service}` : 'this request (no SigV4 credential scope, and neither an EKS path nor a known query API version)';
-  return jsonError(400, 'UnknownOperationException', `The emulator does not implement ${what}; it emulates eks, ec2, sns, sts and dynamodb.`, requestId);
+  return jsonError(400, 'UnknownOperationException', `The emulator does not implement ${what}; it emulates ${Object.keys(SERVICES).join(', ')}.`, requestId);
 }
 
 /** Runs one AWS call: resolve, apply faults, decide, record in CloudTrail when audited, render. */

@@ -2,6 +2,10 @@ import * as z from 'zod';
 import ipaddr from 'ipaddr.js';
 import { InputError } from '../errors';
 import { isCanonicalCidr } from './cidr';
+import { faultSchema } from './faults';
+import { roleReferenceProblems, roleSchema } from './iam';
+import { organizationAccountIds, organizationReferenceProblems, organizationStateSchema } from './organization-state';
+import { eventBridgeReferenceProblems, eventBridgeStateSchema } from './eventbridge-state';
 
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region name such as us-east-1');
@@ -28,6 +32,8 @@ const accountSchema = z.strictObject({
   id: accountId,
   name: z.string().optional(),
   accessKeys: z.array(accessKeySchema).default([]),
+  /** AssumeRole into this account succeeds only for declared roles that trust the caller (as any account with a declared role). */
+  strictRoles: z.boolean().optional(),
 });
 
 const vpcSchema = z.strictObject({
@@ -106,6 +112,14 @@ export const emulatorStateSchema = z.strictObject({
   clusters: z.array(clusterSchema).default([]),
   topics: z.array(topicSchema).default([]),
   dynamodb: z.strictObject({ tables: z.array(dynamoTableSchema).default([]) }).default({ tables: [] }),
+  /** One AWS Organization; its accounts count as declared (they are added to `accounts` when missing). */
+  organization: organizationStateSchema.optional(),
+  /** IAM roles STS AssumeRole checks; see iam.ts for which accounts are strict. */
+  roles: z.array(roleSchema).default([]),
+  /** Faults active from the start (and again after reset), as if set through setFault. */
+  faults: z.array(faultSchema).default([]),
+  /** EventBridge buses (with resource policies) and rules with targets; every account and region has a `default` bus. */
+  eventBridge: eventBridgeStateSchema.optional(),
 });
 
 /** A state document as authors write it (defaults may be omitted). */
@@ -148,6 +162,16 @@ export function stateReferenceProblems(state: ResolvedEmulatorState): string[] {
       }
     });
   });
+  if (state.organization) {
+    // Organization members are declared by the organization section itself; a name given twice must agree.
+    problems.push(...organizationReferenceProblems(state.organization));
+    const names = new Map(state.accounts.map((a) => [a.id, a.name]));
+    state.organization.accounts.forEach((member, i) => {
+      const name = names.get(member.id);
+      if (member.name && name && member.name !== name) problems.push(`organization.accounts[${i}].name: ${member.name} differs from ${name}, the name accounts gives ${member.id}`);
+    });
+    for (const id of organizationAccountIds(state.organization)) accounts.add(id);
+  }
   const declared = (id: string, at: string) => {
     if (!accounts.has(id)) problems.push(`${at}: account ${id} is not declared in accounts`);
   };
@@ -220,7 +244,25 @@ export function stateReferenceProblems(state: ResolvedEmulatorState): string[] {
       keys.add(key);
     });
   });
+  if (state.eventBridge) problems.push(...eventBridgeReferenceProblems(state.eventBridge, declared));
+  const members = new Set(state.organization ? organizationAccountIds(state.organization) : []);
+  problems.push(...roleReferenceProblems(state.roles, accounts, (id) => (members.has(id) ? 'member' : null)));
   return problems;
+}
+
+/** Adds the organization's members that `accounts` lacks (named as the organization names them), so they exist like declared accounts. */
+function withOrganizationAccounts(state: ResolvedEmulatorState): ResolvedEmulatorState {
+  if (!state.organization) return state;
+  const known = new Set(state.accounts.map((a) => a.id));
+  const members = new Map(state.organization.accounts.map((a) => [a.id, a]));
+  const added = organizationAccountIds(state.organization)
+    .filter((id) => !known.has(id))
+    .map((id) => {
+      const name = members.get(id)?.name;
+      return name === undefined ? { id, accessKeys: [] } : { id, name, accessKeys: [] };
+    });
+  const named = state.accounts.map((a) => (a.name === undefined && members.get(a.id)?.name ? { ...a, name: members.get(a.id)!.name } : a));
+  return { ...state, accounts: [...named, ...added] };
 }
 
 /**
@@ -232,5 +274,5 @@ export function parseEmulatorState(doc: unknown, sourceName: string): ResolvedEm
   if (!parsed.success) throw new InputError(parsed.error.issues.map((issue) => `${sourceName}: ${issueText(issue)}`));
   const problems = stateReferenceProblems(parsed.data);
   if (problems.length > 0) throw new InputError(problems.map((p) => `${sourceName}: ${p}`));
-  return parsed.data;
+  return withOrganizationAccounts(parsed.data);
 }

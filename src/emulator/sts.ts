@@ -12,8 +12,13 @@ function getCallerIdentity(_env: Env, ctx: CallContext): unknown {
   return { Arn: p.arn, UserId: p.principalId, Account: p.account };
 }
 
-/** Trust policies are not modelled: any caller may assume any role, in any account. */
-function assumeRole(env: Env, _ctx: CallContext, params: URLSearchParams): unknown {
+const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/((?:[\w+=,.@-]+\/)*)([\w+=,.@-]+)$/;
+
+/**
+ * Trust is checked where the state declares roles (see iam.ts): in other accounts any caller may
+ * assume any role, as before roles were modelled.
+ */
+function assumeRole(env: Env, ctx: CallContext, params: URLSearchParams): unknown {
   const roleArn = params.get('RoleArn');
   if (!roleArn) throw validation('roleArn', 'Member must not be null', roleArn);
   const session = params.get('RoleSessionName');
@@ -24,13 +29,12 @@ function assumeRole(env: Env, _ctx: CallContext, params: URLSearchParams): unkno
   if (!Number.isInteger(duration) || duration < 900 || duration > 43200) {
     throw validation('durationSeconds', 'Member must have value between 900 and 43200', durationRaw);
   }
+  if (!ROLE_ARN.test(roleArn)) throw validation('roleArn', 'Member must be a role ARN such as arn:aws:iam::123456789012:role/NAME', roleArn);
+  // A missing role and a trust that does not admit the caller look the same to the caller, as in AWS.
+  const decision = env.iam.decideAssume(ctx.key.principal, roleArn, (account) => env.organizations.organizationIdOf(account));
+  if (!decision.allowed) throw new AwsError('AccessDenied', `User: ${ctx.key.principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
   const now = env.clock.now();
-  let key;
-  try {
-    key = env.identities.assumeRole(roleArn, session, now, now + duration * 1000);
-  } catch {
-    throw validation('roleArn', 'Member must be a role ARN such as arn:aws:iam::123456789012:role/NAME', roleArn);
-  }
+  const key = env.identities.assumeRole(roleArn, session, now, now + duration * 1000);
   return {
     Credentials: {
       AccessKeyId: key.accessKeyId,

@@ -12,6 +12,7 @@
  * Pure: no AWS SDK, no environment, no clock.
  */
 import { InputError } from '../errors';
+import { globMatches } from '../policy/glob';
 import type { EndpointConfig, EndpointTarget } from '../policy/types';
 
 /** The condition keys the guardrail uses (Bool keys on eks:CreateCluster and eks:UpdateClusterConfig). */
@@ -98,4 +99,92 @@ export function guardRequestFields(observed: EndpointConfig, target: EndpointTar
   if (!observed.endpointPrivateAccess && target.endpointPrivateAccess) request.endpointPrivateAccess = true;
   if (target.endpointPublicAccess && target.publicAccessCidrs !== undefined) request.publicAccessCidrs = [...target.publicAccessCidrs];
   return request;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A general evaluator for the Deny statements this product writes (the guardrail above, the service control
+// policies of `eks-endpoint-guard scp`): the condition operators they use, evaluated as IAM documents them.
+// Tests use it to prove what a policy refuses and admits; nothing calls AWS.
+
+/** An IAM policy statement, the subset this product writes (`Resource` is always `*` and not evaluated). */
+export type IamStatement = {
+  readonly Sid?: string;
+  readonly Effect: 'Allow' | 'Deny';
+  readonly Action: string | readonly string[];
+  readonly Resource?: string | readonly string[];
+  readonly Condition?: Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+};
+
+/**
+ * A request as IAM conditions see it: the action (`eks:CreateCluster`) and the request context's keys
+ * (`aws:PrincipalArn`, `aws:RequestedRegion`, `eks:endpointPublicAccess` as `"true"`/`"false"`). A key left
+ * out is absent from the request context, which is not the same as any value.
+ */
+export type IamRequest = { readonly action: string; readonly keys: Readonly<Record<string, string | undefined>> };
+
+type OperatorTest = (value: string, expected: string) => boolean;
+
+/** Each of the six colon-delimited parts of an ARN is compared on its own; `*` does not cross a colon. */
+function arnLike(value: string, pattern: string): boolean {
+  const parts = (arn: string) => {
+    const split = arn.split(':');
+    return split.length < 6 ? null : [...split.slice(0, 5), split.slice(5).join(':')];
+  };
+  const v = parts(value);
+  const p = parts(pattern);
+  return v !== null && p !== null && p.every((part, i) => globMatches(part, v[i]!));
+}
+
+// Positive operators: some listed value matches. Negated ones: none does, and an absent key satisfies them
+// (IAM: "a negated condition operator evaluates to true when the key is not present").
+const OPERATORS: Record<string, { test: OperatorTest; negated: boolean }> = {
+  bool: { test: (v, e) => v.toLowerCase() === e.toLowerCase(), negated: false },
+  stringequals: { test: (v, e) => v === e, negated: false },
+  stringnotequals: { test: (v, e) => v === e, negated: true },
+  stringlike: { test: (v, e) => globMatches(e, v), negated: false },
+  stringnotlike: { test: (v, e) => globMatches(e, v), negated: true },
+  arnequals: { test: arnLike, negated: false },
+  arnlike: { test: arnLike, negated: false },
+  arnnotequals: { test: arnLike, negated: true },
+  arnnotlike: { test: arnLike, negated: true },
+};
+
+/**
+ * True when every operator of a statement's `Condition` block holds for the request context keys (operators
+ * AND together, and so do the keys under one operator; the values listed for one key OR together, or for
+ * a negated operator must all fail). Key names are case-insensitive, as in IAM. `Null: {key: "true"}` holds
+ * when the key is absent, `"false"` when present; an `…IfExists` operator holds when its key is absent.
+ * An operator this evaluator does not know throws, so a test can never pass on a condition it cannot read.
+ */
+export function conditionHolds(condition: IamStatement['Condition'], keys: IamRequest['keys']): boolean {
+  const lower = new Map(Object.entries(keys).map(([k, v]) => [k.toLowerCase(), v]));
+  return Object.entries(condition ?? {}).every(([operator, entries]) =>
+    Object.entries(entries).every(([key, expectedValues]) => {
+      const value = lower.get(key.toLowerCase());
+      const expected = typeof expectedValues === 'string' ? [expectedValues] : [...expectedValues];
+      const name = operator.toLowerCase();
+      if (name === 'null') return expected.some((e) => (e.toLowerCase() === 'true') === (value === undefined));
+      const ifExists = name.endsWith('ifexists');
+      const op = OPERATORS[ifExists ? name.slice(0, -'ifexists'.length) : name];
+      if (op === undefined) throw new InputError([`condition operator ${operator} is not one the evaluator knows`]);
+      if (value === undefined) return ifExists || op.negated;
+      const any = expected.some((e) => op.test(value, e));
+      return op.negated ? !any : any;
+    }),
+  );
+}
+
+/** True when the statement's `Action` (a name or a list; `*` and `?` wildcards; case-insensitive) names the request's action. */
+export function actionMatches(statement: IamStatement, action: string): boolean {
+  const actions = typeof statement.Action === 'string' ? [statement.Action] : statement.Action;
+  return actions.some((a) => globMatches(a.toLowerCase(), action.toLowerCase()));
+}
+
+/**
+ * The Sids (or `#index` for a statement without one) of the Deny statements that refuse `request`: the
+ * action matches and every condition holds. An explicit Deny wins over any Allow, in an identity policy or
+ * a service control policy alike, so one entry here means AWS refuses the request.
+ */
+export function denyingStatements(statements: readonly IamStatement[], request: IamRequest): string[] {
+  return statements.flatMap((s, i) => (s.Effect === 'Deny' && actionMatches(s, request.action) && conditionHolds(s.Condition, request.keys) ? [s.Sid ?? `#${i}`] : []));
 }

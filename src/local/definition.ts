@@ -48,3 +48,47 @@ export function resolvedDefinition(definition: Definition, taskFunctions: Record
   );
   return { ...definition, States: states };
 }
+
+/** The organization sweep's definition: the same file serverless.yml deploys. */
+export const SWEEP_DEFINITION_FILE = 'statemachine/sweep-organization.asl.yml';
+
+type NestedState = { Type: string; Resource?: unknown; SecondsPath?: string; ItemProcessor?: { StartAt: string; States: Record<string, NestedState> } };
+export type NestedDefinition = { StartAt: string; TimeoutSeconds?: number; States: Record<string, NestedState> };
+
+/**
+ * Reads a definition whose Task states may sit inside a Map's ItemProcessor, with the Lambda function
+ * each Task invokes (by state name: names are unique across the whole definition here, which
+ * `taskResourceLocalHandlers` relies on) and every Wait state's SecondsPath.
+ */
+export function loadNestedDefinition(file: string): { definition: NestedDefinition; taskFunctions: Record<string, string>; waits: Record<string, string | null> } {
+  const definition = parse(readFileSync(join(projectRoot(), file), 'utf8')) as NestedDefinition;
+  const taskFunctions: Record<string, string> = {};
+  const waits: Record<string, string | null> = {};
+  const visit = (states: Record<string, NestedState>) => {
+    for (const [name, state] of Object.entries(states)) {
+      if (name in taskFunctions || name in waits) throw new Error(`${file}: state ${name} is declared twice (nested states need unique names locally)`);
+      if (state.Type === 'Wait') waits[name] = state.SecondsPath ?? null;
+      if (state.Type === 'Map' && state.ItemProcessor) visit(state.ItemProcessor.States);
+      if (state.Type !== 'Task') continue;
+      const getAtt = (state.Resource as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt'];
+      if (!getAtt) throw new Error(`${file}: Task state ${name} does not invoke a Lambda function of this service`);
+      taskFunctions[name] = getAtt[0];
+    }
+  };
+  visit(definition.States);
+  return { definition, taskFunctions, waits };
+}
+
+/** A nested definition with each `Fn::GetAtt` replaced by a placeholder ARN, at every depth (see resolvedDefinition). */
+export function resolvedNestedDefinition(definition: NestedDefinition, account: string, region: string): NestedDefinition {
+  const resolve = (states: Record<string, NestedState>): Record<string, NestedState> =>
+    Object.fromEntries(
+      Object.entries(states).map(([name, state]) => {
+        const getAtt = (state.Resource as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt'];
+        let next: NestedState = getAtt ? { ...state, Resource: `arn:aws:lambda:${region}:${account}:function:eks-endpoint-guard-local-${getAtt[0]}` } : state;
+        if (next.ItemProcessor) next = { ...next, ItemProcessor: { ...next.ItemProcessor, States: resolve(next.ItemProcessor.States) } };
+        return [name, next];
+      }),
+    );
+  return { ...definition, States: resolve(definition.States) };
+}

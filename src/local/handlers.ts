@@ -5,7 +5,9 @@ import { handler as notifyOutcome } from '../../handlers/notify-outcome';
 import { handler as preflightCheck } from '../../handlers/preflight-check';
 import { handler as recordOutcome } from '../../handlers/record-outcome';
 import { handler as remediateCluster } from '../../handlers/remediate-cluster';
-import { handler as sweepClusters } from '../../handlers/sweep-clusters';
+import { handler as listSweepUnits } from '../../handlers/list-sweep-units';
+import { handler as sweepUnit } from '../../handlers/sweep-unit';
+import { handler as recordCoverage } from '../../handlers/record-coverage';
 import { handler as triageEvent } from '../../handlers/triage-event';
 import { handler as verifyRemediation } from '../../handlers/verify-remediation';
 import { handler as waitForChange } from '../../handlers/wait-for-change';
@@ -15,7 +17,9 @@ export type LambdaFn = (event: never, context: never) => Promise<unknown>;
 
 export const LAMBDA_HANDLERS: Record<string, LambdaFn> = {
   triageEvent,
-  sweepClusters,
+  listSweepUnits,
+  sweepUnit,
+  recordCoverage,
   waitForChange,
   acquireLease,
   evaluateCluster,

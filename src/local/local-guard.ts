@@ -11,6 +11,9 @@ import { callCounter } from '../aws/clients';
 import { ec2Wiring } from '../aws/ec2';
 import { eksWiring } from '../aws/eks';
 import { ledgerWiring } from '../aws/ledger';
+import { coverageWiring } from '../aws/coverage';
+import { organizationWiring } from '../aws/organizations';
+import { sweepEksWiring } from '../aws/eks';
 import { executionWiring } from '../aws/sfn';
 import { alertWiring } from '../aws/sns';
 import { buildDependencies, setDependencies } from '../dependencies';
@@ -20,6 +23,7 @@ import { matchesIntakeRule } from '../events/rule';
 import type { LedgerPort } from '../ledger/types';
 import type { Log } from '../workflow/deps';
 import type { Emulator } from '../emulator';
+import { deployGuard, MEMBER_READ_ROLE_NAME, MEMBER_WRITE_ROLE_NAME, type MemberDeployment } from './deployment';
 import { LocalRunner, type DeliveryRecord, type ExecutionRecord, type ProgressEvent, type PublishedAlert } from './runner';
 
 export const GUARD_ROLE_NAME = 'eks-endpoint-guard-remediate';
@@ -33,9 +37,19 @@ export const TIMED_OUT_ALARM_NAME = 'eks-endpoint-guard-local-enforcement-timed-
 export type LocalGuardOptions = {
   emulator: Emulator;
   policy: Policy;
-  /** The account and region the guard is "deployed" in; other accounts are reached through GUARD_ROLE_NAME. */
+  /** The account and region the central stack is "deployed" in; other accounts are reached through the member roles. */
   homeAccount: string;
   homeRegion: string;
+  /**
+   * Where the member stack is deployed (forwarding rules per region, roles per account). Default: every
+   * account of the emulator's state, in every region it has clusters in and the home region.
+   */
+  members?: MemberDeployment[];
+  /** GOVERNED_REGIONS (default: the members' regions and the home region). */
+  regions?: string[];
+  /** GOVERNED_OUS and EXCLUDED_ACCOUNTS, as the stack parameters. */
+  governedOus?: string[];
+  excludedAccounts?: string[];
   shadowMode?: boolean;
   notifyCompliant?: boolean;
   maxWaitSeconds?: number;
@@ -92,6 +106,9 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
   const lambdaSession = `arn:aws:sts::${homeAccount}:assumed-role/${GUARD_ROLE_NAME}/eks-endpoint-guard-local`;
   const credentials = emulator.credentialsFor(lambdaSession, { sourceIp: '198.51.100.10', userAgent: 'eks-endpoint-guard/0.1.0 exec-env/AWS_Lambda_nodejs22.x' });
   const { counts, instrument } = callCounter();
+  const snapshot = emulator.snapshot();
+  const members = options.members ?? defaultMembers(snapshot, homeAccount, homeRegion);
+  const regions = options.regions ?? [...new Set([homeRegion, ...members.flatMap((m) => m.regions)])];
 
   const config = loadConfig({
     POLICY_FILE: '(in memory)',
@@ -100,7 +117,11 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
     ALERT_TOPIC_ARN: topicArn,
     STATE_MACHINE_ARN: `arn:aws:states:${homeRegion}:${homeAccount}:stateMachine:eks-endpoint-guard-local`,
     SELF_ROLE_ARNS: `arn:aws:iam::${homeAccount}:role/${GUARD_ROLE_NAME}`,
-    CROSS_ACCOUNT_ROLE_NAME: GUARD_ROLE_NAME,
+    MEMBER_READ_ROLE_NAME,
+    MEMBER_WRITE_ROLE_NAME,
+    GOVERNED_REGIONS: regions.join(','),
+    GOVERNED_OUS: (options.governedOus ?? []).join(','),
+    EXCLUDED_ACCOUNTS: (options.excludedAccounts ?? []).join(','),
     HOME_ACCOUNT_ID: homeAccount,
     AWS_REGION: homeRegion,
     AWS_ENDPOINT_URL: emulator.url,
@@ -122,7 +143,8 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
 
   const runnerRef: { current?: LocalRunner } = {};
   // Every handler runs in this one process: wire every port.
-  const deps = buildDependencies(config, { eks: eksWiring, ec2: ec2Wiring, alerts: alertWiring, ledger: ledgerWiring, executions: executionWiring }, {
+  const wiring = { eks: eksWiring, ec2: ec2Wiring, alerts: alertWiring, ledger: ledgerWiring, executions: executionWiring, organization: organizationWiring, sweepEks: sweepEksWiring, coverage: coverageWiring };
+  const deps = buildDependencies(config, wiring, {
     policy: options.policy,
     credentials,
     log: options.log ?? silentLog,
@@ -171,16 +193,31 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
         return { subject: m.subject ?? '', severity: attr('severity'), outcome: attr('outcome'), text };
       });
 
+  // The intake hears what the deployed rules deliver: the home account's default bus, and the central
+  // bus fed by the member stacks. CloudTrail's own feed is read beside it, in order, so the report can
+  // say what happened to every event: passed to the intake, filtered by the rule, or never forwarded.
+  const deployed = await deployGuard(emulator, { homeAccount, homeRegion, functionRoleArn: `arn:aws:iam::${homeAccount}:role/${GUARD_ROLE_NAME}`, organizationId: snapshot.organization?.id ?? null }, members);
+  const heard = new Map<string, unknown>();
+  const stopTarget = emulator.onTarget(deployed.intakeTargetArn, (event) => {
+    const id = eventIdOf(event);
+    if (id) heard.set(id, event);
+  });
   const queue: unknown[] = [];
   const unsubscribe = emulator.onCloudTrail((event) => queue.push(event));
+  const deliverOne = async (event: unknown, drain: boolean): Promise<DeliveryRecord> => {
+    if (!matchesIntakeRule(event)) return runnerRef.current!.filtered(event);
+    const id = eventIdOf(event);
+    const delivered = id ? heard.get(id) : undefined;
+    if (delivered === undefined) return runnerRef.current!.notForwarded(event, notForwardedReason(event));
+    if (id) heard.delete(id);
+    return runnerRef.current!.deliver(delivered, { drain });
+  };
   // Events EventBridge would have delivered while an execution ran: triaged (and recorded in the ledger)
   // at once; the executions they start run after the current one.
   const early: DeliveryRecord[] = [];
   const deliverWithoutDraining = async (task: { state: string; execution: string }) => {
     await options.beforeTask?.(task);
-    for (let event = queue.shift(); event !== undefined; event = queue.shift()) {
-      early.push(matchesIntakeRule(event) ? await runnerRef.current!.deliver(event, { drain: false }) : runnerRef.current!.filtered(event));
-    }
+    for (let event = queue.shift(); event !== undefined; event = queue.shift()) early.push(await deliverOne(event, false));
   };
 
   // CloudWatch alarms publish to the operations topic, apart from the alert topic and without message
@@ -241,8 +278,8 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
         }
         const event = queue.shift();
         if (event === undefined) break;
-        // Only what the deployed EventBridge rule passes reaches the intake; the rest is reported, not run.
-        records.push(matchesIntakeRule(event) ? await runner.deliver(event) : runner.filtered(event));
+        // Only what the deployed EventBridge rules pass reaches the intake; the rest is reported, not run.
+        records.push(await deliverOne(event, true));
       }
       return records;
     },
@@ -268,9 +305,30 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
     readConfig,
     close: () => {
       unsubscribe();
+      stopTarget();
       for (const c of reporter.values()) c.destroy();
       alarmSns.destroy();
     },
   };
   return guard;
+}
+
+/** The CloudTrail event id an EventBridge event carries (`detail.eventID`). */
+function eventIdOf(event: unknown): string | null {
+  const id = (event as { detail?: { eventID?: unknown } } | null)?.detail?.eventID;
+  return typeof id === 'string' ? id : null;
+}
+
+function notForwardedReason(event: unknown): string {
+  const e = event as { account?: string; region?: string };
+  return `NOT_FORWARDED: no member stack forwards ${e.account ?? '?'} ${e.region ?? '?'} to the guard (the sweep still judges what it can reach)`;
+}
+
+/** Without a `members` list: the member stack in every account of the world, in each region it has clusters in. */
+function defaultMembers(snapshot: ReturnType<Emulator['snapshot']>, homeAccount: string, homeRegion: string): MemberDeployment[] {
+  const accounts = new Set<string>([homeAccount, ...snapshot.accounts.map((a: { id: string }) => a.id)]);
+  return [...accounts].map((account) => ({
+    account,
+    regions: [...new Set([homeRegion, ...snapshot.clusters.filter((c) => c.account === account).map((c) => c.region)])],
+  }));
 }

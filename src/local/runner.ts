@@ -15,7 +15,9 @@ import type { ExecutionPort } from '../workflow/ports';
 import type { ExecutionInput, ExecutionState, Outcome, RecordResult } from '../workflow/types';
 import type { NotifyResult } from '../workflow/notify';
 import type { IntakeResult } from '../workflow/intake';
-import { loadDefinition, resolvedDefinition } from './definition';
+import { loadDefinition, loadNestedDefinition, resolvedDefinition, resolvedNestedDefinition, SWEEP_DEFINITION_FILE } from './definition';
+import type { CoverageRecord } from '../sweep/types';
+import type { RecordCoverageResult } from '../sweep/record-coverage';
 import { LAMBDA_HANDLERS } from './handlers';
 
 export type LocalClock = { now(): number; advance(ms: number): void };
@@ -98,6 +100,43 @@ function lambdaContext(functionName: string): Context {
   };
 }
 
+export type SweepOptions = {
+  /**
+   * The sweep functions' Lambda timeout (real ms): getRemainingTimeInMillis counts down from it, so a
+   * small value forces SweepUnit to return continuations. Default 300,000 (as deployed).
+   */
+  lambdaTimeoutMs?: number;
+  /** Wait states last their real seconds (a benchmark against a wall-clock rate limit); default: none, the clock is advanced. */
+  realWaits?: boolean;
+  /** Run the enforcement executions the sweep started (default true). */
+  drain?: boolean;
+};
+
+/** What one run of the organization sweep state machine did. */
+export type SweepRunRecord = {
+  status: 'SUCCEEDED' | 'FAILED';
+  error: string | null;
+  coverage: CoverageRecord | null;
+  alerted: boolean;
+  /** Every state entered (nested Map states too) and every retry: what a Standard workflow bills. */
+  stateTransitions: number;
+  /** Invocations and real milliseconds spent, per function (listSweepUnits, sweepUnit, recordCoverage). */
+  lambdaInvocations: Record<string, number>;
+  lambdaMs: Record<string, number>;
+  awsCalls: Record<string, number>;
+  /** Enforcement executions the sweep started, by name. */
+  started: string[];
+  /** The executions run afterwards (empty when `drain` is false). */
+  executions: ExecutionRecord[];
+  /** Most units in progress at once (between their first SweepUnit and their end), and most SweepUnit Lambdas at once. */
+  maxUnitsInFlight: number;
+  maxLambdasInFlight: number;
+  /** The largest state input or output seen (bytes of JSON): Step Functions refuses more than 256 KB. */
+  maxPayloadBytes: number;
+  /** Real milliseconds from start to end. */
+  wallMs: number;
+};
+
 function diff(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [op, n] of Object.entries(after)) {
@@ -125,6 +164,8 @@ export class LocalRunner {
   private readonly names = new Set<string>();
   private readonly queue: Queued[] = [];
   private readonly machines = new Map<string, StateMachine>();
+  /** The organization sweep's machine, compiled on first use. */
+  private sweepMachine?: { machine: StateMachine; loaded: ReturnType<typeof loadNestedDefinition> };
   // Re-checks start at once but sleep in their first Wait: run them when the clock reaches their time.
   private readonly scheduled: Queued[] = [];
   private readonly loaded = loadDefinition();
@@ -198,19 +239,134 @@ export class LocalRunner {
     return { event, triage, filtered: true, executionName: null, started: false, error: null, executions: [] };
   }
 
+  /** Records an event the rule passes but no member stack forwarded: in AWS it reaches nobody. */
+  notForwarded(event: unknown, reason: string): DeliveryRecord {
+    return { ...this.filtered(event), filtered: false, error: reason };
+  }
+
   /**
-   * Invokes the sweep handler as the schedule would, then runs every execution it started. A sweep that
-   * could not judge some cluster fails (and would alarm) after starting the others: those still run.
+   * Runs the scheduled organization sweep (statemachine/sweep-organization.asl.yml) as the schedule
+   * would, then every execution it started. A sweep whose coverage is incomplete says so in `error`.
    */
-  async sweep(time: string): Promise<{ result: unknown; error: string | null; executions: ExecutionRecord[] }> {
-    let result: unknown = null;
+  async sweep(time: string): Promise<{ result: SweepRunRecord; error: string | null; executions: ExecutionRecord[] }> {
+    const result = await this.sweepOrganization(time);
+    const c = result.coverage;
+    const incomplete = c ? coverageGaps(c) : null;
+    return { result, error: result.error ?? incomplete, executions: result.executions };
+  }
+
+  async sweepOrganization(time: string, options: SweepOptions = {}): Promise<SweepRunRecord> {
+    if (!this.sweepMachine) {
+      const loaded = loadNestedDefinition(SWEEP_DEFINITION_FILE);
+      const machine = new StateMachine(resolvedNestedDefinition(loaded.definition, '000000000000', 'local') as unknown as StateMachineDefinition, {
+        validationOptions: { checkArn: false, checkPaths: true },
+      });
+      this.sweepMachine = { machine, loaded };
+    }
+    const { machine, loaded } = this.sweepMachine;
+    const clock = this.hooks.clock;
+    const timeoutMs = options.lambdaTimeoutMs ?? 300_000;
+    const queuedBefore = this.queue.length;
+    const callsBefore = this.hooks.awsCallCounts();
+    const started = performance.now();
+    const invocations: Record<string, number> = {};
+    const lambdaMs: Record<string, number> = {};
+    let inFlight = 0;
+    let maxLambdas = 0;
+    let maxPayload = 0;
+    let recorded: RecordCoverageResult | undefined;
+    const size = (v: unknown) => Buffer.byteLength(JSON.stringify(v ?? null), 'utf8');
+    const logCaughtUp = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+    const taskHandlers = Object.fromEntries(
+      Object.entries(loaded.taskFunctions).map(([stateName, fn]) => {
+        const handler = LAMBDA_HANDLERS[fn];
+        if (!handler) throw new Error(`state ${stateName} invokes ${fn}, which has no handler in src/local/handlers.ts`);
+        return [
+          stateName,
+          async (input: unknown) => {
+            await logCaughtUp();
+            invocations[fn] = (invocations[fn] ?? 0) + 1;
+            inFlight += 1;
+            maxLambdas = Math.max(maxLambdas, inFlight);
+            maxPayload = Math.max(maxPayload, size(input));
+            const t0 = performance.now();
+            const context = { ...lambdaContext(fn), getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (performance.now() - t0)) };
+            try {
+              const result = await handler(input as never, context as never);
+              maxPayload = Math.max(maxPayload, size(result));
+              if (fn === 'recordCoverage') recorded = result as RecordCoverageResult;
+              return result as never;
+            } finally {
+              inFlight -= 1;
+              lambdaMs[fn] = (lambdaMs[fn] ?? 0) + (performance.now() - t0);
+            }
+          },
+        ];
+      }),
+    );
+    const waitStates = Object.keys(loaded.waits);
+    const execution = machine.run({ version: '0', id: `local-sweep-${time}`, 'detail-type': 'Scheduled Event', source: 'aws.events', time, detail: {} } as never, {
+      overrides: {
+        taskResourceLocalHandlers: taskHandlers,
+        ...(options.realWaits ? {} : { waitTimeOverrides: Object.fromEntries(waitStates.map((n) => [n, this.hooks.waitMs ?? 0])) }),
+        retryIntervalOverrides: Object.fromEntries(Object.keys(loaded.taskFunctions).map((n) => [n, 0])),
+      },
+      context: {
+        Execution: { Name: `sweep-${time.replace(/[^0-9]/g, '')}`, StartTime: new Date(clock.now()).toISOString() },
+        StateMachine: { Id: 'arn:aws:states:local:000000000000:stateMachine:eks-endpoint-guard-local-sweep', Name: 'eks-endpoint-guard-local-sweep' },
+      },
+    });
+    let transitions = 0;
+    const units = new Set<number>();
+    let maxUnits = 0;
+    const logReader = (async () => {
+      for await (const ev of execution.eventLogs) {
+        if (ev.type === 'StateRetried') transitions += 1;
+        if (ev.type !== 'StateEntered') continue;
+        transitions += 1;
+        const index = (ev as { index?: number }).index;
+        if (index !== undefined) {
+          if (ev.state.name === 'UnitFinished' || ev.state.name === 'UnitFailed') units.delete(index);
+          else units.add(index);
+          maxUnits = Math.max(maxUnits, units.size);
+        }
+        const path = loaded.waits[ev.state.name];
+        if (path && !options.realWaits) {
+          const seconds = Number(readPath(ev.state.input, path));
+          if (Number.isFinite(seconds) && seconds > 0) clock.advance(seconds * 1000);
+        }
+      }
+    })();
+    let status: SweepRunRecord['status'] = 'SUCCEEDED';
     let error: string | null = null;
     try {
-      result = await LAMBDA_HANDLERS.sweepClusters!({ time, source: 'aws.events', 'detail-type': 'Scheduled Event' } as never, lambdaContext('sweepClusters') as never);
+      await execution.result;
     } catch (err) {
+      status = 'FAILED';
       error = `${(err as Error).name}: ${(err as Error).message}`;
     }
-    return { result, error, executions: await this.drain() };
+    await logReader;
+    const wallMs = performance.now() - started;
+    const startedNames = this.queue.slice(queuedBefore).map((q) => q.name);
+    const awsCalls = diff(this.hooks.awsCallCounts(), callsBefore);
+    const executions = options.drain === false ? [] : await this.drain();
+    return {
+      status,
+      error,
+      coverage: recorded?.record ?? null,
+      alerted: recorded?.alerted ?? false,
+      stateTransitions: transitions,
+      lambdaInvocations: invocations,
+      lambdaMs,
+      awsCalls,
+      started: startedNames,
+      executions,
+      maxUnitsInFlight: maxUnits,
+      maxLambdasInFlight: maxLambdas,
+      maxPayloadBytes: maxPayload,
+      wallMs,
+    };
   }
 
   /** Runs the queued executions, one at a time, in the order they were started. */
@@ -368,4 +524,14 @@ export class LocalRunner {
     this.hooks.onProgress?.({ kind: 'finished', execution: name, cluster: input.cluster, outcome, elapsedSeconds: record.elapsedSeconds, stateTransitions: transitions });
     return record;
   }
+}
+
+/** One line saying why a sweep's coverage is incomplete, or null when it is complete. */
+function coverageGaps(c: CoverageRecord): string | null {
+  if (c.complete) return null;
+  const parts: string[] = [];
+  if (c.accounts.uncovered.length > 0) parts.push(`uncovered accounts ${c.accounts.uncovered.join(', ')}`);
+  if (c.clusters.notJudged > 0) parts.push(`${c.clusters.notJudged} cluster(s) not judged`);
+  if (c.units.failed > 0) parts.push(`${c.units.failed} unit(s) failed`);
+  return `coverage incomplete: ${parts.join('; ') || 'see the coverage record'}`;
 }

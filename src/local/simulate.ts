@@ -14,7 +14,9 @@ import type { ClusterRef, EndpointConfig } from '../policy/types';
 import { emulatorStateSchema, faultSchema, manualClock, startEmulator, stateReferenceProblems, type Emulator } from '../emulator';
 import { checkExpectations, expectationReferenceProblems, expectationsSchema, type ExpectationResult } from './expect';
 import { GUARD_ROLE_NAME, startLocalGuard } from './local-guard';
+import { MEMBER_READ_ROLE_NAME, MEMBER_WRITE_ROLE_NAME, type MemberDeployment } from './deployment';
 import type { DeliveryRecord, ExecutionRecord, ProgressEvent } from './runner';
+import type { CoverageRecord } from '../sweep/types';
 
 const accountOf = (arn: string) => /:(\d{12}):/.exec(arn)?.[1] ?? null;
 
@@ -134,7 +136,20 @@ export const scenarioSchema = emulatorStateSchema.extend({
       shadowMode: z.boolean().optional(),
       notifyCompliant: z.boolean().optional(),
       maxWaitSeconds: z.int().min(60).optional(),
+      /** The stack parameters Regions, GovernedOus and ExcludedAccounts. */
+      regions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region name such as us-east-1')).min(1).optional(),
+      governedOus: z.array(z.string().regex(/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/, 'must be an OU id (ou-…) or the root id (r-…)')).optional(),
+      excludedAccounts: z.array(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id')).optional(),
     })
+    .optional(),
+  /**
+   * Where the member stack is deployed: its forwarding rule in each listed region, its roles in the
+   * account. Only these accounts and regions are heard in real time and reachable by the guard; the
+   * others are caught by nobody (the sweep reports them uncovered). Without `members:`, the stack is
+   * deployed in every account of the scenario, in every region it uses.
+   */
+  members: z
+    .array(z.strictObject({ account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'), regions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region name such as us-east-1')).min(1) }))
     .optional(),
   /**
    * Seeds the guard's cluster ledger before the first step: another execution's lease, earlier reverts
@@ -192,6 +207,8 @@ export type SimulationReport = {
   steps: StepReport[];
   /** What the stack's alarms sent to the operations topic (failed executions). */
   operations: { subject: string; text: string; delivered: boolean; error?: string }[];
+  /** Each `sweep` step's coverage record: accounts covered, uncovered (no member role) and skipped, clusters judged and not. */
+  sweeps: { index: number; status: string; coverage: CoverageRecord | null }[];
   /** Re-checks still scheduled past the horizon: the guard has not given up on these clusters. */
   pendingRechecks: { name: string; cluster: ClusterRef; dueAt: string; attempt: number }[];
   /** Only when the scenario has `expect:`: each expectation, in the order outcomes, finalConfig, alerts, pendingRechecks. */
@@ -214,8 +231,24 @@ export type SimulateOptions = {
 
 /** A scenario's emulator state: the scenario without its own keys. */
 export function scenarioState(scenario: Scenario) {
-  const { steps: _steps, guard: _guard, description: _description, ledger: _ledger, recheckHorizonHours: _horizon, startTime: _startTime, expect: _expect, ...state } = scenario;
-  return state;
+  const { steps: _steps, guard: _guard, description: _description, ledger: _ledger, recheckHorizonHours: _horizon, startTime: _startTime, expect: _expect, members, ...state } = scenario;
+  const home = guardHome(scenario).account;
+  // The guard governs an organization: a scenario without one is an organization whose management
+  // account is the guard's, with every account of the scenario beneath the root.
+  const organization = state.organization ?? {
+    managementAccount: home,
+    delegatedAdministrators: [],
+    strictRoles: false,
+    units: [],
+    accounts: state.accounts.filter((a) => a.id !== home).map((a) => ({ id: a.id, status: 'ACTIVE' as const, joinedMethod: 'CREATED' as const, tags: {} })),
+  };
+  if (!members) return { ...state, organization };
+  // With the member stack placed explicitly, an account without it has no role the guard may assume.
+  return {
+    ...state,
+    accounts: state.accounts.map((a) => (a.id === home ? a : { ...a, strictRoles: true })),
+    organization: { ...organization, strictRoles: true },
+  };
 }
 
 /** The account and region the guard is "deployed" in: `guard:`, else the first account and the first cluster's region. */
@@ -224,6 +257,17 @@ export function guardHome(scenario: Scenario): { account: string; region: string
     account: scenario.guard?.account ?? scenario.accounts[0]?.id ?? scenario.clusters[0]?.account ?? '123456789012',
     region: scenario.guard?.region ?? scenario.clusters[0]?.region ?? 'us-east-1',
   };
+}
+
+/** Where the member stack is: `members:`, else every account of the scenario in every region it uses. */
+export function memberDeployments(scenario: Scenario): MemberDeployment[] {
+  if (scenario.members) return scenario.members;
+  const home = guardHome(scenario);
+  const clusters = knownClusters(scenario);
+  const accounts = new Set([home.account, ...scenario.accounts.map((a) => a.id), ...(scenario.organization?.accounts ?? []).map((a) => a.id), ...clusters.map((c) => c.account)]);
+  if (scenario.organization?.managementAccount) accounts.add(scenario.organization.managementAccount);
+  const regions = [...new Set([home.region, ...clusters.map((c) => c.region), ...scenario.steps.flatMap((s) => ('call' in s ? [s.region] : []))])];
+  return [...accounts].map((account) => ({ account, regions }));
 }
 
 /** The clusters a scenario has or creates, for `expect:` to name. */
@@ -245,7 +289,9 @@ export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
 }
 
 async function runCall(emulator: Emulator, step: z.output<typeof callStep>, homeAccount: string): Promise<string> {
-  const as = step.as === GUARD_ROLE_ACTOR ? `arn:aws:sts::${step.account ?? homeAccount}:assumed-role/${GUARD_ROLE_NAME}/borrowed-session` : step.as;
+  // The guard's role: its function role at home, its member write role elsewhere.
+  const guardAccount = step.account ?? homeAccount;
+  const as = step.as === GUARD_ROLE_ACTOR ? `arn:aws:sts::${guardAccount}:assumed-role/${guardAccount === homeAccount ? GUARD_ROLE_NAME : MEMBER_WRITE_ROLE_NAME}/borrowed-session` : step.as;
   const account = accountOf(as)!;
   const credentials = emulator.credentialsFor(as, { sourceIp: step.sourceIp ?? '203.0.113.24', userAgent: step.userAgent ?? 'aws-cli/2.17.20 md/command#eks' });
   const client = new EKSClient({ region: step.region, endpoint: emulator.url, credentials, maxAttempts: 1 });
@@ -385,7 +431,7 @@ export async function simulate(scenario: Scenario, policy: Policy, options: Simu
   // `during` steps wait here until the workflow reaches their state.
   const armed: { index: number; step: z.output<typeof callStep>; seen: number }[] = [];
   const fired: StepReport[] = [];
-  const report: SimulationReport = { startTime: new Date(startMs).toISOString(), executions: [], clusters: [], alerts: [], steps: [], operations: [], pendingRechecks: [] };
+  const report: SimulationReport = { startTime: new Date(startMs).toISOString(), executions: [], clusters: [], alerts: [], steps: [], operations: [], pendingRechecks: [], sweeps: [] };
   const record = (into: StepReport[], step: StepReport) => {
     into.push(step);
     options.onStep?.(step);
@@ -403,7 +449,8 @@ export async function simulate(scenario: Scenario, policy: Policy, options: Simu
       }
     }
   };
-  const guard = await startLocalGuard({ emulator, policy, homeAccount, homeRegion, ...guardOptions, beforeTask, waitMs: options.waitMs ?? 0, onProgress: options.onProgress });
+  const members = memberDeployments(scenario);
+  const guard = await startLocalGuard({ emulator, policy, homeAccount, homeRegion, ...guardOptions, members, beforeTask, waitMs: options.waitMs ?? 0, onProgress: options.onProgress });
   try {
     await seedLedger(guard.ledger, ledgerSeed, clock.now());
     const deliveries: DeliveryRecord[] = [];
@@ -446,9 +493,11 @@ export async function simulate(scenario: Scenario, policy: Policy, options: Simu
         record(report.steps, { index, kind: 'advance', ok: true, result: `clock advanced ${step.advance}s${rechecks ? `; ${rechecks} re-check(s) ran` : ''}` });
       } else {
         deliveries.push(...(await guard.processPending()));
-        const { executions, error } = await guard.runner.sweep(new Date(clock.now()).toISOString());
+        const { executions, error, result } = await guard.runner.sweep(new Date(clock.now()).toISOString());
         deliveries.push({ event: null, triage: null, filtered: false, executionName: null, started: true, error: null, executions });
-        const started = `${executions.length} execution(s) started`;
+        report.sweeps.push({ index, status: result.status, coverage: result.coverage });
+        const c = result.coverage;
+        const started = `${c ? `${c.clusters.judged}/${c.clusters.listed} cluster(s) judged, ` : ''}${executions.length} execution(s) started`;
         record(report.steps, { index, kind: 'sweep', ok: error === null, result: error === null ? started : `${started}; ${error}` });
       }
     }
@@ -463,7 +512,8 @@ export async function simulate(scenario: Scenario, policy: Policy, options: Simu
     report.pendingRechecks = guard.runner.pendingRechecks().map((p) => ({ ...p, dueAt: new Date(p.dueAt).toISOString() }));
     // The guard's own refused calls (ResourceInUseException while it waits out a busy cluster) are
     // filtered by the rule and are not events of the scenario: leave them out of the report.
-    const ownFailures = (d: DeliveryRecord) => d.filtered && /:assumed-role\/[^/]+\/eks-endpoint-guard/.test(d.triage?.actor?.arn ?? '') && (d.triage?.actor?.arn ?? '').includes(`:assumed-role/${GUARD_ROLE_NAME}/`);
+    const guardRoles = [GUARD_ROLE_NAME, MEMBER_WRITE_ROLE_NAME, MEMBER_READ_ROLE_NAME].map((r) => `:assumed-role/${r}/`);
+    const ownFailures = (d: DeliveryRecord) => d.filtered && /:assumed-role\/[^/]+\/eks-endpoint-guard/.test(d.triage?.actor?.arn ?? '') && guardRoles.some((r) => (d.triage?.actor?.arn ?? '').includes(r));
     const entries = await Promise.all(attributeExecutions(deliveries).filter((d) => !ownFailures(d)).map((d) => summarize(d, guard.readConfig)));
     report.executions = entries.flat();
     report.operations = guard.operations();

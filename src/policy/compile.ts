@@ -4,13 +4,47 @@
  * WeakMap keyed by the policy object rather than on the object, so a policy prints, compares and
  * serializes exactly as it did before compiling existed, and is freed with the policy.
  */
+import { GuardError } from '../errors';
+import type { AccountContext } from '../org/types';
 import { parseAllowlist, type Cidr } from './cidr';
 import { compileGlob, type GlobMatcher } from './glob';
 import { DEFAULT_ESCALATION, DEFAULT_MAX_TAG_EXEMPTION_DAYS, expiryInstant, type Match, type Policy, type PolicyExemption } from './schema';
 import type { EffectiveSettings } from './types';
 
-/** The facts a `match` block is judged on. */
-export type MatchSubject = { name: string; account: string | null; region: string | null; tags: Record<string, string> };
+/**
+ * The facts a `match` block is judged on. `accountContext` is where the account stands in the
+ * organization (OU path, account tags); null or absent means not known (the organization was not
+ * read), which is not the same as an account outside the organization (OUTSIDE_ORGANIZATION).
+ */
+export type MatchSubject = { name: string; account: string | null; region: string | null; tags: Record<string, string>; accountContext?: AccountContext | null };
+
+/**
+ * A match block's answer for one subject. `unknown`: the cluster-side keys hold, but the block also
+ * names `ous` or `accountTags` and the subject's account context is not known, so whether it matches
+ * cannot be told. Never read as a no: a rule skipped on a guess would hand the cluster to a later,
+ * possibly laxer, rule or to the defaults.
+ */
+export type MatchState = 'match' | 'no-match' | 'unknown';
+
+/** What a rule or an exemption that could not be judged without the organization is. */
+export type UnknownMatch = { kind: 'rule' | 'exemption'; index: number; name: string };
+
+/**
+ * A decision that depends on the account's place in the organization, asked without it. Evaluation
+ * throws this instead of guessing; whoever can read the organization reads it and judges again.
+ */
+export class AccountContextUnknownError extends GuardError {
+  override readonly name = 'AccountContextUnknownError';
+  constructor(
+    readonly subject: { name: string; account: string | null; region: string | null },
+    readonly needs: UnknownMatch,
+  ) {
+    const where = `${needs.kind === 'rule' ? 'rules' : 'exemptions'}[${needs.index}] ${needs.name}`;
+    super(
+      `cluster ${subject.name} (${subject.account ?? 'unknown account'}/${subject.region ?? 'unknown region'}): ${where} matches on ous/accountTags and the account's place in the organization is not known; the guard does not judge on a guess (read the organization and judge again)`,
+    );
+  }
+}
 
 /** A match block ready to judge: null fields are keys the block does not name. */
 export type CompiledMatch = {
@@ -18,6 +52,8 @@ export type CompiledMatch = {
   regions: ReadonlySet<string> | null;
   clusters: readonly GlobMatcher[] | null;
   tags: readonly (readonly [string, string])[] | null;
+  ous: ReadonlySet<string> | null;
+  accountTags: readonly (readonly [string, string])[] | null;
 };
 
 /** Effective settings fixed at compile time, with the allowlist already parsed. */
@@ -33,6 +69,8 @@ export type CompiledPolicy = {
   index: RuleIndex | null;
   exemptions: readonly CompiledExemption[];
   exemptionTag: string;
+  /** True when some rule or exemption matches on `ous` or `accountTags`: only then is the organization read. */
+  usesOrganization: boolean;
 };
 
 /**
@@ -45,19 +83,36 @@ export function compileMatch(match: Match): CompiledMatch {
     regions: match.regions ? new Set(match.regions) : null,
     clusters: match.clusters ? match.clusters.map(compileGlob) : null,
     tags: match.tags ? Object.entries(match.tags) : null,
+    ous: match.ous ? new Set(match.ous) : null,
+    // An empty mapping names nothing: it must not make the block depend on the organization.
+    accountTags: match.accountTags && Object.keys(match.accountTags).length > 0 ? Object.entries(match.accountTags) : null,
   };
 }
 
+/** True when the block names `ous` or `accountTags`, so judging it needs the account's context. */
+export const needsAccountContext = (m: CompiledMatch): boolean => m.ous !== null || m.accountTags !== null;
+
 /**
- * True when every key of the compiled match holds for the subject. An unknown account or region
- * never matches a list that names some. The cheap set lookups go first, the globs last.
+ * True when every key of the compiled match holds for the subject, false otherwise, including when
+ * the block needs an account context the subject lacks (`matchState` tells that case apart). An
+ * unknown account or region never matches a list that names some.
  */
 export function matchesCompiled(m: CompiledMatch, subject: MatchSubject): boolean {
-  if (m.accounts !== null && (subject.account === null || !m.accounts.has(subject.account))) return false;
-  if (m.regions !== null && (subject.region === null || !m.regions.has(subject.region))) return false;
+  return matchState(m, subject) === 'match';
+}
+
+/**
+ * Judges a compiled match block: every key must hold. The cluster's own keys are judged first, so a
+ * block one of them rules out is a plain `no-match` whatever the organization says; only a block they
+ * all admit asks for the account context, and is `unknown` without one. The cheap set lookups go
+ * first, the globs last.
+ */
+export function matchState(m: CompiledMatch, subject: MatchSubject): MatchState {
+  if (m.accounts !== null && (subject.account === null || !m.accounts.has(subject.account))) return 'no-match';
+  if (m.regions !== null && (subject.region === null || !m.regions.has(subject.region))) return 'no-match';
   if (m.tags !== null) {
     // A key inherited from Object.prototype (`constructor`) is never a string, so it cannot equal a value.
-    for (const [key, value] of m.tags) if (subject.tags[key] !== value) return false;
+    for (const [key, value] of m.tags) if (subject.tags[key] !== value) return 'no-match';
   }
   if (m.clusters !== null) {
     let any = false;
@@ -67,9 +122,16 @@ export function matchesCompiled(m: CompiledMatch, subject: MatchSubject): boolea
         break;
       }
     }
-    if (!any) return false;
+    if (!any) return 'no-match';
   }
-  return true;
+  if (m.ous === null && m.accountTags === null) return 'match';
+  const context = subject.accountContext;
+  if (context === null || context === undefined) return 'unknown';
+  if (m.ous !== null && !context.ouPath.some((id) => m.ous!.has(id))) return 'no-match';
+  if (m.accountTags !== null) {
+    for (const [key, value] of m.accountTags) if (!Object.hasOwn(context.tags, key) || context.tags[key] !== value) return 'no-match';
+  }
+  return 'match';
 }
 
 function template(settings: EffectiveSettings): SettingsTemplate {
@@ -122,7 +184,8 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   );
   const exemptions = policy.exemptions.map((e): CompiledExemption => ({ entry: e, match: compileMatch(e.match), until: expiryInstant(e.expires) }));
   const index = policy.rules.length > INDEX_MIN_RULES ? buildIndex(policy.rules.map((r) => r.match)) : null;
-  return Object.freeze({ defaults, rules: Object.freeze(rules), index, exemptions: Object.freeze(exemptions), exemptionTag: policy.exemptionTag });
+  const usesOrganization = [...rules.map((r) => r.match), ...exemptions.map((e) => e.match)].some(needsAccountContext);
+  return Object.freeze({ defaults, rules: Object.freeze(rules), index, exemptions: Object.freeze(exemptions), exemptionTag: policy.exemptionTag, usesOrganization });
 }
 
 type CacheEntry = { compiled: CompiledPolicy; rules: unknown; exemptions: unknown; defaults: unknown; exemptionTag: string; counts: [number, number] };
@@ -296,12 +359,21 @@ function candidateLists(index: RuleIndex, subject: MatchSubject): (readonly numb
   return lists;
 }
 
-/** The position of the first rule whose match holds, or -1: the one place rule order is decided. */
-export function firstMatchingRule(compiled: CompiledPolicy, subject: MatchSubject): number {
+/**
+ * The rule that applies, decided in policy order: the first rule whose match holds (`index`, or -1 for
+ * the defaults), or, when a rule that cannot be judged without the account context comes before any
+ * rule that holds, `unknown` with that rule's position: the answer depends on the organization. The
+ * one place rule order is decided.
+ */
+export function ruleChoice(compiled: CompiledPolicy, subject: MatchSubject): { index: number; unknown: boolean } {
   const rules = compiled.rules;
+  const judge = (i: number) => matchState(rules[i]!.match, subject);
   if (compiled.index === null) {
-    for (let i = 0; i < rules.length; i += 1) if (matchesCompiled(rules[i]!.match, subject)) return i;
-    return -1;
+    for (let i = 0; i < rules.length; i += 1) {
+      const state = judge(i);
+      if (state !== 'no-match') return { index: i, unknown: state === 'unknown' };
+    }
+    return { index: -1, unknown: false };
   }
   const lists = candidateLists(compiled.index, subject);
   // Walk the candidate lists together in increasing rule position (a k-way merge; k is small).
@@ -318,18 +390,36 @@ export function firstMatchingRule(compiled: CompiledPolicy, subject: MatchSubjec
         from = l;
       }
     }
-    if (next === -1) return -1;
+    if (next === -1) return { index: -1, unknown: false };
     heads[from]! += 1;
     if (next === last) continue;
     last = next;
-    if (matchesCompiled(rules[next]!.match, subject)) return next;
+    // A rule left out of every candidate list has a cluster-side key the subject fails, so it is a
+    // plain no-match: an unknown one is always among the candidates, in its place in policy order.
+    const state = judge(next);
+    if (state !== 'no-match') return { index: next, unknown: state === 'unknown' };
   }
 }
 
-/** The template of the first rule whose match holds, else the defaults'. */
+/**
+ * The position of the first rule whose match holds, or -1 for the defaults. Throws
+ * AccountContextUnknownError when that depends on an account context the subject lacks.
+ */
+export function firstMatchingRule(compiled: CompiledPolicy, subject: MatchSubject): number {
+  const choice = ruleChoice(compiled, subject);
+  if (choice.unknown) throw new AccountContextUnknownError(subject, { kind: 'rule', index: choice.index, name: compiled.rules[choice.index]!.name });
+  return choice.index;
+}
+
+/** The template of the first rule whose match holds, else the defaults'; throws as `firstMatchingRule` does. */
 export function selectTemplate(compiled: CompiledPolicy, subject: MatchSubject): SettingsTemplate {
   const i = firstMatchingRule(compiled, subject);
   return i === -1 ? compiled.defaults : compiled.rules[i]!.template;
+}
+
+/** True when judging clusters against `policy` may need the organization (some match names ous or accountTags). */
+export function policyUsesOrganization(policy: Policy): boolean {
+  return compiledPolicy(policy).usesOrganization;
 }
 
 /** A fresh, caller-owned copy of template settings (lists and nested objects copied too). */

@@ -1,6 +1,7 @@
 import { cidrContains, isWorldOpen, parseAllowlist, parseCidr, type Cidr } from './cidr';
 import type { ObservedCluster } from './cluster';
-import { compiledPolicy, matchesCompiled, selectTemplate, settingsFrom, type CompiledPolicy } from './compile';
+import type { AccountContext } from '../org/types';
+import { AccountContextUnknownError, compiledPolicy, matchState, selectTemplate, settingsFrom, type CompiledPolicy, type MatchSubject } from './compile';
 import { planWith } from './plan';
 import { expiryInstant, type Policy } from './schema';
 import type { EffectiveSettings, EndpointConfig, Evaluation, Exemption, Mode, Violation, Warning } from './types';
@@ -10,6 +11,12 @@ export type EvaluateOptions = {
   now: number | Date;
   /** Forces alert-only mode whatever the policy says (shadow mode). */
   forceMode?: Mode;
+  /**
+   * Where the cluster's account stands in the organization (OU path, account tags), for matches on
+   * `ous` and `accountTags`; null or absent: not known. A decision that depends on it then throws
+   * AccountContextUnknownError rather than guessing.
+   */
+  accountContext?: AccountContext | null;
 };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -71,9 +78,15 @@ function tagInstant(value: string): number | null {
   return instant;
 }
 
-function findExemption(policy: CompiledPolicy, settings: EffectiveSettings, cluster: ObservedCluster, now: number, warnings: Warning[]): Exemption | null {
-  for (const { entry: e, match, until } of policy.exemptions) {
-    if (!matchesCompiled(match, cluster)) continue;
+function findExemption(policy: CompiledPolicy, settings: EffectiveSettings, cluster: ObservedCluster, subject: MatchSubject, now: number, warnings: Warning[]): Exemption | null {
+  for (const [index, { entry: e, match, until }] of policy.exemptions.entries()) {
+    const state = matchState(match, subject);
+    if (state === 'no-match') continue;
+    if (state === 'unknown') {
+      // An expired exemption exempts nothing whether it matches or not; only a live one decides.
+      if (until !== null && now < until) throw new AccountContextUnknownError(subject, { kind: 'exemption', index, name: e.name });
+      continue;
+    }
     if (until !== null && now < until) return { source: 'policy', name: e.name, reason: e.reason, expires: e.expires };
     warnings.push({ code: 'EXEMPTION_EXPIRED', message: `exemption ${e.name} matched but expired at ${e.expires}` });
   }
@@ -120,12 +133,18 @@ function findExemption(policy: CompiledPolicy, settings: EffectiveSettings, clus
  * violations, the remediation target (shown in alert mode too, as what would be done). An unexpired
  * exemption makes the verdict `exempt` with no action and no target, but still lists the violations.
  * A tag exemption counts only while its end is within `maxTagExemptionDays` of `now`. Uses the
- * policy's compiled form, so nothing of the policy is parsed or compiled per call.
+ * policy's compiled form, so nothing of the policy is parsed or compiled per call. When the rule or a
+ * live exemption that decides depends on `ous`/`accountTags` and `options.accountContext` is not
+ * given, throws AccountContextUnknownError: an unknown organization never yields a verdict that the
+ * known one could contradict.
  */
 export function evaluateCluster(policy: Policy, cluster: ObservedCluster, options: EvaluateOptions): Evaluation {
   const now = typeof options.now === 'number' ? options.now : options.now.getTime();
   const compiled = compiledPolicy(policy);
-  const chosen = selectTemplate(compiled, cluster);
+  // The cluster itself is the subject (no copy per call) unless an account context comes with it.
+  const subject: MatchSubject =
+    options.accountContext === undefined ? cluster : { name: cluster.name, account: cluster.account, region: cluster.region, tags: cluster.tags, accountContext: options.accountContext };
+  const chosen = selectTemplate(compiled, subject);
   const settings = settingsFrom(chosen);
   if (options.forceMode) settings.mode = options.forceMode;
   const config = cluster.config;
@@ -138,7 +157,7 @@ export function evaluateCluster(policy: Policy, cluster: ObservedCluster, option
       message: 'public access is limited to specific CIDRs while private access is off: nodes and Fargate pods reach the API server only if their egress (NAT gateway) IPs are listed',
     });
   }
-  const exemption = findExemption(compiled, settings, cluster, now, warnings);
+  const exemption = findExemption(compiled, settings, cluster, subject, now, warnings);
 
   let target = null;
   let action: Evaluation['action'] = 'none';

@@ -4,6 +4,7 @@ export { type Policy, EKS_MAX_PUBLIC_CIDRS, DEFAULT_EXEMPTION_TAG, DEFAULT_MAX_T
 export { parseObservedCluster, parseClusterArn, EKS_ENDPOINT_DEFAULTS, type ObservedCluster } from './cluster';
 export { evaluateCluster, findViolations, type EvaluateOptions } from './evaluate';
 export { planTarget, narrowCidrs } from './plan';
-export { matches, resolveSettings, type MatchSubject } from './match';
+export { matches, matchOf, resolveSettings, type MatchState, type MatchSubject } from './match';
+export { AccountContextUnknownError, policyUsesOrganization, type UnknownMatch } from './compile';
 export { globMatches, compileGlob, type GlobMatcher } from './glob';
 export { policyWarnings, EXPIRY_WARNING_DAYS } from './lint';

@@ -1,4 +1,6 @@
 import { InputError } from '../errors';
+import { accountContextOf } from '../org/context';
+import type { Organization } from '../org/types';
 import { parseClusterArn } from './cluster';
 import type { MatchSubject } from './compile';
 import { formatPath } from './load';
@@ -13,9 +15,11 @@ const field = (o: Record<string, unknown>, name: string) => o[name] ?? o[name.ch
  * `cluster` objects), or `{clusters: [...]}` of the same. Each cluster needs a name; account and region
  * come from its ARN (a cluster without one has neither, and so never matches a rule that lists
  * accounts or regions); tags are optional. Only what a match reads is read: endpoint settings need not
- * be there. Throws an InputError listing every entry that cannot be read, by its position.
+ * be there. With the organization (`organization`), each cluster also gets its account's place in it
+ * (OU path, account tags) for rules on `ous`/`accountTags`; without it, that context is unknown. Throws
+ * an InputError listing every entry that cannot be read, by its position.
  */
-export function parseInventory(doc: unknown): MatchSubject[] {
+export function parseInventory(doc: unknown, organization: Organization | null = null): MatchSubject[] {
   const listed = isRecord(doc) ? field(doc, 'clusters') : doc;
   if (!Array.isArray(listed)) {
     throw new InputError([`(top level): an inventory must be a list of clusters (DescribeCluster outputs) or {clusters: [...]} (got ${describeValue(doc)})`]);
@@ -42,7 +46,10 @@ export function parseInventory(doc: unknown): MatchSubject[] {
     }
     if (problems.length > before) return;
     const place = typeof arn === 'string' ? parseClusterArn(arn) : null;
-    clusters.push({ name: name as string, account: place?.account ?? null, region: place?.region ?? null, tags: tags as Record<string, string> });
+    const account = place?.account ?? null;
+    const subject: MatchSubject = { name: name as string, account, region: place?.region ?? null, tags: tags as Record<string, string> };
+    if (organization !== null) subject.accountContext = account !== null ? accountContextOf(organization, account) : null;
+    clusters.push(subject);
   });
   if (problems.length > 0) throw new InputError(problems);
   return clusters;

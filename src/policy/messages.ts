@@ -155,6 +155,20 @@ function numberRange(node: z.ZodType | null): { whole: boolean; range: string } 
 const isDefaultWording = (message: string) => /^(Invalid|Too (big|small)|Unrecognized|Expected)\b/.test(message);
 const isAccountPath = (path: readonly PropertyKey[]) => path.length >= 2 && path[path.length - 2] === 'accounts' && typeof path[path.length - 1] === 'number';
 const isRegionPath = (path: readonly PropertyKey[]) => path.length >= 2 && path[path.length - 2] === 'regions' && typeof path[path.length - 1] === 'number';
+const isOuPath = (path: readonly PropertyKey[]) => path.length >= 2 && path[path.length - 2] === 'ous' && typeof path[path.length - 1] === 'number';
+
+/**
+ * What an entry of `ous` that is not an OU or root id probably is: an account id (which belongs under
+ * `accounts`), an id in capitals (Organizations ids are lower case), an OU's name (names are not
+ * unique and can be renamed, so the policy takes ids), an organization id.
+ */
+function ouHint(value: string): string {
+  if (/^\d{12}$/.test(value)) return ': that is an account id; list it under accounts';
+  if (/^o-[0-9a-z]{10,32}$/.test(value)) return ': that is an organization id; use the root id (r-…) to match the whole organization';
+  if (/^(ou|r)-/i.test(value) && value !== value.toLowerCase()) return `: Organizations ids are lower case ("${value.toLowerCase()}")`;
+  if (!/^(ou|r)-/.test(value)) return ': OUs are matched by id, not by name (aws organizations list-organizational-units-for-parent lists the ids)';
+  return '';
+}
 
 /**
  * An account id written without quotes is a number to YAML, and a leading zero is gone before the schema
@@ -223,7 +237,7 @@ export function issueProblems(issue: z.core.$ZodIssue, root: z.ZodType, syntax: 
     }
     case 'invalid_format': {
       const what = isDefaultWording(issue.message) ? `not a valid ${issue.format}` : issue.message;
-      const hint = isRegionPath(path) && typeof value === 'string' ? didYouMean(value, AWS_REGIONS) : '';
+      const hint = typeof value !== 'string' ? '' : isRegionPath(path) ? didYouMean(value, AWS_REGIONS) : isOuPath(path) ? ouHint(value) : '';
       return one(`${what}${hint}${got}`);
     }
     default:

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OU_ID_PATTERN, ROOT_ID_PATTERN } from '../org/types';
 import { cidrProblem, familiesCovered, parseCidr, type Cidr } from './cidr';
 
 /** The most CIDR blocks EKS accepts per cluster (a service quota that cannot be raised). */
@@ -65,6 +66,11 @@ export function expiryInstant(expires: string): number | null {
   return Number.isNaN(instant) ? null : instant;
 }
 
+/** The keys of a `match` block, in the order messages list them. */
+export const MATCH_KEYS = ['accounts', 'regions', 'clusters', 'tags', 'ous', 'accountTags'] as const;
+/** Match keys judged on the account's place in the organization, not on the cluster. */
+export const ORGANIZATION_MATCH_KEYS = ['ous', 'accountTags'] as const;
+
 const nonEmptyList = (item: z.ZodString) => z.array(item).min(1, { error: 'must list at least one entry' });
 
 export const matchSchema = z
@@ -77,9 +83,17 @@ export const matchSchema = z
       z.string().regex(/^[A-Za-z0-9_*?-]{1,100}$/, { error: 'not a cluster name glob (letters, digits, -, _, * and ?; at most 100 characters)' }),
     ).optional(),
     tags: z.record(z.string(), z.string()).optional(),
+    // Organizations ids, never names: OU names are not unique and can be renamed by anyone who may
+    // administer the organization, ids cannot. A root id covers the whole organization.
+    ous: nonEmptyList(
+      z.string().regex(new RegExp(`${OU_ID_PATTERN.source}|${ROOT_ID_PATTERN.source}`), { error: 'not an organizational unit id (ou-xxxx-xxxxxxxx) or root id (r-xxxx)' }),
+    ).optional(),
+    // The account's tags in AWS Organizations: set in the management account, not by cluster owners.
+    accountTags: z.record(z.string(), z.string()).optional(),
   })
-  .refine((m) => Object.keys(m).length > 0 && !(m.tags && Object.keys(m.tags).length === 0 && Object.keys(m).length === 1), {
-    error: 'a match must name at least one of accounts, regions, clusters, tags',
+  // `tags: {}` or `accountTags: {}` alone names nothing: such a block would match every cluster.
+  .refine((m) => Object.values(m).some((v) => v !== undefined && (Array.isArray(v) || Object.keys(v).length > 0)), {
+    error: `a match must name at least one of ${MATCH_KEYS.join(', ')}`,
   });
 
 const settingFields = {

@@ -1,4 +1,5 @@
 import type { LedgerPort } from '../ledger/types';
+import type { OrganizationPort } from '../org/types';
 import type { Policy } from '../policy';
 import type { AlertPort, Ec2Port, EksPort, ExecutionPort } from './ports';
 
@@ -27,6 +28,11 @@ export type WorkflowDeps = {
   settings: WorkflowSettings;
   now: () => number;
   log: Log;
+  /**
+   * AWS Organizations, read only when the policy's decision for a cluster depends on its account's OUs
+   * or tags (`ous`, `accountTags`); without it such a decision fails rather than guessing.
+   */
+  organization?: OrganizationPort;
 };
 
 /** Who the guard is, for telling its own changes from everyone else's (see triage). */
@@ -48,4 +54,6 @@ export type IntakeDeps = {
   identity: GuardIdentity;
   now: () => number;
   log: Log;
+  /** As in WorkflowDeps: read only for clusters whose decision depends on `ous` or `accountTags`. */
+  organization?: OrganizationPort;
 };

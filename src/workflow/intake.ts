@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { InputError } from '../errors';
 import { triageEvent, type TriageResult } from '../events/triage';
 import { ownTokens, withChange } from '../ledger/rules';
-import { evaluateCluster as judge, parseObservedCluster } from '../policy';
 import { triggerChange } from './changes';
 import type { IntakeDeps } from './deps';
 import type { ExecutionInput } from './types';
@@ -72,53 +71,4 @@ export async function intakeEvent(event: unknown, deps: IntakeDeps): Promise<Int
   const started = await deps.executions.start(name, input);
   deps.log.info(started ? 'execution started' : 'execution already exists (redelivered event)', { executionName: name, cluster: triage.cluster });
   return { triage, executionName: name, started };
-}
-
-export type SweepResult = {
-  scanned: number;
-  violations: number;
-  started: number;
-  failures: { account: string; cluster: string; error: string }[];
-};
-
-/**
- * The scheduled sweep: CloudTrail delivery is best effort and clusters created before deployment never
- * produced an event, so every cluster is judged on a schedule and each violation gets an execution.
- * Execution names carry the sweep's scheduled time, so a redelivered schedule event starts nothing twice.
- * One cluster's error does not stop the others; all are reported.
- */
-export async function sweepClusters(accounts: string[], region: string, sweepTime: string, deps: IntakeDeps): Promise<SweepResult> {
-  const result: SweepResult = { scanned: 0, violations: 0, started: 0, failures: [] };
-  const stamp = sweepTime.replace(/[^0-9]/g, '').slice(0, 12);
-  for (const account of accounts) {
-    let names: string[];
-    try {
-      names = await deps.eks.listClusters(account, region);
-    } catch (err) {
-      result.failures.push({ account, cluster: '*', error: (err as Error).message });
-      continue;
-    }
-    for (const clusterName of names) {
-      const cluster = { name: clusterName, account, region };
-      try {
-        result.scanned += 1;
-        const observed = parseObservedCluster(await deps.eks.describeCluster(cluster), { account, region });
-        const evaluation = judge(deps.policy, observed, { now: deps.now(), forceMode: deps.settings.shadowMode ? 'alert' : undefined });
-        if (evaluation.verdict !== 'violation') continue;
-        result.violations += 1;
-        const name = executionName(`sweep-${stamp}-${account}`, cluster.name);
-        const input: ExecutionInput = {
-          cluster,
-          executionName: name,
-          startedAt: deps.now(),
-          trigger: { kind: 'sweep', eventId: `sweep-${stamp}-${account}-${clusterName}`, eventName: 'ScheduledSweep', eventTime: sweepTime, updateId: null, requested: null, actor: null, waitFor: 'none' },
-        };
-        if (await deps.executions.start(name, input)) result.started += 1;
-      } catch (err) {
-        result.failures.push({ account, cluster: clusterName, error: (err as Error).message });
-      }
-    }
-  }
-  deps.log.info('sweep finished', { ...result });
-  return result;
 }

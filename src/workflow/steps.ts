@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { AwsRequestRejectedError, ClusterBusyError, GuardError } from '../errors';
 import { changeOf, claimChanges, isLaxer, judgedBefore, withJudgement, judgedSettings, tryLease, withChange, withOwnUpdate } from '../ledger/rules';
 import type { ChangeRecord, ClusterLedger, JudgedSettings } from '../ledger/types';
-import { evaluateCluster as judge, parseObservedCluster, type ObservedCluster } from '../policy';
+import { evaluateInOrganization } from '../org/evaluate';
+import { parseObservedCluster, type ObservedCluster } from '../policy';
 import type { ClusterRef, EndpointConfig, EndpointTarget, Evaluation } from '../policy/types';
 import { busyWaitSeconds, pollWaitSeconds } from './backoff';
 import { triggerChange } from './changes';
@@ -109,8 +110,13 @@ async function renewLease(state: ExecutionState, deps: WorkflowDeps): Promise<{ 
   });
 }
 
-function judgeObserved(observed: ObservedCluster, deps: WorkflowDeps): Evaluation {
-  return judge(deps.policy, observed, { now: deps.now(), forceMode: deps.settings.shadowMode ? 'alert' : undefined });
+/**
+ * The organization is read only when the decision depends on the account's OUs or tags; when it cannot
+ * be read the step fails (retried when transient, else a failed outcome and a re-check): never a
+ * verdict on a guess.
+ */
+function judgeObserved(observed: ObservedCluster, deps: WorkflowDeps): Promise<Evaluation> {
+  return evaluateInOrganization(deps.policy, observed, { now: deps.now(), forceMode: deps.settings.shadowMode ? 'alert' : undefined }, deps.organization);
 }
 
 async function readLive(cluster: ClusterRef, deps: WorkflowDeps): Promise<ObservedCluster> {
@@ -120,7 +126,7 @@ async function readLive(cluster: ClusterRef, deps: WorkflowDeps): Promise<Observ
 
 async function judgeLiveCluster(state: ExecutionState, deps: WorkflowDeps): Promise<{ evaluation: Evaluation; status: string | null; observed: ObservedCluster }> {
   const observed = await readLive(state.cluster, deps);
-  return { evaluation: judgeObserved(observed, deps), status: observed.status, observed };
+  return { evaluation: await judgeObserved(observed, deps), status: observed.status, observed };
 }
 
 const TAG_EVENTS = new Set(['TagResource', 'UntagResource']);

@@ -7,7 +7,9 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { build } from 'esbuild';
 import type { Instrumentable } from '../../src/aws/clients';
 import { ec2Wiring } from '../../src/aws/ec2';
-import { eksWiring } from '../../src/aws/eks';
+import { eksWiring, sweepEksWiring } from '../../src/aws/eks';
+import { coverageWiring } from '../../src/aws/coverage';
+import { organizationWiring } from '../../src/aws/organizations';
 import { ledgerWiring } from '../../src/aws/ledger';
 import { executionWiring } from '../../src/aws/sfn';
 import { alertWiring } from '../../src/aws/sns';
@@ -27,7 +29,7 @@ const POLICY_FILE = fileURLToPath(new URL('../fixtures/policies/valid/minimal-un
 const policy = parsePolicy(readFileSync(POLICY_FILE, 'utf8'), POLICY_FILE);
 const silent: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-const ALL: Required<Wiring> = { eks: eksWiring, ec2: ec2Wiring, alerts: alertWiring, ledger: ledgerWiring, executions: executionWiring };
+const ALL: Required<Wiring> = { eks: eksWiring, ec2: ec2Wiring, alerts: alertWiring, ledger: ledgerWiring, executions: executionWiring, organization: organizationWiring, sweepEks: sweepEksWiring, coverage: coverageWiring };
 
 let emulator: Emulator;
 
@@ -126,7 +128,11 @@ describe('the handlers\' wiring', () => {
   /** The SDK clients each function's bundle imports, by handler file: exactly its ports' clients. */
   const EXPECTED: Record<string, string[]> = {
     'triage-event': ['client-dynamodb', 'client-sfn'],
-    'sweep-clusters': ['client-eks', 'client-sfn'],
+    // The organization sweep: Organizations only (loaded on demand, below); EKS and Step Functions; the
+    // coverage record's table and alert topic.
+    'list-sweep-units': [],
+    'sweep-unit': ['client-eks', 'client-sfn'],
+    'record-coverage': ['client-dynamodb', 'client-sns'],
     'wait-for-change': ['client-eks'],
     'acquire-lease': ['client-dynamodb'],
     'evaluate-cluster': ['client-dynamodb', 'client-eks'],
@@ -137,6 +143,8 @@ describe('the handlers\' wiring', () => {
     'record-outcome': ['client-dynamodb'],
     'notify-outcome': ['client-sns'],
   };
+  /** The functions that read AWS Organizations: the client is imported on demand, by these bundles only. */
+  const READS_ORGANIZATION = ['evaluate-cluster', 'list-sweep-units', 'verify-remediation'];
   const handlers = readdirSync(HANDLERS_DIR)
     .filter((f) => f.endsWith('.ts'))
     .map((f) => f.replace(/\.ts$/, ''))
@@ -163,6 +171,8 @@ describe('the handlers\' wiring', () => {
     const clients = (dynamic: boolean) =>
       [...new Set(imports.filter((i) => i.external && /^@aws-sdk\/client-/.test(i.path) && (i.kind === 'dynamic-import') === dynamic).map((i) => i.path.replace('@aws-sdk/', '')))].sort();
     expect({ name, static: clients(false) }).toEqual({ name, static: EXPECTED[name] });
-    expect(clients(true).filter((c) => c !== 'client-sts')).toEqual([]);
+    // STS (member roles) and Organizations (only when a policy matches on OUs or account tags, or to plan
+    // the sweep) load on demand; Organizations only in the functions that read it.
+    expect({ name, onDemand: clients(true).filter((c) => c !== 'client-sts') }).toEqual({ name, onDemand: READS_ORGANIZATION.includes(name) ? ['client-organizations'] : [] });
   });
 });

@@ -9,7 +9,7 @@
  * AWS SDK package: node_modules being on the path must not hide a dependency the bundle forgot.
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -21,6 +21,9 @@ import { manualClock, startEmulator, type Emulator, type EmulatorState } from '.
 import type { EvaluateResult, ExecutionState, LeaseResult, PollResult, PreflightResult, RecordResult, RemediateResult, VerifyResult } from '../../src/workflow/types';
 import type { NotifyResult } from '../../src/workflow/notify';
 import type { IntakeResult } from '../../src/workflow/intake';
+import type { CoverageInput } from '../../src/sweep/coverage';
+import type { RecordCoverageResult } from '../../src/sweep/record-coverage';
+import type { UnitState } from '../../src/sweep/types';
 import { readZip, ROOT, type Template } from './package';
 
 const ACCOUNT = '111122223333';
@@ -179,12 +182,20 @@ function functionsOf(t: Template) {
     });
 }
 
+/** The stack parameters this test deploys with: an organization, the other parameters' defaults. */
+const STACK_PARAMETERS: Record<string, string> = { OrganizationId: 'o-a1b2c3d4e5' };
+
+function stackParameter(name: string): string {
+  const value = STACK_PARAMETERS[name] ?? template.Parameters?.[name]?.Default;
+  if (value === undefined) throw new Error(`stack parameter ${name} has no default and the test gives it no value`);
+  return String(value);
+}
+
 /** A template value as CloudFormation would resolve it in this test's world; unknown intrinsics fail loudly. */
 function resolveValue(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   const v = value as Record<string, unknown>;
-  const crossAccountRoleName = String(template.Parameters?.CrossAccountRoleName?.Default ?? '');
   if (v.Ref === 'AWS::NoValue') return undefined;
   const refs: Record<string, string> = {
     AlertTopic: TOPIC_ARN,
@@ -192,13 +203,13 @@ function resolveValue(value: unknown): string | undefined {
     LedgerTable: LEDGER_TABLE,
     'AWS::AccountId': ACCOUNT,
     'AWS::Region': REGION,
-    CrossAccountRoleName: crossAccountRoleName,
   };
   if (typeof v.Ref === 'string' && v.Ref in refs) return refs[v.Ref];
+  if (typeof v.Ref === 'string' && v.Ref in (template.Parameters ?? {})) return stackParameter(v.Ref);
   const getAtt = v['Fn::GetAtt'] as [string, string] | undefined;
   if (getAtt && getAtt[0] === 'RemediateClusterRole' && getAtt[1] === 'Arn') return selfRoleArn;
   const condition = v['Fn::If'] as [string, unknown, unknown] | undefined;
-  if (condition && condition[0] === 'HasCrossAccountRole') return resolveValue(crossAccountRoleName !== '' ? condition[1] : condition[2]);
+  if (condition && condition[0] === 'HasOrganizationsRole') return resolveValue(stackParameter('OrganizationsRoleArn') !== '' ? condition[1] : condition[2]);
   throw new Error(`the test cannot resolve ${JSON.stringify(value)} in a function's environment`);
 }
 
@@ -305,7 +316,9 @@ describe('the deployment artifact', () => {
 
   it('resolves every function\'s handler, as the Node.js runtime does, to one ES module that exports a function of that name', async () => {
     const functions = functionsOf(template);
-    expect(functions).toHaveLength(11);
+    // One function per handler file, every one of them deployed.
+    const sources = (await readdir(join(ROOT, 'handlers'))).filter((f) => f.endsWith('.ts'));
+    expect(functions.map((f) => f.module).sort()).toEqual(sources.map((f) => `handlers/${f.replace(/\.ts$/, '')}`).sort());
     for (const fn of functions) {
       // The runtime tries .js, .mjs, .cjs; only .mjs is ESM whatever package.json says (the zip has none).
       const candidates = ['.js', '.mjs', '.cjs'].filter((ext) => unzipped.has(`${fn.module}${ext}`));
@@ -358,9 +371,9 @@ describe('the deployment artifact', () => {
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/client-ec2',
       '@aws-sdk/client-eks',
+      '@aws-sdk/client-organizations',
       '@aws-sdk/client-sfn',
       '@aws-sdk/client-sns',
-      '@aws-sdk/client-sts',
       '@aws-sdk/lib-dynamodb',
     ]);
 
@@ -504,6 +517,48 @@ describe('the bundled handlers, against the emulator', () => {
     expect(message).toBe('alert publish failed');
     expect(filter.LogGroupName).toEqual({ Ref: 'NotifyOutcomeLogGroup' });
     expect(invocation.logs).toContainEqual(expect.objectContaining({ level: 'ERROR', message }));
+  });
+
+  it('sweep-unit lists and judges the (now compliant) cluster, one step per invocation, looped on its continuation as the state machine does', async () => {
+    // The context gives 30 s and SWEEP_TIME_MARGIN_SECONDS keeps 30 s: no time left, so every invocation
+    // takes exactly one step and returns its continuation, which must survive JSON between invocations.
+    let unitState: UnitState = { unit: { account: ACCOUNT, region: REGION, accountContext: null }, sweepTime: '2026-01-01T06:00:00Z', continuation: null, result: null, done: false, waitSeconds: 0 };
+    let invocations = 0;
+    while (!unitState.done && invocations < 5) {
+      unitState = resultOf(await invoke<UnitState>('handlers/sweep-unit', unitState));
+      invocations += 1;
+    }
+
+    expect(unitState).toMatchObject({ done: true, result: { account: ACCOUNT, region: REGION, status: 'covered', listed: 1, judged: 1, violations: 0, started: 0, notJudgedCount: 0 } });
+    // ListClusters, then DescribeCluster, then the step that finds nothing left.
+    expect(invocations).toBe(3);
+    expect(unitState.result!.invocations).toBe(3);
+  });
+
+  it('record-coverage keeps an incomplete sweep\'s record in the ledger table and warns the alert topic once', async () => {
+    const before = emulator!.publishedMessages().length;
+    const uncovered = '444455556666';
+    const input: CoverageInput = {
+      sweepTime: '2026-01-01T06:00:00Z',
+      organizationId: 'o-a1b2c3d4e5',
+      regions: [REGION],
+      accounts: [ACCOUNT, uncovered],
+      skipped: [],
+      unitCount: 2,
+      outcomes: [
+        { c: { a: ACCOUNT, r: REGION, l: 1, j: 1 } },
+        { c: { a: uncovered, r: REGION, st: 'uncovered', l: 0, j: 0, e: 'the member role cannot be used: AssumeRole failed: AccessDenied' } },
+      ],
+    };
+
+    const recorded = resultOf(await invoke<RecordCoverageResult>('handlers/record-coverage', input));
+
+    expect(recorded).toMatchObject({ alerted: true, record: { complete: false, accounts: { governed: 2, covered: 1, uncovered: [uncovered] } } });
+    const items = emulator!.dynamodbTables().find((t) => t.name === LEDGER_TABLE)!.items as { pk: string; kind?: string }[];
+    expect(items.filter((i) => i.kind === 'coverage').map((i) => i.pk).sort()).toEqual(['COVERAGE#2026-01-01T06:00:00Z', 'COVERAGE#latest']);
+    const published = emulator!.publishedMessages().slice(before);
+    expect(published).toEqual([expect.objectContaining({ messageId: recorded.messageId, topicArn: TOPIC_ARN })]);
+    expect(published[0]!.messageAttributes).toMatchObject({ severity: { DataType: 'String', StringValue: 'warning' }, outcome: { DataType: 'String', StringValue: 'coverage-incomplete' } });
   });
 
   it('triage-event fails with InputError on an event the rule would not pass, and logs the failure', async () => {

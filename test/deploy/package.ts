@@ -29,6 +29,8 @@ export type PackageRun = {
   template?: Template;
   /** Files of the deployment zip by name, when packaging succeeded. */
   artifact?: Map<string, Buffer>;
+  /** The CloudFormation parameter values a deploy would pass (provider.stackParameters), by key. */
+  stackParameters?: Record<string, string>;
   seconds: number;
 };
 
@@ -81,14 +83,18 @@ export async function packageService(options: { stage?: string; params?: Record<
     if (exitCode !== 0) return { exitCode, output, seconds };
     const template = JSON.parse(await readFile(join(dir, '.serverless/cloudformation-template-update-stack.json'), 'utf8')) as Template;
     const artifact = readZip(await readFile(join(dir, '.serverless/eks-endpoint-guard.zip')));
-    return { exitCode, output, template, artifact, seconds };
+    const state = JSON.parse(await readFile(join(dir, '.serverless/serverless-state.json'), 'utf8')) as {
+      service: { provider: { stackParameters?: { ParameterKey: string; ParameterValue: string }[] } };
+    };
+    const stackParameters = Object.fromEntries((state.service.provider.stackParameters ?? []).map((p) => [p.ParameterKey, p.ParameterValue]));
+    return { exitCode, output, template, artifact, stackParameters, seconds };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
 /** Runs cfn-lint (a Python tool, not an npm package) on a template; null when it is not installed. */
-export async function cfnLint(template: Template): Promise<{ exitCode: number; output: string } | null> {
+export async function cfnLint(template: Template | object, options: { ignoreChecks?: string[] } = {}): Promise<{ exitCode: number; output: string } | null> {
   try {
     execFileSync('cfn-lint', ['--version'], { stdio: 'ignore' });
   } catch {
@@ -99,8 +105,10 @@ export async function cfnLint(template: Template): Promise<{ exitCode: number; o
     const file = join(dir, 'template.json');
     await writeFile(file, JSON.stringify(template));
     // W3005 (redundant DependsOn) comes from osls's own function resources, not from serverless.yml.
+    const ignore = options.ignoreChecks ?? ['W3005'];
+    const args = ignore.length > 0 ? [file, '--ignore-checks', ...ignore] : [file];
     return await new Promise((resolve) => {
-      execFile('cfn-lint', [file, '--ignore-checks', 'W3005'], { timeout: 120_000 }, (err, stdout, stderr) => {
+      execFile('cfn-lint', args, { timeout: 120_000 }, (err, stdout, stderr) => {
         resolve({ exitCode: err ? (typeof err.code === 'number' ? err.code : 1) : 0, output: `${stdout}${stderr}` });
       });
     });

@@ -28,6 +28,12 @@ beforeAll(async () => {
       clusters: [{ name: 'my-cluster', account: ACCOUNT, region: 'us-east-1', vpcId: 'vpc-0a1b2c3d4e5f60001' }],
       topics: [{ name: 'alerts', account: ACCOUNT, region: 'us-east-1' }],
       dynamodb: { tables: [{ name: 'guard-ledger', account: ACCOUNT, region: 'us-east-1', items: [{ pk: 'cluster#my-cluster', version: 2, lease: { holder: 'exec-1' } }] }] },
+      organization: {
+        id: 'o-a1b2c3d4e5',
+        managementAccount: ACCOUNT,
+        units: [{ name: 'Prod' }],
+        accounts: [{ id: '444455556666', name: 'prod-1', unit: 'Prod', tags: { env: 'prod' } }],
+      },
     },
   });
 });
@@ -140,5 +146,47 @@ describe('the AWS CLI against the emulator', () => {
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(cliError('ConditionalCheckFailedException', 'PutItem', 'The conditional request failed'));
     expect(emulator.snapshot().dynamodb.tables[0]?.items).toEqual([{ pk: 'cluster#my-cluster', version: 2, lease: { holder: 'exec-1' } }]);
+  });
+
+  it('speaks Organizations JSON 1.1: list-accounts, list-parents, list-tags-for-resource, and its errors', async () => {
+    const listed = await aws('organizations', 'list-accounts', '--region', 'us-east-1');
+    expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(listed.json.Accounts.map((a: { Id: string; Name: string; Status: string }) => [a.Id, a.Name, a.Status])).toEqual([
+      [ACCOUNT, ACCOUNT, 'ACTIVE'],
+      ['444455556666', 'prod-1', 'ACTIVE'],
+    ]);
+    const parents = await aws('organizations', 'list-parents', '--region', 'us-east-1', '--child-id', '444455556666');
+    expect(parents.json.Parents).toEqual([{ Id: emulator.snapshot().organization!.units[0]!.id, Type: 'ORGANIZATIONAL_UNIT' }]);
+    const tags = await aws('organizations', 'list-tags-for-resource', '--region', 'us-east-1', '--resource-id', '444455556666');
+    expect(tags.json).toEqual({ Tags: [{ Key: 'env', Value: 'prod' }] });
+    const refused = await aws('organizations', 'describe-account', '--region', 'us-east-1', '--account-id', '999988887777');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(cliError('AccountNotFoundException', 'DescribeAccount', "You specified an account that doesn't exist."));
+  });
+
+  it('speaks EventBridge JSON 1.1: put-rule, put-targets, put-events reaching the target, test-event-pattern', async () => {
+    const target = `arn:aws:lambda:us-east-1:${ACCOUNT}:function:cli-target`;
+    const seen: unknown[] = [];
+    const off = emulator.onTarget(target, (event) => {
+      seen.push(event);
+    });
+    try {
+      const pattern = JSON.stringify({ source: ['cli.test'], detail: { n: [{ numeric: ['>', 1] }] } });
+      const rule = await aws('events', 'put-rule', '--region', 'us-east-1', '--name', 'cli-rule', '--event-pattern', pattern);
+      expect({ code: rule.code, stderr: rule.stderr, json: rule.json }).toEqual({ code: 0, stderr: '', json: { RuleArn: `arn:aws:events:us-east-1:${ACCOUNT}:rule/cli-rule` } });
+      expect((await aws('events', 'put-targets', '--region', 'us-east-1', '--rule', 'cli-rule', '--targets', `Id=fn,Arn=${target}`)).json).toEqual({ FailedEntryCount: 0, FailedEntries: [] });
+      const put = await aws('events', 'put-events', '--region', 'us-east-1', '--entries', JSON.stringify([{ Source: 'cli.test', DetailType: 'probe', Detail: '{"n":2}' }, { Source: 'cli.test', DetailType: 'probe', Detail: 'not json' }]));
+      expect(put.stderr).toBe('');
+      expect(put.json).toEqual({ FailedEntryCount: 1, Entries: [{ EventId: expect.any(String) }, { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' }] });
+      expect(seen).toEqual([expect.objectContaining({ id: put.json.Entries[0].EventId, source: 'cli.test', 'detail-type': 'probe', account: ACCOUNT, detail: { n: 2 } })]);
+
+      const event = JSON.stringify({ id: '1', account: ACCOUNT, source: 'cli.test', time: '2026-01-01T00:00:00Z', region: 'us-east-1', 'detail-type': 'probe', resources: [], detail: { n: 1 } });
+      expect((await aws('events', 'test-event-pattern', '--region', 'us-east-1', '--event-pattern', pattern, '--event', event)).json).toEqual({ Result: false });
+      const invalid = await aws('events', 'test-event-pattern', '--region', 'us-east-1', '--event-pattern', '{"source":"cli.test"}', '--event', event);
+      expect(invalid.code).not.toBe(0);
+      expect(invalid.stderr).toMatch(cliError('InvalidEventPatternException', 'TestEventPattern', 'Event pattern is not valid. Reason: source: "source" must be an object or an array, not "cli.test"'));
+    } finally {
+      off();
+    }
   });
 });

@@ -30,7 +30,7 @@ describe('state file', () => {
   });
 
   it('treats an empty document as an empty state', () => {
-    expect(parseEmulatorState(null, 'empty.yaml')).toEqual({ accounts: [], vpcs: [], clusters: [], topics: [], dynamodb: { tables: [] } });
+    expect(parseEmulatorState(null, 'empty.yaml')).toEqual({ accounts: [], vpcs: [], clusters: [], topics: [], dynamodb: { tables: [] }, roles: [], faults: [] });
   });
 
   it.each([
@@ -59,7 +59,7 @@ describe('state file', () => {
 
   it('is an extendable zod object, as simulation scenarios need', () => {
     const scenario = emulatorStateSchema.extend({ steps: z.array(z.string()) });
-    expect(scenario.parse({ steps: ['a'] })).toEqual({ accounts: [], vpcs: [], clusters: [], topics: [], dynamodb: { tables: [] }, steps: ['a'] });
+    expect(scenario.parse({ steps: ['a'] })).toEqual({ accounts: [], vpcs: [], clusters: [], topics: [], dynamodb: { tables: [] }, roles: [], faults: [], steps: ['a'] });
   });
 
   it('makes startEmulator refuse an invalid state', async () => {

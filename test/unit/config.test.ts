@@ -27,7 +27,8 @@ describe('loadConfig', () => {
       SHADOW_MODE: false,
       NOTIFY_COMPLIANT: false,
       SELF_ROLE_ARNS: [],
-      SWEEP_ACCOUNTS: [],
+      SWEEP_DESCRIBE_CONCURRENCY: 10,
+      SWEEP_TIME_MARGIN_SECONDS: 30,
       AWS_REGION: 'us-east-1',
       MAX_WAIT_SECONDS: 3600,
     });
@@ -47,7 +48,8 @@ describe('loadConfig', () => {
       SELF_ROLE_ARNS: 'arn:aws:iam::111122223333:role/a,arn:aws:iam::111122223333:role/b',
       CROSS_ACCOUNT_ROLE_NAME: 'eks-endpoint-guard-member',
       HOME_ACCOUNT_ID: '111122223333',
-      SWEEP_ACCOUNTS: '444455556666,777788889999',
+      SWEEP_DESCRIBE_CONCURRENCY: '25',
+      SWEEP_TIME_MARGIN_SECONDS: '45',
       AWS_REGION: 'eu-west-1',
       MAX_WAIT_SECONDS: '7200',
       LEDGER_TABLE: 'eks-endpoint-guard-prod-ledger',
@@ -63,7 +65,8 @@ describe('loadConfig', () => {
       SELF_ROLE_ARNS: ['arn:aws:iam::111122223333:role/a', 'arn:aws:iam::111122223333:role/b'],
       CROSS_ACCOUNT_ROLE_NAME: 'eks-endpoint-guard-member',
       HOME_ACCOUNT_ID: '111122223333',
-      SWEEP_ACCOUNTS: ['444455556666', '777788889999'],
+      SWEEP_DESCRIBE_CONCURRENCY: 25,
+      SWEEP_TIME_MARGIN_SECONDS: 45,
       AWS_REGION: 'eu-west-1',
       MAX_WAIT_SECONDS: 7200,
       LEDGER_TABLE: 'eks-endpoint-guard-prod-ledger',
@@ -90,7 +93,6 @@ describe('loadConfig', () => {
     ['', []],
     ['only', ['only']],
   ])('a comma list %p reads as %p, blanks dropped', (value, expected) => {
-    expect(loadConfig({ SWEEP_ACCOUNTS: value }).SWEEP_ACCOUNTS).toEqual(expected);
     expect(loadConfig({ SELF_ROLE_ARNS: value }).SELF_ROLE_ARNS).toEqual(expected);
   });
 
@@ -104,6 +106,12 @@ describe('loadConfig', () => {
     ['MAX_WAIT_SECONDS', 'an hour'],
     ['MAX_WAIT_SECONDS', '90000'],
     ['MAX_WAIT_SECONDS', '3600.5'],
+    ['SWEEP_DESCRIBE_CONCURRENCY', '0'],
+    ['SWEEP_DESCRIBE_CONCURRENCY', '51'],
+    ['SWEEP_DESCRIBE_CONCURRENCY', '2.5'],
+    ['SWEEP_DESCRIBE_CONCURRENCY', 'ten'],
+    ['SWEEP_TIME_MARGIN_SECONDS', '-1'],
+    ['SWEEP_TIME_MARGIN_SECONDS', '601'],
     ['LEDGER_TABLE', 'ab'],
     ['LEDGER_TABLE', 'ledger table'],
     ['LEDGER_TABLE', 'arn:aws:dynamodb:us-east-1:111122223333:table/ledger'],
@@ -148,10 +156,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ LEDGER_TABLE: name }).LEDGER_TABLE).toBe(name);
   });
 
-  it('no longer knows MAX_BUSY_ATTEMPTS (the wait budget bounds a busy cluster): ignored like any unknown key', () => {
-    const config = loadConfig({ MAX_BUSY_ATTEMPTS: '0' });
+  it.each(['MAX_BUSY_ATTEMPTS', 'SWEEP_ACCOUNTS'])('no longer knows %s: ignored like any unknown key', (key) => {
+    // MAX_BUSY_ATTEMPTS: the wait budget bounds a busy cluster. SWEEP_ACCOUNTS: the organization sweep
+    // lists the governed accounts from AWS Organizations instead of a list fixed at package time.
+    const config = loadConfig({ [key]: '0' });
 
-    expect(config).not.toHaveProperty('MAX_BUSY_ATTEMPTS');
+    expect(config).not.toHaveProperty(key);
   });
 
   it('ignores keys it does not know (Lambda sets many)', () => {

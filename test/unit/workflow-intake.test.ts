@@ -1,5 +1,5 @@
 /**
- * The intake and the scheduled sweep (src/workflow/intake.ts) with a fake ExecutionPort, a fake EKS and
+ * The intake (src/workflow/intake.ts) with a fake ExecutionPort, an EKS that must never be called and
  * the compare-and-set fake ledger (test/unit/fakes/ledger.ts). Events are the CloudTrail fixtures in
  * test/fixtures/cloudtrail/, each with the triage its `expected/` twin records. The fake ExecutionPort
  * behaves like Step Functions: a name it has seen is refused (ExecutionAlreadyExists), so two executions
@@ -7,13 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { ClusterNotFoundError, InputError, TransientAwsError } from '../../src/errors';
+import { InputError, TransientAwsError } from '../../src/errors';
 import { emptyLedger } from '../../src/ledger/rules';
 import type { OwnUpdate } from '../../src/ledger/types';
 import { parsePolicy, type ClusterRef } from '../../src/policy';
 import type { GuardIdentity, IntakeDeps, Log, WorkflowSettings } from '../../src/workflow/deps';
-import { executionName, intakeEvent, sweepClusters } from '../../src/workflow/intake';
-import type { ClusterDescription, EksPort, ExecutionPort } from '../../src/workflow/ports';
+import { executionName, intakeEvent } from '../../src/workflow/intake';
+import type { EksPort, ExecutionPort } from '../../src/workflow/ports';
 import type { ExecutionInput } from '../../src/workflow/types';
 import { FakeLedger } from './fakes/ledger';
 
@@ -52,33 +52,15 @@ function fakeExecutions(options: { refuse?: boolean } = {}): ExecutionPort & { s
   };
 }
 
-type Account = { clusters: Record<string, ClusterDescription | Error> } | Error;
-
-function fakeEks(accounts: Record<string, Account>): EksPort & { described: ClusterRef[] } {
-  const described: ClusterRef[] = [];
-  return {
-    described,
-    async listClusters(account) {
-      const a = accounts[account];
-      if (!a) throw new Error(`no account ${account}`);
-      if (a instanceof Error) throw a;
-      return Object.keys(a.clusters);
-    },
-    async describeCluster(cluster) {
-      described.push(cluster);
-      const a = accounts[cluster.account];
-      const c = a && !(a instanceof Error) ? a.clusters[cluster.name] : undefined;
-      if (!c) throw new ClusterNotFoundError(`no cluster ${cluster.name}`);
-      if (c instanceof Error) throw c;
-      return structuredClone(c);
-    },
-    async describeUpdate() {
-      throw new Error('the intake never polls updates');
-    },
-    async updateEndpointAccess() {
-      throw new Error('the intake never changes clusters');
-    },
+/**
+ * The intake judges nothing itself (the execution it starts does): any EKS call fails the test. The
+ * organization sweep's listing and judging are tested in sweep-unit.test.ts.
+ */
+function noEks(): EksPort {
+  const never = (what: string) => async () => {
+    throw new Error(`the intake never calls EKS (it called ${what})`);
   };
+  return { listClusters: never('ListClusters'), describeCluster: never('DescribeCluster'), describeUpdate: never('DescribeUpdate'), updateEndpointAccess: never('UpdateClusterConfig') };
 }
 
 const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
@@ -87,7 +69,7 @@ function deps(over: { executions?: ExecutionPort; eks?: EksPort; settings?: Part
   const ledgerFake = over.ledger ?? new FakeLedger();
   return {
     executions: over.executions ?? fakeExecutions(),
-    eks: over.eks ?? fakeEks({}),
+    eks: over.eks ?? noEks(),
     policy: POLICY,
     settings: { shadowMode: false, notifyCompliant: false, maxWaitSeconds: 3600, ...over.settings },
     ledger: ledgerFake,
@@ -102,16 +84,6 @@ function deps(over: { executions?: ExecutionPort; eks?: EksPort; settings?: Part
 function ledgerWithToken(cluster: ClusterRef, token: string): FakeLedger {
   const own: OwnUpdate = { token, updateId: null, execution: 'evt-earlier', at: NOW - 120_000, target: { endpointPublicAccess: true, endpointPrivateAccess: true, publicAccessCidrs: ['203.0.113.0/24'] } };
   return new FakeLedger().seed({ ...emptyLedger(cluster), ownUpdates: [own] });
-}
-
-function described(name: string, account: string, e: { pub: boolean; priv: boolean; cidrs?: string[] }, tags: Record<string, string> = {}): ClusterDescription {
-  return {
-    name,
-    arn: `arn:aws:eks:us-east-1:${account}:cluster/${name}`,
-    status: 'ACTIVE',
-    tags,
-    resourcesVpcConfig: { vpcId: 'vpc-1', endpointPublicAccess: e.pub, endpointPrivateAccess: e.priv, publicAccessCidrs: e.cidrs ?? ['0.0.0.0/0'] },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -392,115 +364,5 @@ describe('executionName', () => {
       }),
       { numRuns: 1000 },
     );
-  });
-});
-
-describe('sweepClusters', () => {
-  const SWEEP_TIME = '2026-03-02T09:00:00Z';
-  const STAMP = '202603020900';
-
-  function world(): Record<string, Account> {
-    return {
-      '111122223333': {
-        clusters: {
-          'prod-open': described('prod-open', '111122223333', { pub: true, priv: false }),
-          'team-ok': described('team-ok', '111122223333', { pub: true, priv: true, cidrs: ['203.0.113.0/24'] }),
-          'legacy-billing': described('legacy-billing', '111122223333', { pub: true, priv: false }),
-        },
-      },
-      '444455556666': {
-        clusters: {
-          'team-open': described('team-open', '444455556666', { pub: true, priv: true }),
-          broken: new TransientAwsError('DescribeCluster on cluster broken failed: ThrottlingException: Rate exceeded'),
-          'team-private': described('team-private', '444455556666', { pub: false, priv: true }),
-        },
-      },
-      '777788889999': new TransientAwsError('ListClusters on 777788889999/us-east-1 failed: AccessDeniedException'),
-    };
-  }
-
-  it('starts one execution per violation, records every failure, and keeps going', async () => {
-    const executions = fakeExecutions();
-    const eks = fakeEks(world());
-
-    const result = await sweepClusters(['111122223333', '444455556666', '777788889999'], 'us-east-1', SWEEP_TIME, deps({ executions, eks }));
-
-    expect(result).toEqual({
-      scanned: 6,
-      violations: 2,
-      started: 2,
-      failures: [
-        { account: '444455556666', cluster: 'broken', error: 'DescribeCluster on cluster broken failed: ThrottlingException: Rate exceeded' },
-        { account: '777788889999', cluster: '*', error: 'ListClusters on 777788889999/us-east-1 failed: AccessDeniedException' },
-      ],
-    });
-    // The cluster after the broken one was still judged.
-    expect(eks.described.map((c) => c.name)).toContain('team-private');
-    expect(executions.started.map((s) => s.name)).toEqual([`sweep-${STAMP}-111122223333-prod-open`, `sweep-${STAMP}-444455556666-team-open`]);
-  });
-
-  it('gives each execution a sweep trigger: nothing to wait for, dated by the sweep', async () => {
-    const executions = fakeExecutions();
-
-    await sweepClusters(['111122223333'], 'us-east-1', SWEEP_TIME, deps({ executions, eks: fakeEks(world()) }));
-
-    expect(executions.started).toEqual([
-      {
-        name: `sweep-${STAMP}-111122223333-prod-open`,
-        input: {
-          cluster: { name: 'prod-open', account: '111122223333', region: 'us-east-1' },
-          startedAt: NOW,
-          trigger: { kind: 'sweep', eventId: `sweep-${STAMP}-111122223333-prod-open`, eventName: 'ScheduledSweep', eventTime: SWEEP_TIME, updateId: null, requested: null, actor: null, waitFor: 'none' },
-          executionName: `sweep-${STAMP}-111122223333-prod-open`,
-        },
-      },
-    ]);
-  });
-
-  it('a redelivered schedule event starts nothing twice', async () => {
-    const executions = fakeExecutions();
-    const d = deps({ executions, eks: fakeEks(world()) });
-
-    await sweepClusters(['111122223333'], 'us-east-1', SWEEP_TIME, d);
-    const again = await sweepClusters(['111122223333'], 'us-east-1', SWEEP_TIME, d);
-    const later = await sweepClusters(['111122223333'], 'us-east-1', '2026-03-02T15:00:00Z', d);
-
-    expect(again).toMatchObject({ violations: 1, started: 0 });
-    expect(later).toMatchObject({ violations: 1, started: 1 });
-    expect(executions.started.map((s) => s.name)).toEqual([`sweep-${STAMP}-111122223333-prod-open`, 'sweep-202603021500-111122223333-prod-open']);
-  });
-
-  it('in shadow mode a violation still gets an execution (it ends in an alert)', async () => {
-    const executions = fakeExecutions();
-
-    const result = await sweepClusters(['111122223333'], 'us-east-1', SWEEP_TIME, deps({ executions, eks: fakeEks(world()), settings: { shadowMode: true } }));
-
-    expect(result).toMatchObject({ violations: 1, started: 1 });
-  });
-
-  it('an account without clusters is scanned quietly', async () => {
-    const executions = fakeExecutions();
-
-    await expect(sweepClusters(['111122223333'], 'us-east-1', SWEEP_TIME, deps({ executions, eks: fakeEks({ '111122223333': { clusters: {} } }) }))).resolves.toEqual({
-      scanned: 0,
-      violations: 0,
-      started: 0,
-      failures: [],
-    });
-  });
-
-  it('clusters with long names that share their first 50 characters each get their own execution', async () => {
-    const prefix = 'payments-platform-production-eu-west-1-blue-green-';
-    const a = `${prefix}cluster-a`;
-    const b = `${prefix}cluster-b`;
-    const executions = fakeExecutions();
-    const eks = fakeEks({ '111122223333': { clusters: { [a]: described(a, '111122223333', { pub: true, priv: false }), [b]: described(b, '111122223333', { pub: true, priv: false }) } } });
-
-    const result = await sweepClusters(['111122223333'], 'us-east-1', SWEEP_TIME, deps({ executions, eks }));
-
-    expect(result).toMatchObject({ violations: 2, started: 2 });
-    expect(new Set(executions.started.map((s) => s.name)).size).toBe(2);
-    expect(executions.started.map((s) => s.input.cluster.name)).toEqual([a, b]);
-    expect(executions.started.every((s) => s.name.startsWith(`sweep-${STAMP}-111122223333-`))).toBe(true);
   });
 });
