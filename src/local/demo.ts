@@ -16,7 +16,7 @@ import { checkExpectations, describeExpectation, type ExpectationResult } from '
 import { startLocalGuard, type LocalGuard } from './local-guard';
 import { projectRoot } from './paths';
 import type { ProgressEvent } from './runner';
-import { guardHome, scenarioState, seedLedger, simulate, type Scenario, type SimulationReport } from './simulate';
+import { guardHome, memberDeployments, parseScenario, scenarioState, seedLedger, simulate, type Scenario, type SimulationReport } from './simulate';
 
 type Write = (line: string) => void;
 
@@ -165,7 +165,16 @@ export async function runDemo(write: Write = (l) => process.stdout.write(`${l}\n
   const root = projectRoot();
   const policy = options.policy ?? { policy: parsePolicy(readFileSync(join(root, 'policy.yaml'), 'utf8'), 'policy.yaml'), source: 'policy.yaml' };
   if (options.scenario && options.scenario.scenario.steps.length > 0) return playSteps(write, policy, options.scenario, options.waitMs ?? 40);
-  return playStory(write, policy, options.policy === undefined, options.scenario, options.waitMs ?? 40);
+  const story = await playStory(write, policy, options.policy === undefined, options.scenario, options.waitMs ?? 40);
+  if (options.policy || options.scenario) return story;
+  // The second act: one deployment governing an organization (demo/scenarios/organization).
+  const dir = join(root, 'demo/scenarios/organization');
+  const orgPolicy = { policy: parsePolicy(readFileSync(join(dir, 'policy.yaml'), 'utf8'), 'demo/scenarios/organization/policy.yaml'), source: 'demo/scenarios/organization/policy.yaml' };
+  const orgScenario = { scenario: parseScenario(parse(readFileSync(join(dir, 'scenario.yaml'), 'utf8')), 'demo/scenarios/organization/scenario.yaml'), source: 'demo/scenarios/organization/scenario.yaml' };
+  write('');
+  write('════ Act 2: an AWS Organization, governed from one deployment');
+  const act2 = await playSteps(write, orgPolicy, orgScenario, options.waitMs ?? 40);
+  return Math.max(story, act2);
 }
 
 async function playStory(write: Write, policy: NonNullable<DemoOptions['policy']>, stockPolicy: boolean, world: DemoOptions['scenario'], waitMs: number): Promise<number> {
@@ -175,7 +184,16 @@ async function playStory(write: Write, policy: NonNullable<DemoOptions['policy']
   const clock = manualClock(startMs);
   const home = scenario ? guardHome(scenario) : DEMO_HOME;
   const emulator = await startEmulator({ state, clock });
-  const guard: LocalGuard = await startLocalGuard({ emulator, policy: policy.policy, ...scenario?.guard, homeAccount: home.account, homeRegion: home.region, waitMs, onProgress: progressPrinter(write) });
+  const guard: LocalGuard = await startLocalGuard({
+    emulator,
+    policy: policy.policy,
+    ...scenario?.guard,
+    ...(scenario ? { members: memberDeployments(scenario) } : {}),
+    homeAccount: home.account,
+    homeRegion: home.region,
+    waitMs,
+    onProgress: progressPrinter(write),
+  });
   let alertsShown = 0;
   const showAlerts = () => {
     for (const alert of guard.alerts().slice(alertsShown)) alertBox(write, alert);
