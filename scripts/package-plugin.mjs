@@ -145,7 +145,22 @@ export default class GuardPackagingPlugin {
         await this.bundlePolicy();
       },
       'before:deploy:deploy': () => this.checkDeployable(),
+      'before:package:finalize': () => this.parkFailedSchedules(),
     };
+  }
+
+  /**
+   * serverless-step-functions declares the sweep's schedule rule without a dead-letter queue: give its
+   * state-machine target the intake's queue, so a schedule EventBridge could not deliver is kept, not dropped.
+   */
+  parkFailedSchedules() {
+    const resources = this.serverless.service.provider.compiledCloudFormationTemplate?.Resources ?? {};
+    for (const resource of Object.values(resources)) {
+      if (resource?.Type !== 'AWS::Events::Rule' || !resource.Properties?.ScheduleExpression) continue;
+      for (const target of resource.Properties.Targets ?? []) {
+        if (target?.Arn?.Ref === 'SweepOrganizationStateMachine') target.DeadLetterConfig = { Arn: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } };
+      }
+    }
   }
 
   get guard() {

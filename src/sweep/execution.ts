@@ -1,10 +1,9 @@
 /**
  * The enforcement execution a sweep starts for a violation. The name carries the schedule's time, the
  * account, the region and the cluster, so a redelivered schedule (same time) finds its executions
- * already there and starts nothing twice. The single-Lambda sweep (sweepClusters in
- * src/workflow/intake.ts) leaves the region out: it swept one region. Across regions that name is not
- * unique (EKS names are unique per account and region only: `prod` in us-east-1 and in eu-west-1 would
- * share one execution, and the second would never be enforced), so here the region is part of it. Pure.
+ * already there and starts nothing twice. The region is part of it because EKS names are unique per
+ * account and region only: `prod` in us-east-1 and in eu-west-1 must not share one execution, or the
+ * second would never be enforced. Pure.
  */
 import type { ClusterRef } from '../policy/types';
 import { executionName } from '../workflow/intake';

@@ -44,7 +44,7 @@ export type GuardIdentity = {
   homeAccount: string | null;
 };
 
-/** What the intake and the sweep are given. */
+/** What the intake (triage of one CloudTrail event, then StartExecution) is given. */
 export type IntakeDeps = {
   executions: ExecutionPort;
   eks: EksPort;

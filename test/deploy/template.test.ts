@@ -315,8 +315,8 @@ describe('events', () => {
 
     expect(allow).toMatchObject({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage' });
     const sources = (allow.Condition as { ArnEquals: { 'aws:SourceArn': { 'Fn::Sub': string }[] } }).ArnEquals['aws:SourceArn'].map((s) => s['Fn::Sub']);
-    // The intake's two rules: the sweep is started by its own schedule, into Step Functions (below).
-    expect(ruleArns).toHaveLength(2);
+    // The intake's two rules and the sweep's schedule (below).
+    expect(ruleArns).toHaveLength(3);
     expect(sources.sort()).toEqual(ruleArns.sort());
   });
 
@@ -333,6 +333,9 @@ describe('events', () => {
     expect(more).toEqual([]);
     expect(target).toMatchObject({ Arn: { Ref: 'SweepOrganizationStateMachine' } });
     expect(target!.Input).toBeUndefined();
+    // A schedule EventBridge cannot deliver is retried for one sweep period, then kept in the dead-letter queue.
+    expect(target).toMatchObject({ RetryPolicy: { MaximumEventAgeInSeconds: 21600, MaximumRetryAttempts: 185 }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['IntakeDeadLetterQueue', 'Arn'] } } });
+    expect(sweep.Properties.Name).toBe('eks-endpoint-guard-dev-sweep-organization');
     // The single-Lambda sweep is gone: it would have swept every account a second time.
     expect(Object.keys(dev.template!.Resources).filter((id) => /SweepClusters/.test(id))).toEqual([]);
   });
