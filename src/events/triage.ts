@@ -45,6 +45,8 @@ export type TriageReason =
   | 'GUARD_ROLE_UNVERIFIED'
   | 'NOT_CLUSTER_RESOURCE'
   | 'NOT_ENDPOINT_CHANGE'
+  /** Decided by the intake, not by triage: the cluster's account or region is outside what the deployment governs. */
+  | 'NOT_GOVERNED'
   | 'SELF_REMEDIATION'
   | 'UNSUPPORTED_EVENT';
 export type Actor = { arn: string | null; type: string | null; sourceIPAddress: string | null; userAgent: string | null };

@@ -54,6 +54,10 @@ export type IntakeDeps = {
   identity: GuardIdentity;
   now: () => number;
   log: Log;
-  /** As in WorkflowDeps: read only for clusters whose decision depends on `ous` or `accountTags`. */
+  /** As in WorkflowDeps: read only for clusters whose decision depends on `ous` or `accountTags`, or when `scope.governedOus` is set. */
   organization?: OrganizationPort;
+  /** What the deployment governs (the stack parameters ExcludedAccounts, GovernedOus, Regions); null: everything it hears. */
+  scope?: IntakeScope | null;
 };
+
+export type IntakeScope = { excludedAccounts: readonly string[]; governedOus: readonly string[]; regions: readonly string[] };

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isBeneath } from '../org/context';
 import { InputError } from '../errors';
 import { triageEvent, type TriageResult } from '../events/triage';
 import { ownTokens, withChange } from '../ledger/rules';
@@ -41,6 +42,11 @@ export async function intakeEvent(event: unknown, deps: IntakeDeps): Promise<Int
   if (triage.guardRole && triage.reason === 'GUARD_ROLE_UNVERIFIED') {
     deps.log.warn('guard role used outside the guard', { eventId: triage.eventId, cluster: triage.cluster, session: triage.actor?.arn });
   }
+  const outside = triage.decision === 'evaluate' && triage.cluster ? await outOfScope(triage.cluster, deps) : null;
+  if (outside) {
+    deps.log.info('event outside the governed scope', { eventId: triage.eventId, cluster: triage.cluster, why: outside });
+    triage = { ...triage, decision: 'ignore', reason: 'NOT_GOVERNED', waitFor: null };
+  }
   if (triage.decision === 'ignore') {
     deps.log.info('event ignored', { reason: triage.reason, eventName: triage.eventName, eventId: triage.eventId, cluster: triage.cluster });
     return { triage, executionName: null, started: false };
@@ -71,4 +77,24 @@ export async function intakeEvent(event: unknown, deps: IntakeDeps): Promise<Int
   const started = await deps.executions.start(name, input);
   deps.log.info(started ? 'execution started' : 'execution already exists (redelivered event)', { executionName: name, cluster: triage.cluster });
   return { triage, executionName: name, started };
+}
+
+/**
+ * Why a cluster is outside what the deployment governs, or null when it is inside: the same scope the
+ * sweep covers (excluded accounts, the governed regions, the governed OUs), so a member stack deployed
+ * more widely than the guard's parameters does not extend the guard's reach. The organization is read
+ * only when GovernedOus is set; an account it does not list, or one not ACTIVE, is outside. A failed
+ * read throws: the event is retried or dead-lettered, never dropped on a guess.
+ */
+async function outOfScope(cluster: { account: string; region: string }, deps: IntakeDeps): Promise<string | null> {
+  const scope = deps.scope;
+  if (!scope) return null;
+  if (scope.excludedAccounts.includes(cluster.account)) return `account ${cluster.account} is excluded (ExcludedAccounts)`;
+  if (scope.regions.length > 0 && !scope.regions.includes(cluster.region)) return `region ${cluster.region} is not governed (Regions: ${scope.regions.join(', ')})`;
+  if (scope.governedOus.length === 0) return null;
+  if (!deps.organization) throw new InputError(['GovernedOus is set but the intake cannot read AWS Organizations (no organization port wired)']);
+  const account = await deps.organization.account(cluster.account);
+  if (!account) return `account ${cluster.account} is not in the organization`;
+  if (account.status !== 'ACTIVE') return `account ${cluster.account} is ${account.status}`;
+  return isBeneath(account.ouPath, scope.governedOus) ? null : `account ${cluster.account} is outside the governed OUs (${scope.governedOus.join(', ')})`;
 }
