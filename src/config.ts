@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { regionNameProblem } from './policy/region';
 import { InputError } from './errors';
 
 const bool = z
@@ -74,7 +75,13 @@ const envSchema = z.object({
   /** Accounts never governed, even inside GOVERNED_OUS (reported as excluded). */
   EXCLUDED_ACCOUNTS: optionalList(/^\d{12}$/, 'not a 12-digit AWS account id'),
   /** The regions governed, in every governed account; unset or empty: the functions' own region only. */
-  GOVERNED_REGIONS: optionalList(/^[a-z]{2}(-[a-z]+)+-\d$/, 'not an AWS region name such as eu-west-1'),
+  GOVERNED_REGIONS: optionalList(/^[a-z]{2}(-[a-z]+)+-\d$/, 'not an AWS region name such as eu-west-1').superRefine((regions, ctx) => {
+    for (const [i, region] of (regions ?? []).entries()) {
+      // A value that is not even region-shaped has its message from the pattern already.
+      const problem = /^[a-z]{2}(-[a-z]+)+-\d$/.test(region) ? regionNameProblem(region) : null;
+      if (problem) ctx.addIssue({ code: 'custom', path: [i], message: problem });
+    }
+  }),
   /**
    * A role in the management account (or a delegated administrator) allowed to read AWS Organizations;
    * unset when the home account is the delegated administrator itself (the functions' own role reads it).

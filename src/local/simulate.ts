@@ -8,6 +8,7 @@ import { CreateClusterCommand, DeleteClusterCommand, EKSClient, TagResourceComma
 import { z } from 'zod';
 import { InputError } from '../errors';
 import { formatPath } from '../policy/load';
+import { regionNameProblem } from '../policy/region';
 import type { ClusterLedger, LedgerPort } from '../ledger/types';
 import type { Policy } from '../policy';
 import type { ClusterRef, EndpointConfig } from '../policy/types';
@@ -17,6 +18,12 @@ import { GUARD_ROLE_NAME, startLocalGuard } from './local-guard';
 import { MEMBER_READ_ROLE_NAME, MEMBER_WRITE_ROLE_NAME, type MemberDeployment } from './deployment';
 import type { DeliveryRecord, ExecutionRecord, ProgressEvent } from './runner';
 import type { CoverageRecord } from '../sweep/types';
+
+/** An AWS region the SDK knows: a typo would leave a region silently ungoverned or unheard. */
+const regionName = z.string().superRefine((value, ctx) => {
+  const problem = regionNameProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
 
 const accountOf = (arn: string) => /:(\d{12}):/.exec(arn)?.[1] ?? null;
 
@@ -132,12 +139,12 @@ export const scenarioSchema = emulatorStateSchema.extend({
   guard: z
     .strictObject({
       account: z.string().regex(/^\d{12}$/).optional(),
-      region: z.string().optional(),
+      region: regionName.optional(),
       shadowMode: z.boolean().optional(),
       notifyCompliant: z.boolean().optional(),
       maxWaitSeconds: z.int().min(60).optional(),
       /** The stack parameters Regions, GovernedOus and ExcludedAccounts. */
-      regions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region name such as us-east-1')).min(1).optional(),
+      regions: z.array(regionName).min(1).optional(),
       governedOus: z.array(z.string().regex(/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/, 'must be an OU id (ou-…) or the root id (r-…)')).optional(),
       excludedAccounts: z.array(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id')).optional(),
     })
@@ -149,7 +156,7 @@ export const scenarioSchema = emulatorStateSchema.extend({
    * deployed in every account of the scenario, in every region it uses.
    */
   members: z
-    .array(z.strictObject({ account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'), regions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region name such as us-east-1')).min(1) }))
+    .array(z.strictObject({ account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'), regions: z.array(regionName).min(1) }))
     .optional(),
   /**
    * Seeds the guard's cluster ledger before the first step: another execution's lease, earlier reverts
@@ -279,11 +286,30 @@ function knownClusters(scenario: Scenario): ClusterRef[] {
   return [...scenario.clusters.map((c) => ({ name: c.name, account: c.account, region: c.region })), ...created];
 }
 
+/** `members:` may name only accounts the scenario has (declared, or in its organization), each once. */
+function memberProblems(scenario: Scenario): string[] {
+  const known = new Set([...scenario.accounts.map((a) => a.id), ...(scenario.organization?.accounts ?? []).map((a) => a.id)]);
+  if (scenario.organization) known.add(scenario.organization.managementAccount);
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  const home = guardHome(scenario).account;
+  const inOrganization = new Set([...(scenario.organization?.accounts ?? []).map((a) => a.id), scenario.organization?.managementAccount]);
+  if (scenario.organization && !inOrganization.has(home)) {
+    problems.push(`guard.account: ${home} is not in the organization: the central stack runs in its management account or a delegated administrator`);
+  }
+  for (const [i, m] of (scenario.members ?? []).entries()) {
+    if (!known.has(m.account)) problems.push(`members[${i}].account: account ${m.account} is not declared in accounts or the organization`);
+    if (seen.has(m.account)) problems.push(`members[${i}].account: account ${m.account} is listed twice (list every region of one stack instance set together)`);
+    seen.add(m.account);
+  }
+  return problems;
+}
+
 /** Validates a scenario document, naming every bad path. */
 export function parseScenario(doc: unknown, source = 'scenario'): Scenario {
   const parsed = scenarioSchema.safeParse(doc);
   if (!parsed.success) throw new InputError(parsed.error.issues.map((i) => `${source}: ${formatPath(i.path)}: ${i.message}`));
-  const problems = [...stateReferenceProblems(parsed.data), ...(parsed.data.expect ? expectationReferenceProblems(parsed.data.expect, knownClusters(parsed.data)) : [])];
+  const problems = [...stateReferenceProblems(parsed.data), ...memberProblems(parsed.data), ...(parsed.data.expect ? expectationReferenceProblems(parsed.data.expect, knownClusters(parsed.data)) : [])];
   if (problems.length > 0) throw new InputError(problems.map((p) => `${source}: ${p}`));
   return parsed.data;
 }
@@ -450,7 +476,14 @@ export async function simulate(scenario: Scenario, policy: Policy, options: Simu
     }
   };
   const members = memberDeployments(scenario);
-  const guard = await startLocalGuard({ emulator, policy, homeAccount, homeRegion, ...guardOptions, members, beforeTask, waitMs: options.waitMs ?? 0, onProgress: options.onProgress });
+  let guard: Awaited<ReturnType<typeof startLocalGuard>>;
+  try {
+    guard = await startLocalGuard({ emulator, policy, homeAccount, homeRegion, ...guardOptions, members, beforeTask, waitMs: options.waitMs ?? 0, onProgress: options.onProgress });
+  } catch (err) {
+    // Deploying into the emulator failed: stop it, or the open server keeps the process alive.
+    await emulator.close();
+    throw err;
+  }
   try {
     await seedLedger(guard.ledger, ledgerSeed, clock.now());
     const deliveries: DeliveryRecord[] = [];

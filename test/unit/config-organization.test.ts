@@ -91,4 +91,11 @@ describe('the organization settings', () => {
       'environment ORGANIZATIONS_ROLE_ARN: not an IAM role ARN (value: "org-reader")',
     ]);
   });
+
+  it.each([
+    ['eu-wset-1', 'environment GOVERNED_REGIONS.1: "eu-wset-1" is not an AWS region (did you mean eu-west-1?) (value: "us-east-1,eu-wset-1")'],
+    ['us-east-9', 'environment GOVERNED_REGIONS.1: "us-east-9" is not an AWS region'],
+  ])('refuses a governed region the SDK does not know (%s): a typo would leave a real region ungoverned', (typo, expected) => {
+    expect(problemsOf({ GOVERNED_REGIONS: `us-east-1,${typo}` }).join('\n')).toContain(expected);
+  });
 });

@@ -79,6 +79,17 @@ describe('an organization governed from one deployment', () => {
     expect(coverage.accounts.uncovered).not.toContain('555555555555');
   });
 
+  test.each([
+    ['a member account the scenario does not have', { members: [...base.members, { account: '999999999999', regions: ['us-east-1'] }] }, 'members[4].account: account 999999999999 is not declared in accounts or the organization'],
+    ['a member listed twice', { members: [...base.members, { account: '444444444444', regions: ['eu-west-1'] }] }, 'members[4].account: account 444444444444 is listed twice'],
+    ['a mistyped member region', { members: [{ account: '333333333333', regions: ['eu-wset-1'] }] }, 'members[0].regions[0]: "eu-wset-1" is not an AWS region (did you mean eu-west-1?)'],
+    ['a mistyped governed region', { guard: { ...base.guard, regions: ['us-east-1', 'eu-wset-1'] } }, 'guard.regions[1]: "eu-wset-1" is not an AWS region'],
+    ['a mistyped guard region', { guard: { ...base.guard, region: 'us-esat-1' } }, 'guard.region: "us-esat-1" is not an AWS region (did you mean us-east-1?)'],
+    ['a guard outside the organization', { guard: { ...base.guard, account: '888888888888' }, accounts: [{ id: '888888888888' }] }, 'guard.account: 888888888888 is not in the organization'],
+  ])('refuses %s, naming it (exit 2, never a silent gap)', (_what, changes, message) => {
+    expect(() => parseScenario({ ...base, ...changes })).toThrow(message);
+  });
+
   test('the scenario\'s own expectations hold', () => {
     expect(report.expectations?.every((e) => e.ok)).toBe(true);
   });
