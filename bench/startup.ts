@@ -105,6 +105,7 @@ const commands: { name: string; args: string[]; code: number }[] = [
   { name: 'check', args: ['check', '--policy', 'policy.yaml', '--cluster', 'test/fixtures/eks/public-only-open.json', '--json'], code: 1 },
   { name: 'triage', args: ['triage', '--event', 'test/fixtures/cloudtrail/update-endpoint-public-open.json', '--json'], code: 0 },
   { name: 'validate', args: ['validate', '--policy', 'policy.yaml', '--json'], code: 0 },
+  { name: 'scp', args: ['scp', '--policy', 'policy.yaml'], code: 0 },
   { name: '--help', args: ['--help'], code: 0 },
 ];
 const cli = rounds(

@@ -17,7 +17,7 @@ function banner(url: string, state: ResolvedEmulatorState, stateFile: string | u
   const keys = state.accounts.flatMap((a) => a.accessKeys.map((k) => `    ${k.accessKeyId}  ${a.id}${a.name ? ` (${a.name})` : ''}  ${k.principalArn ?? `user/${k.user ?? 'local-user'}`}`));
   const account = state.defaultAccount ?? state.accounts[0]?.id ?? '123456789012';
   return [
-    `eks-endpoint-guard emulator: EKS, EC2, SNS and STS on ${url}`,
+    `eks-endpoint-guard emulator: EKS, EC2, SNS, STS, DynamoDB, Organizations and EventBridge on ${url}`,
     `  state: ${stateFile ?? '(empty)'}: ${state.accounts.length} accounts, ${state.clusters.length} clusters, ${state.vpcs.length} VPCs, ${state.topics.length} topics`,
     `  updates take ${updateSeconds} emulated seconds${speed !== 1 ? `; emulated time runs ${speed}x faster than real time` : ''}`,
     '',
@@ -38,7 +38,7 @@ function banner(url: string, state: ResolvedEmulatorState, stateFile: string | u
 export function registerEmulatorCommand(program: Command): void {
   program
     .command('emulator')
-    .description('Run a local AWS (EKS, EC2, SNS, STS) that the AWS CLI and SDKs can talk to, emitting CloudTrail events')
+    .description('Run a local AWS (EKS, EC2, SNS, STS, DynamoDB, Organizations, EventBridge) that the AWS CLI and SDKs can talk to, emitting CloudTrail events')
     .option('--port <n>', 'port on 127.0.0.1 (0 picks a free one)', number('the port must be an integer from 0 to 65535', (n) => Number.isInteger(n) && n >= 0 && n <= 65535), 4577)
     .option('--state <file>', 'state file (YAML or JSON) with accounts, VPCs, clusters and topics')
     .option('--update-seconds <s>', 'emulated seconds an update or cluster creation takes (default: the state file\'s, else 10)', number('update seconds must be a number >= 0', (n) => n >= 0))
