@@ -18,9 +18,14 @@ function regionsOf(condition: NonNullable<IamStatement['Condition']>): string {
   return except !== null ? `in every region except ${except}` : 'in every region';
 }
 
-/** One line per Deny statement: what it refuses, on which action, where. */
+const list = (v: string | readonly string[] | undefined) => (v === undefined ? '' : typeof v === 'string' ? v : v.join(', '));
+
+/** One line per Deny statement: what it refuses, on which action, where (and, for the role protection, to whom). */
 function describe(statement: IamStatement): string {
   const c = statement.Condition ?? {};
+  if (!c.Bool && !c.Null) {
+    return `denies changing the roles ${list(statement.Resource)} (${list(statement.Action)}), except to ${list(c.ArnNotLike?.['aws:PrincipalArn'])}`;
+  }
   const [key, value] = Object.entries(c.Bool ?? c.Null ?? {})[0] ?? ['?', '?'];
   const what = WHAT[key] ?? key;
   const how = c.Null ? `eks:CreateCluster omitting ${key} (the EKS default widens)` : `eks:CreateCluster and eks:UpdateClusterConfig asking ${key}=${value}`;
@@ -36,9 +41,11 @@ export function renderScps(out: ScpOutput): string {
   for (const p of out.policies) {
     const doc = JSON.parse(p.document) as { Statement: IamStatement[] };
     lines.push('', `${p.name} → attach to ${p.target.type} ${p.target.id} (${p.size} of ${SCP_MAX_CHARACTERS} characters)`);
+    if (p.rules.length > 0) lines.push(`  expresses: ${p.rules.join(', ')}`);
     for (const s of doc.Statement) lines.push(`  ${describe(s)}`);
-    const except = doc.Statement[0]?.Condition?.ArnNotLike?.['aws:PrincipalArn'];
-    if (except !== undefined) lines.push(`  except principals: ${typeof except === 'string' ? except : except.join(', ')}`);
+    const eks = doc.Statement.find((s) => s.Condition?.Bool || s.Condition?.Null);
+    const except = eks?.Condition?.ArnNotLike?.['aws:PrincipalArn'];
+    if (except !== undefined) lines.push(`  except principals: ${list(except)}`);
     lines.push(`  ${p.document}`);
   }
   if (out.guardOnly.length > 0) {

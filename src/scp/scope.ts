@@ -48,23 +48,34 @@ export function matchInScope(m: Match, scope: Scope): Tri {
   return parts.includes('maybe') ? 'maybe' : 'yes';
 }
 
+/** The index of a rule in `policy.rules`, or DEFAULTS for the policy's defaults. */
+export const DEFAULTS = -1;
+
 /**
- * Every effective setting that may apply to a cluster in the scope, in policy order: the settings of each
- * rule that may match before the first that surely does (rules are first-match), then that rule's, or the
- * defaults' when none surely matches. Over-approximates when one uncertain rule hides another; that only
- * ever makes the generator deny less, never more.
+ * Which rules may decide a cluster in the scope, in policy order: each rule that may match before the
+ * first that surely does (rules are first-match), then that rule, or the defaults (DEFAULTS) when none
+ * surely matches. What the SCPs say for a scope rests on exactly these rules.
  */
-export function possibleSettings(policy: Policy, scope: Scope): Readonly<EffectiveSettings>[] {
-  const compiled = compiledPolicy(policy);
-  const out: Readonly<EffectiveSettings>[] = [];
+export function possibleRules(policy: Policy, scope: Scope): number[] {
+  const out: number[] = [];
   for (let i = 0; i < policy.rules.length; i += 1) {
     const holds = matchInScope(policy.rules[i]!.match, scope);
     if (holds === 'no') continue;
-    out.push(compiled.rules[i]!.template.settings);
+    out.push(i);
     if (holds === 'yes') return out;
   }
-  out.push(compiled.defaults.settings);
+  out.push(DEFAULTS);
   return out;
+}
+
+/**
+ * Every effective setting that may apply to a cluster in the scope: the settings of possibleRules.
+ * Over-approximates when one uncertain rule hides another; that only ever makes the generator deny less,
+ * never more.
+ */
+export function possibleSettings(policy: Policy, scope: Scope): Readonly<EffectiveSettings>[] {
+  const compiled = compiledPolicy(policy);
+  return possibleRules(policy, scope).map((i) => (i === DEFAULTS ? compiled.defaults.settings : compiled.rules[i]!.template.settings));
 }
 
 /** The two widenings an SCP can refuse, by the condition key that expresses each. */

@@ -34,19 +34,26 @@ function expectCleanError(r: Run): void {
   for (const l of lines(r.stderr)) expect(l).toMatch(/^error: /);
 }
 
-type Output = { policies: { name: string; target: { type: string; id: string }; document: string; size: number }[]; guardOnly: { rule: string; reason: string }[]; notes: string[] };
+type Output = {
+  policies: { name: string; target: { type: string; id: string }; document: string; size: number; rules: string[] }[];
+  guardOnly: { rule: string; reason: string }[];
+  notes: string[];
+  warnings: string[];
+};
 
 describe('eks-endpoint-guard scp', () => {
   it('prints the JSON contract: minified documents within the limit, per target, with the guard-only list and notes', async () => {
     const r = await run(['scp', '--policy', `${FIX}/strict.yaml`, '--organization', `${FIX}/organization.yaml`, '--guard-role-name', 'eks-endpoint-guard-write', '--break-glass-role', 'BreakGlass']);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     const out = JSON.parse(r.stdout) as Output;
-    expect(Object.keys(out)).toEqual(['policies', 'guardOnly', 'notes']);
+    expect(Object.keys(out)).toEqual(['policies', 'guardOnly', 'notes', 'warnings']);
+    // The member write role needs no exception: said in warnings (JSON), not on stderr.
+    expect(out.warnings).toEqual([expect.stringMatching(/^--guard-role-name eks-endpoint-guard-write: not needed/)]);
     // The sandbox OU may do anything, so the root denies nothing; Production denies all but legacy's eu-west-1,
     // and what Production's other accounts may not do there goes to them (the Partners OU, the payments account).
     expect(out.policies.map((p) => `${p.target.type} ${p.target.id}`)).toEqual(['ou ou-ab12-prod0001', 'ou ou-ab12-partner1', 'account 222222222222']);
     for (const p of out.policies) {
-      expect(Object.keys(p)).toEqual(['name', 'target', 'document', 'size']);
+      expect(Object.keys(p)).toEqual(['name', 'target', 'document', 'size', 'rules']);
       expect(p.size).toBe(p.document.length);
       expect(p.size).toBeLessThanOrEqual(5120);
       expect(JSON.stringify(JSON.parse(p.document))).toBe(p.document);
@@ -59,6 +66,35 @@ describe('eks-endpoint-guard scp', () => {
     expect(ask('eu-west-1')).toEqual([]);
     expect(ask('us-east-1', 'arn:aws:iam::333333333333:role/BreakGlass')).toEqual([]);
     expect(out.notes.some((n) => /Null/.test(n))).toBe(true);
+    // The exceptions by name come with the Deny that keeps anyone else from creating or retrusting those roles.
+    const protection = legacy.find((s) => s.Sid === 'DenyChangingExceptedRoles')!;
+    expect(protection.Resource).toEqual(['arn:aws:iam::*:role/eks-endpoint-guard-write', 'arn:aws:iam::*:role/BreakGlass', 'arn:aws:iam::*:role/stacksets-exec-*']);
+    expect(denyingStatements([protection], { action: 'iam:CreateRole', keys: { 'aws:PrincipalArn': 'arn:aws:iam::333333333333:role/dev' } })).toEqual(['DenyChangingExceptedRoles']);
+  });
+
+  it('warns on stderr, in text mode, about OUs and accounts the organization does not have, and lists the rule in guardOnly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scp-cli-'));
+    try {
+      writeFileSync(
+        join(dir, 'p.yaml'),
+        'version: 1\ndefaults: { publicAccess: unrestricted, privateAccess: optional, maxTagExemptionDays: 0 }\nrules:\n  - { name: prod, match: { ous: [ou-ab12-prod0002] }, publicAccess: forbidden }\n  - { name: legacy, match: { accounts: ["333333333334"] }, privateAccess: required }\n',
+      );
+      const text = await run(['scp', '--policy', join(dir, 'p.yaml'), '--organization', `${FIX}/organization.yaml`, '--format', 'text']);
+      expect(text.code).toBe(0);
+      expect(lines(text.stderr)).toEqual([
+        'warning: rules[0].match.ous[0]: ou-ab12-prod0002 is not an OU of the organization (did you mean ou-ab12-prod0001?)',
+        'warning: rules[1].match.accounts[0]: 333333333334 is not an account of the organization (did you mean 333333333333?)',
+      ]);
+      expect(text.stdout).toMatch(/^0 service control policies for 0 targets; 2 enforced by the guard only/);
+      expect(text.stdout).toContain('  - legacy: names account 333333333334, which is not in the organization file, so it matches no member account');
+      const json = await run(['scp', '--policy', join(dir, 'p.yaml'), '--organization', `${FIX}/organization.yaml`]);
+      expect({ code: json.code, stderr: json.stderr }).toEqual({ code: 0, stderr: '' });
+      const out = JSON.parse(json.stdout) as Output;
+      expect(out.warnings).toHaveLength(2);
+      expect(out.guardOnly.map((g) => g.rule)).toEqual(['prod', 'legacy']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('lists what only the guard enforces, each with why', async () => {
@@ -129,6 +165,7 @@ describe('eks-endpoint-guard scp', () => {
     [['scp', '--policy', `${FIX}/missing.yaml`], /policy test\/fixtures\/scp\/missing\.yaml: no such file/],
     [['scp', '--policy', `${FIX}/strict.yaml`, '--organization', `${FIX}/missing.yaml`], /organization test\/fixtures\/scp\/missing\.yaml: no such file/],
     [['scp', '--policy', `${FIX}/strict.yaml`, '--guard-role-arn', 'arn:aws:iam::*:role/x'], /--guard-role-arn: not an IAM role ARN/],
+    [['scp', '--policy', `${FIX}/strict.yaml`, '--break-glass-role', 'BreakGlass', '--role-admin-arn', 'arn:aws:iam::*:role/*'], /--role-admin-arn: not an IAM role ARN pattern/],
   ])('exits 2 for %j', async (args, message) => {
     const r = await run(args);
     expect(r.code).toBe(2);

@@ -10,10 +10,13 @@
  * - every target the guard's planner can produce, sent as the guard sends it, is admitted;
  * - the exceptions (guard roles, break-glass role) are admitted whatever they ask;
  * - every document is minified IAM JSON (Version 2012-10-17) within 5,120 characters;
+ * - every rule is expressed by some policy (its `rules`) or listed in guardOnly with a reason;
+ * - an exception by role name never stands alone: wherever it is in force, the companion Deny keeps all
+ *   but the role admins from creating, retrusting or changing a role of that name;
  * - without an organization, the policies stay sound for every organization they could be attached in.
  */
 import fc from 'fast-check';
-import { denyingStatements, guardRequestFields, type IamRequest, type IamStatement } from '../../src/iam/guardrail';
+import { conditionHolds, denyingStatements, guardRequestFields, type IamRequest, type IamStatement } from '../../src/iam/guardrail';
 import { validatePolicy } from '../../src/policy/load';
 import { matches, resolveSettings } from '../../src/policy/match';
 import { planTarget } from '../../src/policy/plan';
@@ -166,9 +169,56 @@ function checkDocuments(out: ScpOutput): void {
     expect(doc.Version).toBe('2012-10-17');
     expect(doc.Statement.length).toBeGreaterThan(0);
     for (const s of doc.Statement) {
-      expect(s).toMatchObject({ Effect: 'Deny', Resource: '*' });
       expect(s.Sid).toMatch(/^[A-Za-z0-9]+$/);
+      // The companion Deny names the roles it protects; every EKS Deny reaches every cluster.
+      if (s.Sid === 'DenyChangingExceptedRoles') expect(s).toMatchObject({ Effect: 'Deny', Condition: { ArnNotLike: { 'aws:PrincipalArn': expect.anything() } } });
+      else expect(s).toMatchObject({ Effect: 'Deny', Resource: '*' });
     }
+  }
+}
+
+/** Every rule is either expressed by some policy (its `rules`) or listed in guardOnly, with a reason. */
+function checkAccounted(policy: Policy, out: ScpOutput): void {
+  const expressed = new Set(out.policies.flatMap((p) => p.rules));
+  for (const rule of policy.rules) {
+    if (expressed.has(rule.name)) continue;
+    const listed = out.guardOnly.filter((g) => g.rule === rule.name);
+    if (listed.length === 0 || listed.some((g) => g.reason.length < 20)) fail('a rule neither expressed nor listed in guardOnly', { rule, policies: out.policies.map((p) => [p.target, p.rules]), guardOnly: out.guardOnly });
+  }
+  for (const p of out.policies) {
+    for (const name of p.rules) if (name !== 'defaults' && !policy.rules.some((r) => r.name === name)) fail('provenance names a rule the policy does not have', { name });
+  }
+}
+
+/** Whether an ARN pattern (ArnLike, `*` within one part) matches the ARN: the evaluator's own reading. */
+const arnMatches = (patterns: string | readonly string[], arn: string) => conditionHolds({ ArnLike: { k: patterns } }, { k: arn });
+
+/**
+ * The companion Deny: wherever an exception by name is in force (an EKS Deny applies to the account), a
+ * developer may not create or retrust a role of that name, nor of a role admin's, and a role admin may.
+ * Without exceptions by name, there is no companion at all.
+ */
+function checkRoleProtection(tree: OrganizationTree, options: ScpOptions, out: ScpOutput): void {
+  const names = [...(options.guardRoleNames ?? []), ...(options.breakGlassRoles ?? [])];
+  for (const account of tree.organization.accounts) {
+    const statements = statementsFor(out, tree, account.id);
+    const companions = statements.filter((s) => s.Sid === 'DenyChangingExceptedRoles');
+    const eks = statements.filter((s) => s.Sid !== 'DenyChangingExceptedRoles');
+    if (names.length === 0 || eks.length === 0) {
+      if (names.length === 0 && companions.length > 0) fail('a companion Deny without exceptions by name', { account: account.id });
+      continue;
+    }
+    if (companions.length === 0) fail('an exception by name in force without the companion Deny', { account: account.id, names });
+    const protects = (principal: string, role: string, action: string) =>
+      companions.some((c) => arnMatches(c.Resource!, `arn:aws:iam::${account.id}:role/${role}`) && denyingStatements([c], { action, keys: { 'aws:PrincipalArn': principal } }).length > 0);
+    for (const role of [...names, 'stacksets-exec-1a2b3c']) {
+      for (const action of ['iam:CreateRole', 'iam:UpdateAssumeRolePolicy', 'iam:AttachRolePolicy', 'iam:DeleteRole']) {
+        if (!protects(`arn:aws:iam::${account.id}:role/developer`, role, action)) fail('a developer may change an excepted role', { account: account.id, role, action });
+        if (protects(`arn:aws:iam::${account.id}:role/stacksets-exec-9f8e7d`, role, action)) fail('the role admin may not change an excepted role', { account: account.id, role, action });
+      }
+    }
+    // Only the excepted names and the role admins are protected.
+    if (companions.some((c) => arnMatches(c.Resource!, `arn:aws:iam::${account.id}:role/developer`))) fail('the companion protects an unrelated role', { account: account.id });
   }
 }
 
@@ -278,7 +328,14 @@ describe('scp: generated service control policies (fast-check)', () => {
       fc.property(policyArb, orgArb, optionsArb, (policy, tree, options) => {
         const out = generateScps(policy, { ...options, organization: tree });
         checkDocuments(out);
+        checkAccounted(policy, out);
+        checkRoleProtection(tree, options, out);
         judge(policy, tree, options, out, true, tally);
+        // OU_ELSEWHERE is in no organization: each mention is a warning naming where it is.
+        policy.rules.forEach((r, i) => {
+          const k = (r.match.ous ?? []).indexOf(OU_ELSEWHERE);
+          if (k >= 0 && !out.warnings.includes(`rules[${i}].match.ous[${k}]: ${OU_ELSEWHERE} is not an OU of the organization`)) fail('no warning for an unknown OU', { rule: r, warnings: out.warnings });
+        });
       }),
       RUNS,
     );
@@ -295,6 +352,8 @@ describe('scp: generated service control policies (fast-check)', () => {
       fc.property(policyArb, orgArb, optionsArb, (policy, tree, options) => {
         const out = generateScps(policy, options);
         checkDocuments(out);
+        checkAccounted(policy, out);
+        checkRoleProtection(tree, options, out);
         policies += out.policies.length;
         judge(policy, tree, options, out, false, tally);
       }),

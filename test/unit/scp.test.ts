@@ -1,8 +1,9 @@
 /**
  * `eks-endpoint-guard scp` as pure functions (src/scp/): where each Deny lands, what it refuses and admits
  * (judged by the IAM condition evaluator of src/iam/guardrail.ts, not by reading the JSON), the condition
- * semantics for fields a request omits, exceptions, size limits and splitting, what is left to the guard,
- * and the organization file.
+ * semantics for fields a request omits, exceptions and the companion Deny that protects exceptions by
+ * role name, size limits and splitting, what is left to the guard (every rule expressed or listed),
+ * warnings on references the organization does not have, and the organization file.
  */
 import { conditionHolds, denyingStatements, type IamRequest, type IamStatement } from '../../src/iam/guardrail';
 import { validatePolicy } from '../../src/policy/load';
@@ -454,5 +455,175 @@ describe('text format', () => {
     expect(text).toContain('except principals: arn:aws:iam::*:role/BreakGlass');
     expect(text).toContain(out.policies[0]!.document);
     expect(text).toMatch(/Notes:/);
+  });
+});
+
+describe('exceptions by role name bring a companion Deny that protects those names', () => {
+  const strict = policy([], { publicAccess: 'forbidden', privateAccess: 'required' });
+  const companions = (out: ScpOutput) =>
+    out.policies.flatMap((p) => (JSON.parse(p.document) as { Statement: IamStatement[] }).Statement.filter((s) => s.Sid === 'DenyChangingExceptedRoles').map((s) => ({ target: p.target, s })));
+  const onRole = (patterns: string | readonly string[] | undefined, arn: string) => conditionHolds({ ArnLike: { k: patterns ?? [] } }, { k: arn });
+
+  it('refuses creating or retrusting a role of an excepted name to all but the StackSet execution role, by default', () => {
+    const out = generateScps(strict, { organization: ORG, breakGlassRoles: ['ops/BreakGlass'] });
+    const found = companions(out);
+    // Once, at the root: an SCP there applies to every member account.
+    expect(found.map((c) => c.target)).toEqual([{ type: 'root', id: ROOT }]);
+    const s = found[0]!.s;
+    expect(s.Resource).toEqual(['arn:aws:iam::*:role/ops/BreakGlass', 'arn:aws:iam::*:role/stacksets-exec-*']);
+    expect(s.Condition).toEqual({ ArnNotLike: { 'aws:PrincipalArn': 'arn:aws:iam::*:role/stacksets-exec-*' } });
+    type Case = [string, string, string, boolean];
+    const cases: Case[] = [
+      ['a developer creating the break-glass role', `arn:aws:iam::${PAY}:role/developer`, 'iam:CreateRole', true],
+      ['a developer rewriting its trust policy', `arn:aws:iam::${PAY}:role/developer`, 'iam:UpdateAssumeRolePolicy', true],
+      ['a developer attaching a policy to it', `arn:aws:iam::${PAY}:role/developer`, 'iam:AttachRolePolicy', true],
+      ['a developer deleting it (to re-create it)', `arn:aws:iam::${PAY}:role/developer`, 'iam:DeleteRole', true],
+      ['the StackSet execution role creating it', `arn:aws:iam::${PAY}:role/stacksets-exec-0123abcd`, 'iam:CreateRole', false],
+      ['a developer reading it', `arn:aws:iam::${PAY}:role/developer`, 'iam:GetRole', false],
+    ];
+    for (const [what, principal, action, refused] of cases) {
+      expect({ what, refused: denyingStatements([s], { action, keys: { 'aws:PrincipalArn': principal } }).length > 0 }).toEqual({ what, refused });
+    }
+    expect(onRole(s.Resource, `arn:aws:iam::${PAY}:role/ops/BreakGlass`)).toBe(true);
+    // Nobody makes themselves a role admin by creating a role so named.
+    expect(onRole(s.Resource, `arn:aws:iam::${PAY}:role/stacksets-exec-evil`)).toBe(true);
+    expect(onRole(s.Resource, `arn:aws:iam::${PAY}:role/developer`)).toBe(false);
+    expect(out.notes.join('\n')).toMatch(/DenyChangingExceptedRoles: it refuses iam:CreateRole.*stacksets-exec-\*, the default/);
+  });
+
+  it('takes the role admins from --role-admin-arn', () => {
+    const admin = 'arn:aws:iam::*:role/AWSCloudFormationStackSetExecutionRole';
+    const [c] = companions(generateScps(strict, { organization: ORG, breakGlassRoles: ['BreakGlass'], roleAdminArns: [admin] }));
+    expect(c!.s.Condition).toEqual({ ArnNotLike: { 'aws:PrincipalArn': admin } });
+    expect(c!.s.Resource).toEqual(['arn:aws:iam::*:role/BreakGlass', admin]);
+  });
+
+  it('goes on each topmost target that carries an exception by name, not on those beneath it', () => {
+    const rules = [{ name: 'sandbox', match: { ous: [SANDBOX] }, publicAccess: 'unrestricted', privateAccess: 'optional' }];
+    const out = generateScps(policy(rules, { publicAccess: 'forbidden', privateAccess: 'required' }), { organization: ORG, breakGlassRoles: ['BreakGlass'] });
+    expect(out.policies.map((p) => `${p.target.type} ${p.target.id}`)).toEqual([`ou ${PROD}`]);
+    expect(companions(out).map((c) => c.target.id)).toEqual([PROD]);
+    const tagged = generateScps(policy([{ name: 'partners', match: { accountTags: { exposure: 'partner' } }, publicAccess: 'unrestricted' }]), { organization: ORG, breakGlassRoles: ['BreakGlass'] });
+    // The root carries the private-access Deny, so its companion covers every OU and account beneath.
+    expect(companions(tagged).map((c) => c.target.id)).toEqual([ROOT]);
+  });
+
+  it('is not there when every exception is an exact ARN (and --role-admin-arn then only warns)', () => {
+    const out = generateScps(strict, { organization: ORG, guardRoleArns: ['arn:aws:iam::999999999999:role/remediate'], roleAdminArns: ['arn:aws:iam::*:role/deployer'] });
+    expect(companions(out)).toEqual([]);
+    expect(out.warnings).toEqual([expect.stringMatching(/^--role-admin-arn: has no effect without --guard-role-name or --break-glass-role/)]);
+  });
+
+  it('warns that excepting the guard member write role is unnecessary', () => {
+    const out = generateScps(strict, { organization: ORG, guardRoleNames: ['eks-endpoint-guard-write'] });
+    expect(out.warnings).toEqual([expect.stringMatching(/^--guard-role-name eks-endpoint-guard-write: not needed: .*guardrail Deny.*never creates clusters/)]);
+    expect(companions(out)).toHaveLength(1);
+    expect(generateScps(strict, { organization: ORG, breakGlassRoles: ['BreakGlass'] }).warnings).toEqual([]);
+  });
+
+  it.each([
+    ['arn:aws:iam::*:role/*', /--role-admin-arn: not an IAM role ARN pattern.*"arn:aws:iam::\*:role\/\*"/],
+    ['*', /--role-admin-arn/],
+    ['arn:aws:iam::*:user/deployer', /--role-admin-arn/],
+  ])('refuses --role-admin-arn %s', (arn, message) => {
+    expect(() => exceptionPatterns({ roleAdminArns: [arn] })).toThrow(message);
+  });
+
+  it('is shown in the text report', () => {
+    const text = renderScps(generateScps(strict, { organization: ORG, breakGlassRoles: ['BreakGlass'] }));
+    expect(text).toContain('denies changing the roles arn:aws:iam::*:role/BreakGlass, arn:aws:iam::*:role/stacksets-exec-* (iam:CreateRole, iam:DeleteRole, iam:UpdateAssumeRolePolicy');
+    expect(text).toContain('except to arn:aws:iam::*:role/stacksets-exec-*');
+    expect(text).toContain('except principals: arn:aws:iam::*:role/BreakGlass');
+  });
+});
+
+describe('every rule is expressed by a policy or listed in guardOnly', () => {
+  it.each([
+    {
+      name: 'with an organization, a rule naming an account it does not have',
+      rules: [{ name: 'typo', match: { accounts: ['333333333334'] }, publicAccess: 'forbidden', privateAccess: 'required' }],
+      defaults: { publicAccess: 'unrestricted', privateAccess: 'optional' },
+      org: true,
+      reason: /^names account 333333333334, which is not in the organization file, so it matches no member account/,
+    },
+    {
+      name: 'without an organization, an OU rule held back by a looser OU rule',
+      rules: [
+        { name: 'sandbox', match: { ous: [SANDBOX] }, publicAccess: 'unrestricted' },
+        { name: 'strict-ou', match: { ous: [PROD] }, publicAccess: 'forbidden', privateAccess: 'required' },
+      ],
+      defaults: { publicAccess: 'forbidden', privateAccess: 'optional' },
+      org: false,
+      rule: 'strict-ou',
+      reason: /^OU placement unknown without --organization: .*ou-ab12-prod0001.*, sandbox and defaults may decide instead/,
+    },
+    {
+      name: 'a rule shadowed by an earlier one',
+      rules: [
+        { name: 'first', match: { accounts: [PAY] }, publicAccess: 'unrestricted' },
+        { name: 'second', match: { accounts: [PAY] }, publicAccess: 'forbidden' },
+      ],
+      defaults: { publicAccess: 'unrestricted', privateAccess: 'optional' },
+      org: true,
+      rule: 'second',
+      reason: /^never decides: wherever it could match, first matches first/,
+    },
+    {
+      name: 'a rule that allows everything',
+      rules: [{ name: 'open', match: { accounts: [SBX] }, publicAccess: 'unrestricted', privateAccess: 'optional' }],
+      defaults: { publicAccess: 'forbidden' },
+      org: true,
+      rule: 'open',
+      reason: /^publicAccess unrestricted, privateAccess optional: nothing for an SCP to refuse/,
+    },
+    {
+      name: 'a rule only for the management account',
+      rules: [{ name: 'mgmt', match: { accounts: [MGMT] }, publicAccess: 'forbidden' }],
+      defaults: { publicAccess: 'unrestricted', privateAccess: 'optional' },
+      org: true,
+      rule: 'mgmt',
+      reason: /^applies to the management account 111111111111, where SCPs never apply/,
+    },
+  ])('$name', ({ rules, defaults, org, rule, reason }) => {
+    const p = policy(rules, defaults);
+    const out = generateScps(p, org ? { organization: ORG } : {});
+    const name = rule ?? rules[0]!.name;
+    expect(out.policies.flatMap((x) => x.rules)).not.toContain(name);
+    expect(out.guardOnly.filter((g) => g.rule === name).map((g) => g.reason)).toEqual([expect.stringMatching(reason)]);
+  });
+
+  it('names in each policy the rules it expresses', () => {
+    const out = generateScps(
+      policy([{ name: 'legacy-eu', match: { accounts: [LEGACY], regions: ['eu-west-1'] }, publicAccess: 'unrestricted' }, { name: 'pay', match: { accounts: [PAY] }, publicAccess: 'forbidden' }]),
+      { organization: ORG },
+    );
+    // legacy-eu inherits privateAccess required from the defaults: the root's private-access Deny expresses it.
+    expect(Object.fromEntries(out.policies.map((p) => [p.target.id, p.rules]))).toEqual({ [ROOT]: ['legacy-eu', 'pay', 'defaults'], [SANDBOX]: ['defaults'], [PAYMENTS]: ['pay'], [PARTNER]: ['defaults'] });
+  });
+});
+
+describe('warnings: what the policy names that the organization does not have', () => {
+  it.each([
+    [{ ous: ['ou-ab12-prod0002'] }, 'rules[0].match.ous[0]: ou-ab12-prod0002 is not an OU of the organization (did you mean ou-ab12-prod0001?)'],
+    [{ ous: ['r-zz99'] }, "rules[0].match.ous[0]: r-zz99 is not the organization's root (r-ab12)"],
+    [{ accounts: [PAY, '333333333334'] }, 'rules[0].match.accounts[1]: 333333333334 is not an account of the organization (did you mean 333333333333?)'],
+    [{ accountTags: { exposre: 'partner' } }, 'rules[0].match.accountTags.exposre: no account of the organization carries the tag exposre (did you mean exposure?)'],
+    [{ accountTags: { exposure: 'partnr' } }, 'rules[0].match.accountTags.exposure: no account of the organization carries exposure=partnr (exposure is partner) (did you mean partner?)'],
+  ])('%j', (match, warning) => {
+    const out = generateScps(policy([{ name: 'r', match, publicAccess: 'unrestricted' }]), { organization: ORG });
+    expect(out.warnings).toEqual([warning]);
+  });
+
+  it('checks exemptions too, and says nothing without an organization or when everything is known', () => {
+    const p = policy([{ name: 'ok', match: { ous: [PROD], accounts: [PAY], accountTags: { exposure: 'partner' } } }], undefined, [{ name: 'x', match: { ous: ['ou-ab12-sand0002'] }, reason: 'r', expires: '2099-01-01' }]);
+    expect(generateScps(p, { organization: ORG }).warnings).toEqual(['exemptions[0].match.ous[0]: ou-ab12-sand0002 is not an OU of the organization (did you mean ou-ab12-sand0001?)']);
+    expect(generateScps(p).warnings).toEqual([]);
+  });
+});
+
+describe('guardOnly reasons for references the organization does not have', () => {
+  it('explains a loosening rule on an unknown OU by the unknown OU, not by what it allows', () => {
+    const out = generateScps(policy([{ name: 'sandbox', match: { ous: ['ou-ab12-sand0002'] }, publicAccess: 'unrestricted', privateAccess: 'optional' }]), { organization: ORG });
+    expect(out.guardOnly.filter((g) => g.rule === 'sandbox').map((g) => g.reason)).toEqual([expect.stringMatching(/^names OU ou-ab12-sand0002, which is not in the organization file/)]);
   });
 });

@@ -17,6 +17,7 @@ type ScpOpts = {
   guardRoleArn?: string[];
   guardRoleName?: string[];
   breakGlassRole?: string[];
+  roleAdminArn?: string[];
   format: 'json' | 'text';
 };
 
@@ -29,8 +30,12 @@ export function registerScpCommand(program: Command): void {
     .option('--policy <file>', 'policy file (YAML or JSON) (required)')
     .option('--organization <file>', 'the organization (YAML or JSON: managementAccount, units [{id,name,parent}], accounts [{id,name,unit,tags}]; an emulator state file works too)')
     .option('--guard-role-arn <arn...>', "ARNs of the guard's central roles that must never be refused")
-    .option('--guard-role-name <name...>', "names of the guard's roles in member accounts (its write role), excepted in every account")
+    .option('--guard-role-name <name...>', "names of roles excepted in every account; not needed for the guard's member write role (warned), whose own guardrail refuses widening")
     .option('--break-glass-role <name...>', 'names of emergency roles, excepted in every account')
+    .option(
+      '--role-admin-arn <arn...>',
+      'principals (ARN patterns) that may still create or change the roles excepted by name (default: arn:aws:iam::*:role/stacksets-exec-*, the service-managed StackSet execution role)',
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['json', 'text']).default('json'))
     .action((opts: ScpOpts) =>
       runCommand(async () => {
@@ -38,7 +43,7 @@ export function registerScpCommand(program: Command): void {
         // Loaded here, not at start-up: this command needs no AWS SDK, emulator or state machine runner.
         const { generateScps, exceptionPatterns } = await import('../../scp/generate');
         const { renderScps } = await import('../../scp/render');
-        const options = { guardRoleArns: opts.guardRoleArn, guardRoleNames: opts.guardRoleName, breakGlassRoles: opts.breakGlassRole };
+        const options = { guardRoleArns: opts.guardRoleArn, guardRoleNames: opts.guardRoleName, breakGlassRoles: opts.breakGlassRole, roleAdminArns: opts.roleAdminArn };
         try {
           exceptionPatterns(options);
         } catch (err) {
@@ -51,7 +56,11 @@ export function registerScpCommand(program: Command): void {
         );
         const out = generateScps(policy, { ...options, organization });
         if (opts.format === 'json') printJson(out);
-        else process.stdout.write(renderScps(out));
+        else {
+          // Warnings go to stderr so that the report on stdout stays the same whatever they say.
+          for (const w of out.warnings) process.stderr.write(`warning: ${w}\n`);
+          process.stdout.write(renderScps(out));
+        }
         return EXIT.OK;
       }),
     );
