@@ -526,12 +526,26 @@ export class LocalRunner {
   }
 }
 
-/** One line saying why a sweep's coverage is incomplete, or null when it is complete. */
+/**
+ * One line saying why a sweep's coverage is incomplete, or null when it is complete: what stops the
+ * whole sweep first (the organization unreadable, configuration problems), then uncovered accounts,
+ * then partial and failed account-regions (named, the first few), then clusters not judged.
+ */
 function coverageGaps(c: CoverageRecord): string | null {
   if (c.complete) return null;
+  const named = 5;
+  const list = (items: string[]) => items.slice(0, named).join(', ') + (items.length > named ? ` and ${items.length - named} more` : '');
+  const units = (status: 'partial' | 'failed') => c.errors.filter((e) => e.status === status).map((e) => `${e.account} ${e.region}`);
   const parts: string[] = [];
-  if (c.accounts.uncovered.length > 0) parts.push(`uncovered accounts ${c.accounts.uncovered.join(', ')}`);
-  if (c.clusters.notJudged > 0) parts.push(`${c.clusters.notJudged} cluster(s) not judged`);
-  if (c.units.failed > 0) parts.push(`${c.units.failed} unit(s) failed`);
+  if (c.planError) parts.push(c.planError);
+  const problems = c.configurationProblems;
+  if (problems.length > 0) parts.push(`${problems.length} configuration problem(s): ${problems.slice(0, 2).join('; ')}${problems.length > 2 ? '; ...' : ''}`);
+  if (c.accounts.uncovered.length > 0) parts.push(`uncovered accounts ${list(c.accounts.uncovered)}`);
+  if (c.units.partial > 0) parts.push(`${c.units.partial} partial account-region(s)${units('partial').length ? ` (${list(units('partial'))})` : ''}`);
+  if (c.units.failed > 0) parts.push(`${c.units.failed} failed account-region(s)${units('failed').length ? ` (${list(units('failed'))})` : ''}`);
+  const notJudged = c.clusters.notJudged - (c.clusters.notJudgedByReason.DELETED ?? 0);
+  if (notJudged > 0) parts.push(`${notJudged} cluster(s) not judged`);
+  const other = c.errors.filter((e) => e.status === 'sweep' && e.error !== c.planError && !problems.includes(e.error)).map((e) => e.error);
+  parts.push(...other);
   return `coverage incomplete: ${parts.join('; ') || 'see the coverage record'}`;
 }

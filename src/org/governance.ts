@@ -25,6 +25,13 @@ export type Governance = {
    * so it is reported rather than ignored.
    */
   unknownExclusions: string[];
+  /**
+   * GovernedOus entries no account of the organization lies beneath (no account's OU path holds the
+   * id, nor is it the organization's root): a typo (`ou-ab12-workl0ad`), an OU of another organization,
+   * or an empty OU. Such an entry governs nothing, and when it is the only one the guard is silently
+   * off; so it is reported, and the sweep's coverage is not complete while it stands.
+   */
+  unknownOus: string[];
 };
 
 /**
@@ -55,7 +62,10 @@ export function governedAccounts(org: Organization, settings: GovernanceSettings
   }
   const members = new Set(org.accounts.map((a) => a.id));
   const unknownExclusions = [...excluded].filter((id) => !members.has(id));
-  return { governed, skipped, unknownExclusions };
+  // The ids some account lies beneath: every OU on an account's path, and its root (the path's first).
+  const known = new Set(org.accounts.flatMap((a) => a.ouPath));
+  const unknownOus = [...ous].filter((id) => !known.has(id));
+  return { governed, skipped, unknownExclusions, unknownOus };
 }
 
 /** One unit of sweep work per governed account and region, account-major, in the order given. */

@@ -10,14 +10,25 @@ export const SWEEP_LIMITS = {
   notJudgedPerUnit: 5,
   /** Characters of an error message kept in a result. */
   errorChars: 240,
-  /** Failed attempts at one ListClusters page (each after the SDK's own retries) before the listing gives up. */
-  listRounds: 5,
-  /** Rounds a cluster whose DescribeCluster stays throttled is tried before it is reported as not judged. */
-  clusterRounds: 4,
+  /**
+   * Failed attempts at one ListClusters page (each after the SDK's own retries) before the listing
+   * gives up, and rounds a cluster whose DescribeCluster (or StartExecution) stays throttled is tried
+   * before it is reported as not judged. No cluster is dropped under throttling: 16 attempts are 15
+   * pauses of backoffSeconds (2, 4, 8, 16, 32, 64, then 120 s), 1,206 s in all, so a unit keeps
+   * trying for over 20 minutes before it reports itself partial (see minimumPersistenceSeconds).
+   * The pauses are Wait states: no Lambda time is billed while waiting. Cost of a unit that stays
+   * throttled to the end: 16 SweepUnit invocations and ~3 state transitions a round (Task, Choice,
+   * Wait), ~48 transitions, about $0.0012 at $0.025 per 1,000, and the payload does not grow (the
+   * continuation holds one page of names and at most retryHeld retries, whatever the round).
+   */
+  listRounds: 16,
+  clusterRounds: 16,
   /** Retries held before they are worked off, ahead of further pages: bounds the continuation's size. */
   retryHeld: 200,
   /** The longest pause between rounds. */
-  maxWaitSeconds: 60,
+  maxWaitSeconds: 120,
+  /** The least a unit keeps retrying a throttled call before giving up (the issue: none dropped under throttling). */
+  minimumPersistenceSeconds: 20 * 60,
 } as const;
 
 /** The continuation of a unit nothing has been done for yet. */
@@ -45,12 +56,19 @@ export function emptyResult(unit: Pick<SweepUnit, 'account' | 'region'>): UnitRe
   };
 }
 
+/** Seconds of pauses a call that stays throttled gets before it is given up after `rounds` attempts. */
+export function persistenceSeconds(rounds: number): number {
+  let total = 0;
+  for (let attempt = 1; attempt < rounds; attempt += 1) total += backoffSeconds(attempt);
+  return total;
+}
+
 /** An error message cut to what a result keeps. */
 export function shortError(message: string): string {
   return message.length <= SWEEP_LIMITS.errorChars ? message : `${message.slice(0, SWEEP_LIMITS.errorChars - 3)}...`;
 }
 
-/** Seconds to pause before round `attempt` (1, 2, ...): doubling from 2 s, capped; throttling clears in seconds. */
+/** Seconds to pause before round `attempt` (1, 2, ...): doubling from 2 s, capped at maxWaitSeconds. */
 export function backoffSeconds(attempt: number): number {
   return Math.min(SWEEP_LIMITS.maxWaitSeconds, 2 ** Math.max(1, attempt));
 }

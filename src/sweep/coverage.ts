@@ -3,13 +3,33 @@
  * it could not, and the warning on-call gets when that is not everything. Pure.
  */
 import { emptyResult, shortError, statusOf } from './continuation';
-import type { AccountError, CompactResult, CoverageRecord, NotJudgedReason, SweepPlan, UnitOutcome, UnitResult } from './types';
+import { SWEEP_SCOPE, type AccountError, type CompactResult, type CoverageRecord, type NotJudgedReason, type StepFailure, type SweepPlan, type UnitOutcome, type UnitResult } from './types';
 
 /** Bounds of the record (it is kept as one DynamoDB item, < 400 KB, and logged as one line). */
 export const COVERAGE_LIMITS = { notJudgedSample: 100, errors: 100, alertLines: 30 } as const;
 
-/** What RecordCoverage is given: the plan without its units (their count instead), and every unit's outcome. */
-export type CoverageInput = Pick<SweepPlan, 'sweepTime' | 'organizationId' | 'regions' | 'accounts' | 'skipped'> & { unitCount: number; outcomes: UnitOutcome[] };
+/**
+ * What RecordCoverage is given: the plan without its units (their count instead), and every unit's
+ * outcome. `configurationProblems` and `planFailure` are optional so that a record made from an older
+ * plan still merges (absent: none).
+ */
+export type CoverageInput = Pick<SweepPlan, 'sweepTime' | 'organizationId' | 'regions' | 'accounts' | 'skipped'> &
+  Partial<Pick<SweepPlan, 'configurationProblems' | 'planFailure'>> & { unitCount: number; outcomes: UnitOutcome[] };
+
+/**
+ * A Step Functions error in one line. A Lambda task's Cause is the function's error as JSON
+ * (`{"errorType","errorMessage","trace"}`): its message is what a person needs, not the stack.
+ */
+export function failureMessage(failure: StepFailure): string {
+  let cause = failure.Cause ?? 'no cause given';
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (parsed && typeof parsed === 'object' && typeof (parsed as { errorMessage?: unknown }).errorMessage === 'string') cause = (parsed as { errorMessage: string }).errorMessage;
+  } catch {
+    // Not JSON: the cause as given.
+  }
+  return shortError(`${failure.Error ?? 'Error'}: ${cause}`);
+}
 
 /** A unit's result as the Map collects it: short keys, only what differs from a clean unit. */
 export function compactResult(r: UnitResult): CompactResult {
@@ -59,7 +79,7 @@ export function resultOf(outcome: UnitOutcome): UnitResult {
   if ('result' in outcome) return outcome.result;
   const { unit, result, failure, pendingCount, retryCount, listingDone } = outcome.failed;
   const r: UnitResult = result ? { ...result, notJudged: [...result.notJudged], notJudgedByReason: { ...result.notJudgedByReason } } : emptyResult(unit);
-  const error = shortError(`${failure.Error ?? 'Error'}: ${failure.Cause ?? 'the unit failed'}`);
+  const error = failureMessage({ Error: failure.Error, Cause: failure.Cause ?? 'the unit failed' });
   const lost = pendingCount + retryCount;
   if (lost > 0) {
     r.notJudgedCount += lost;
@@ -107,15 +127,28 @@ export function mergeCoverage(input: CoverageInput, recordedAt: string): Coverag
   // A unit the Map never reported (it cannot happen with an inline Map, but the record must not claim more than it saw).
   const missing = Math.max(0, input.unitCount - results.length);
   const gaps = clusters.notJudged - (clusters.notJudgedByReason.DELETED ?? 0);
+  const configurationProblems = [...(input.configurationProblems ?? [])];
+  const planError = input.planFailure ? `the organization could not be read, so nothing was swept: ${failureMessage(input.planFailure)}` : null;
+  // Errors of the whole sweep come first: they are why everything else is missing.
+  const sweepErrors = [
+    ...(planError ? [planError] : []),
+    ...configurationProblems,
+    ...(missing > 0 ? [`${missing} of ${input.unitCount} account-region(s) never reported (the Map failed as a whole)`] : []),
+  ].map((error): AccountError => ({ account: SWEEP_SCOPE, region: SWEEP_SCOPE, status: 'sweep', error }));
+  errors.unshift(...sweepErrors);
+  errors.splice(COVERAGE_LIMITS.errors);
+  errorCount += sweepErrors.length;
   return {
     sweepTime: input.sweepTime,
     recordedAt,
     organizationId: input.organizationId,
-    complete: missing === 0 && units.partial + units.uncovered + units.failed === 0 && gaps === 0,
+    complete: sweepErrors.length === 0 && units.partial + units.uncovered + units.failed === 0 && gaps === 0,
     regions: [...input.regions],
     accounts: { governed: input.accounts.length, covered: input.accounts.filter((a) => !troubled.has(a)).length, uncovered: [...uncovered].sort(), skipped: input.skipped },
     units,
     clusters,
+    configurationProblems,
+    planError,
     errors,
     errorCount,
   };
@@ -127,7 +160,10 @@ export function mergeCoverage(input: CoverageInput, recordedAt: string): Coverag
  */
 export function coverageAlert(record: CoverageRecord): { subject: string; text: string } {
   const notJudged = record.clusters.notJudged - (record.clusters.notJudgedByReason.DELETED ?? 0);
+  const { configurationProblems, planError } = record;
   const parts = [
+    planError ? 'the organization could not be read' : null,
+    configurationProblems.length > 0 ? `${configurationProblems.length} configuration problem(s)` : null,
     record.accounts.uncovered.length > 0 ? `${record.accounts.uncovered.length} account(s) uncovered` : null,
     notJudged > 0 ? `${notJudged} cluster(s) not judged` : null,
     record.units.partial + record.units.failed > 0 ? `${record.units.partial + record.units.failed} account-region(s) incomplete` : null,
@@ -136,11 +172,19 @@ export function coverageAlert(record: CoverageRecord): { subject: string; text: 
   const lines = [
     `The organization sweep of ${record.sweepTime} (${record.organizationId}) did not judge every cluster of every governed account.`,
     '',
-    `Accounts governed: ${record.accounts.governed}, fully covered: ${record.accounts.covered}; regions: ${record.regions.join(', ')}.`,
+    `Accounts governed: ${record.accounts.governed}, fully covered: ${record.accounts.covered}; regions: ${record.regions.join(', ') || '(none)'}.`,
     `Clusters listed: ${record.clusters.listed}, judged: ${record.clusters.judged}, not judged: ${notJudged}` +
       (notJudged > 0 ? ` (${Object.entries(record.clusters.notJudgedByReason).filter(([r]) => r !== 'DELETED').map(([r, n]) => `${r} ${n}`).join(', ')})` : '') +
       `; violations: ${record.clusters.violations}, enforcement executions started: ${record.clusters.started}.`,
   ];
+  if (planError) lines.push('', `The sweep ended early: ${planError}`, 'Deploy the guard in the management account or a delegated administrator of AWS Organizations, and check its ListSweepUnits role may read Organizations.');
+  if (configurationProblems.length > 0) {
+    lines.push('', 'Configuration problems (fix the stack parameters GovernedOus / ExcludedAccounts):');
+    for (const p of configurationProblems.slice(0, COVERAGE_LIMITS.alertLines)) lines.push(`  - ${p}`);
+    if (configurationProblems.length > COVERAGE_LIMITS.alertLines) lines.push(`  ... and ${configurationProblems.length - COVERAGE_LIMITS.alertLines} more`);
+  }
+  const wholeSweep = record.errors.filter((e) => e.status === 'sweep' && e.error !== planError && !configurationProblems.includes(e.error));
+  for (const e of wholeSweep) lines.push('', `${e.error}.`);
   if (record.accounts.uncovered.length > 0) {
     lines.push('', 'Uncovered accounts (deploy the member stack there, or check its roles trust the guard):');
     for (const account of record.accounts.uncovered.slice(0, COVERAGE_LIMITS.alertLines)) {
@@ -149,11 +193,11 @@ export function coverageAlert(record: CoverageRecord): { subject: string; text: 
     }
     if (record.accounts.uncovered.length > COVERAGE_LIMITS.alertLines) lines.push(`  ... and ${record.accounts.uncovered.length - COVERAGE_LIMITS.alertLines} more`);
   }
-  const other = record.errors.filter((e) => e.status !== 'uncovered');
+  const other = record.errors.filter((e) => e.status !== 'uncovered' && e.status !== 'sweep');
   if (other.length > 0) {
     lines.push('', 'Incomplete account-regions:');
     for (const e of other.slice(0, COVERAGE_LIMITS.alertLines)) lines.push(`  - ${e.account} ${e.region} (${e.status}): ${e.error}`);
-    if (record.errorCount - record.errors.filter((e) => e.status === 'uncovered').length > other.slice(0, COVERAGE_LIMITS.alertLines).length) lines.push('  ... more in the coverage record');
+    if (record.errorCount - record.errors.filter((e) => e.status === 'uncovered' || e.status === 'sweep').length > other.slice(0, COVERAGE_LIMITS.alertLines).length) lines.push('  ... more in the coverage record');
   }
   if (record.clusters.notJudgedSample.some((n) => n.reason !== 'DELETED')) {
     lines.push('', 'Clusters not judged (first ones):');

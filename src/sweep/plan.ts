@@ -45,7 +45,7 @@ export function planSweep(org: Organization, policy: Policy, options: PlanOption
   const regions = [...new Set(options.regions.map((r) => r.trim()).filter(Boolean))];
   if (regions.length === 0) throw new InputError(['the organization sweep needs at least one governed region (GOVERNED_REGIONS is empty)']);
   if (Number.isNaN(Date.parse(sweepTime))) throw new InputError([`sweep time ${JSON.stringify(sweepTime)} is not an ISO 8601 time (the schedule event's "time")`]);
-  const { governed, skipped, unknownExclusions } = governedAccounts(org, { governedOus: options.governedOus, excludedAccounts: options.excludedAccounts });
+  const { governed, skipped, unknownExclusions, unknownOus } = governedAccounts(org, { governedOus: options.governedOus, excludedAccounts: options.excludedAccounts });
   const byId = new Map(org.accounts.map((a) => [a.id, a]));
   const keys = accountTagKeys(policy);
   const readsOrganization = usesOrganization(policy);
@@ -60,6 +60,24 @@ export function planSweep(org: Organization, policy: Policy, options: PlanOption
     accounts: accounts.map((a) => a.id),
     units,
     unknownExclusions,
+    unknownOus,
+    configurationProblems: configurationProblems(org, accounts.length, unknownOus, unknownExclusions),
+    planFailure: null,
     skipped: skipped.map((s) => ({ account: s.account, name: byId.get(s.account)?.name ?? '', reason: s.reason })),
   };
+}
+
+/**
+ * The scope's problems as on-call reads them. An unknown governed OU governs nothing: when it is the
+ * only one, the sweep governs no account and would otherwise report "complete" with nothing judged.
+ * An unknown exclusion leaves the account it was meant for governed. Both are typos more often than
+ * not, so they are named, with the setting to fix.
+ */
+export function configurationProblems(org: Organization, governedCount: number, unknownOus: readonly string[], unknownExclusions: readonly string[]): string[] {
+  const problems = [
+    ...unknownOus.map((id) => `GovernedOus entry ${id} matches no account of organization ${org.id} (not its root, and no account lies beneath it): a typo, another organization's OU, or an empty OU; it governs nothing`),
+    ...unknownExclusions.map((id) => `ExcludedAccounts entry ${id} is not an account of organization ${org.id}: a typo would leave the account meant to be excluded governed`),
+  ];
+  if (governedCount === 0 && org.accounts.length > 0) problems.push(`the sweep governs none of the ${org.accounts.length} account(s) of organization ${org.id}: check GovernedOus and ExcludedAccounts`);
+  return problems;
 }

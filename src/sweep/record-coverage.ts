@@ -30,6 +30,8 @@ export async function recordCoverage(input: CoverageInput, deps: RecordCoverageD
     uncovered: record.accounts.uncovered,
     clustersNotJudged: notJudged,
     incompleteUnits: record.units.partial + record.units.failed,
+    configurationProblems: record.configurationProblems,
+    planError: record.planError,
   });
   // Thrown on failure: the state machine retries a transient error; the metric line above is already written.
   const messageId = await deps.coverage.warn({ ...coverageAlert(record), record });

@@ -9,7 +9,7 @@ import { ClusterNotFoundError, TransientAwsError } from '../errors';
 import { evaluateCluster, parseObservedCluster, type Policy } from '../policy';
 import type { Log } from '../workflow/deps';
 import type { ExecutionPort } from '../workflow/ports';
-import { addNotJudged, deferOrGiveUp, emptyResult, nextStep, shortError, startContinuation, startRound, statusOf, SWEEP_LIMITS, withPage } from './continuation';
+import { addNotJudged, backoffSeconds, deferOrGiveUp, emptyResult, nextStep, shortError, startContinuation, startRound, statusOf, SWEEP_LIMITS, withPage } from './continuation';
 import { compactResult } from './coverage';
 import { sweepExecution } from './execution';
 import { mapBounded } from './pool';
@@ -139,7 +139,7 @@ export async function sweepUnit(state: UnitState, deps: SweepUnitDeps): Promise<
         if (err instanceof TransientAwsError && c.listFailures + 1 < SWEEP_LIMITS.listRounds) {
           c.listFailures += 1;
           deps.log.info('cluster listing throttled, retrying the page', { account, region, attempt: c.listFailures });
-          return yieldState(2 ** c.listFailures);
+          return yieldState(backoffSeconds(c.listFailures));
         }
         result.listingComplete = false;
         result.error = shortError(`ListClusters could not be finished after ${c.listFailures + 1} attempt(s) at one page (clusters of the pages not read are not known): ${message(err)}`);

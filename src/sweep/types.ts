@@ -34,7 +34,24 @@ export type SweepPlan = {
   skipped: SkippedAccount[];
   /** EXCLUDED_ACCOUNTS entries the organization does not list: likely typos, so reported. */
   unknownExclusions: string[];
+  /** GOVERNED_OUS entries no account of the organization lies beneath: likely typos, so reported. */
+  unknownOus: string[];
+  /**
+   * What is wrong with the deployment's scope, in on-call's words: unknown governed OUs, unknown
+   * exclusions, a scope that governs no account of an organization that has some. Any of them makes
+   * the coverage incomplete (a typo in GovernedOus must not switch the guard off in silence).
+   */
+  configurationProblems: string[];
+  /**
+   * Null when the plan was made. When ListSweepUnits failed (the organization could not be read, e.g.
+   * AccessDenied outside the management account and delegated administrators), the state machine's
+   * Catch puts Step Functions' error here, with an empty plan, and goes on to RecordCoverage.
+   */
+  planFailure: StepFailure | null;
 };
+
+/** An error as a Step Functions Catch hands it on (`Cause` is the Lambda's JSON error for a Lambda task). */
+export type StepFailure = { Error?: string; Cause?: string };
 
 /** Why a listed cluster was not judged. `DELETED` (gone between ListClusters and DescribeCluster) is no coverage gap. */
 export type NotJudgedReason = 'THROTTLED' | 'ACCESS_DENIED' | 'DELETED' | 'UNREADABLE' | 'START_FAILED' | 'ERROR';
@@ -123,7 +140,7 @@ export type FailedUnit = {
   pendingCount: number;
   retryCount: number;
   listingDone: boolean;
-  failure: { Error?: string; Cause?: string };
+  failure: StepFailure;
 };
 
 /**
@@ -152,8 +169,15 @@ export type CompactResult = {
 /** What one Map iteration hands to RecordCoverage: a finished unit's compact result, or a failed unit. */
 export type UnitOutcome = { c: CompactResult } | { result: UnitResult } | { failed: FailedUnit };
 
-/** One account's trouble, as on-call reads it in the coverage record and the alert. */
-export type AccountError = { account: string; region: string; status: UnitStatus; error: string };
+/**
+ * One account's trouble, as on-call reads it in the coverage record and the alert. Trouble of the
+ * whole sweep (its scope is misconfigured, the organization could not be read, units never reported)
+ * has status `sweep`, with SWEEP_SCOPE as account and region.
+ */
+export type AccountError = { account: string; region: string; status: UnitStatus | 'sweep'; error: string };
+
+/** The account and region of an error of the whole sweep. */
+export const SWEEP_SCOPE = '*';
 
 /** The sweep's coverage record: logged, kept (the ledger table) and alerted on when incomplete. */
 export type CoverageRecord = {
@@ -183,7 +207,11 @@ export type CoverageRecord = {
     /** The first MAX_NOT_JUDGED_KEPT, with their account and region. */
     notJudgedSample: (NotJudged & { account: string; region: string })[];
   };
-  /** Per-account errors (uncovered, failed, unfinished listings), at most MAX_ERRORS_KEPT. */
+  /** See SweepPlan.configurationProblems; the sweep is not complete while there is any. */
+  configurationProblems: string[];
+  /** Why the sweep could not be planned (the organization could not be read); null when it was. */
+  planError: string | null;
+  /** Errors of the whole sweep first (status `sweep`), then per-account ones (uncovered, failed, unfinished listings), at most COVERAGE_LIMITS.errors. */
   errors: AccountError[];
   errorCount: number;
 };

@@ -95,6 +95,33 @@ describe('governedAccounts', () => {
     expect(ids(result.governed)).toEqual(governed);
     expect(result.skipped).toEqual(skipped);
     expect(result.unknownExclusions).toEqual([]);
+    expect(result.unknownOus).toEqual([]);
+  });
+
+  // Regression: a GovernedOus typo governed nothing, and nothing said so.
+  it.each([
+    { what: 'a typo (ou-ab12-workl0ad) is unknown', governedOus: ['ou-ab12-workl0ad'], unknownOus: ['ou-ab12-workl0ad'] },
+    { what: 'only the typo among known OUs is reported', governedOus: [PROD, 'ou-ab12-prod000l'], unknownOus: ['ou-ab12-prod000l'] },
+    { what: 'the root is known (every account lies beneath it)', governedOus: [ROOT], unknownOus: [] },
+    { what: 'an OU only a suspended or closing account lies beneath is known', governedOus: [SANDBOX], unknownOus: [] },
+    { what: "another organization's root is unknown", governedOus: ['r-zz99'], unknownOus: ['r-zz99'] },
+  ])('governed OUs: $what', ({ governedOus, unknownOus }) => {
+    expect(governedAccounts(ORG, { governedOus, excludedAccounts: [] }).unknownOus).toEqual(unknownOus);
+  });
+
+  it('an unknown governed OU is exactly one that governs no account of the organization', () => {
+    const candidates = [ROOT, PROD, PAYMENTS, SANDBOX, 'ou-ab12-zzzz0001', 'r-cd34'];
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.constantFrom(...candidates), { minLength: 1 }), (governedOus) => {
+        const { unknownOus } = governedAccounts(ORG, { governedOus, excludedAccounts: [] });
+        for (const ou of governedOus) {
+          // Beneath, whatever the status: an OU whose accounts are all suspended is still a real OU.
+          const reaches = ORG.accounts.some((a) => isBeneath(a.ouPath, [ou]));
+          expect(unknownOus.includes(ou)).toBe(!reaches);
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
   });
 
   it('reports excluded ids the organization does not list (a typo would leave the account governed)', () => {

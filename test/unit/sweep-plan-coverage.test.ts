@@ -6,8 +6,8 @@ import fc from 'fast-check';
 import { InputError } from '../../src/errors';
 import type { Organization, OrgAccount } from '../../src/org/types';
 import { parsePolicy } from '../../src/policy';
-import { addNotJudged, backoffSeconds, emptyResult, nextStep, startContinuation, startRound, statusOf, SWEEP_LIMITS, withPage } from '../../src/sweep/continuation';
-import { compactResult, coverageAlert, expandResult, mergeCoverage, resultOf, type CoverageInput } from '../../src/sweep/coverage';
+import { addNotJudged, backoffSeconds, emptyResult, nextStep, persistenceSeconds, startContinuation, startRound, statusOf, SWEEP_LIMITS, withPage } from '../../src/sweep/continuation';
+import { compactResult, coverageAlert, expandResult, failureMessage, mergeCoverage, resultOf, type CoverageInput } from '../../src/sweep/coverage';
 import { accountTagKeys, planSweep, usesOrganization } from '../../src/sweep/plan';
 import type { Continuation, NotJudgedReason, UnitOutcome, UnitResult } from '../../src/sweep/types';
 
@@ -77,6 +77,37 @@ describe('planSweep', () => {
   it('reports excluded ids the organization does not list', () => {
     expect(planSweep(ORG, POLICY, { regions: ['us-east-1'], governedOus: [], excludedAccounts: ['999999999999'] }, SWEEP).unknownExclusions).toEqual(['999999999999']);
   });
+
+  // Regression: GovernedOus [ou-ab12-workl0ad] (a typo) planned 0 units, and the coverage said complete.
+  it.each([
+    { label: 'a governed OU typo', ous: ['ou-ab12-workl0ad'], excluded: [], problems: [/GovernedOus entry ou-ab12-workl0ad matches no account of organization o-abcdefghij/, /governs none of the 5 account\(s\)/] },
+    { label: 'a typo beside a real OU', ous: [PROD, 'ou-ab12-1111111l'], excluded: [], problems: [/GovernedOus entry ou-ab12-1111111l/] },
+    { label: 'an unknown exclusion', ous: [], excluded: ['999999999999'], problems: [/ExcludedAccounts entry 999999999999 is not an account/] },
+    { label: 'every account excluded', ous: [], excluded: ['111111111111', '222222222222', '333333333333', '555555555555'], problems: [/governs none of the 5 account\(s\)/] },
+    { label: 'a sound scope', ous: [ROOT], excluded: ['555555555555'], problems: [] },
+  ])('configuration problems: $label', ({ ous, excluded, problems }) => {
+    const plan = planSweep(ORG, POLICY, { regions: ['us-east-1'], governedOus: ous, excludedAccounts: excluded }, SWEEP);
+    expect(plan.configurationProblems).toHaveLength(problems.length);
+    problems.forEach((problem, i) => expect(plan.configurationProblems[i]).toMatch(problem));
+    expect(plan.planFailure).toBeNull();
+  });
+
+  it('a governed OU typo reaches the coverage record: incomplete, named in errors and in the alert', () => {
+    const plan = planSweep(ORG, POLICY, { regions: ['us-east-1'], governedOus: ['ou-ab12-workl0ad'], excludedAccounts: [] }, SWEEP);
+    const { units, unknownExclusions: _x, unknownOus: _o, ...rest } = plan;
+    const record = mergeCoverage({ ...rest, unitCount: units.length, outcomes: [] }, 'now');
+    expect(record.units.total).toBe(0);
+    expect(record.complete).toBe(false);
+    expect(record.configurationProblems).toEqual(plan.configurationProblems);
+    expect(record.errors.map((e) => [e.account, e.region, e.status])).toEqual([
+      ['*', '*', 'sweep'],
+      ['*', '*', 'sweep'],
+    ]);
+    expect(record.errorCount).toBe(2);
+    const alert = coverageAlert(record);
+    expect(alert.subject).toMatch(/2 configuration problem\(s\)/);
+    expect(alert.text).toContain('  - GovernedOus entry ou-ab12-workl0ad matches no account');
+  });
 });
 
 describe('the continuation', () => {
@@ -108,8 +139,30 @@ describe('the continuation', () => {
   it.each([
     [1, 2],
     [3, 8],
+    [6, 64],
+    [7, 120],
     [10, SWEEP_LIMITS.maxWaitSeconds],
   ])('backoff before round %i: %i s', (attempt, seconds) => expect(backoffSeconds(attempt)).toBe(seconds));
+
+  // Regression: a page that stayed throttled was given up after 5 attempts, ~30 s of pauses.
+  it.each([
+    ['a ListClusters page', SWEEP_LIMITS.listRounds],
+    ["a cluster's DescribeCluster", SWEEP_LIMITS.clusterRounds],
+  ])('%s that stays throttled is retried for at least 20 minutes before it is given up', (_what, rounds) => {
+    expect(SWEEP_LIMITS.minimumPersistenceSeconds).toBeGreaterThanOrEqual(20 * 60);
+    expect(persistenceSeconds(rounds)).toBeGreaterThanOrEqual(SWEEP_LIMITS.minimumPersistenceSeconds);
+    // And not far beyond: each round costs a Lambda invocation and ~3 state transitions.
+    expect(persistenceSeconds(rounds - 1)).toBeLessThan(SWEEP_LIMITS.minimumPersistenceSeconds + SWEEP_LIMITS.maxWaitSeconds);
+  });
+
+  it('pauses grow and never exceed the cap', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1000 }), (attempt) => {
+        expect(backoffSeconds(attempt)).toBeLessThanOrEqual(SWEEP_LIMITS.maxWaitSeconds);
+        expect(backoffSeconds(attempt + 1)).toBeGreaterThanOrEqual(backoffSeconds(attempt));
+      }),
+    );
+  });
 
   it.each<[string, Partial<UnitResult>, NotJudgedReason[], string]>([
     ['all judged', { listed: 3, judged: 3 }, [], 'covered'],
@@ -181,8 +234,36 @@ describe('mergeCoverage', () => {
     expect(alert.text).toContain('333333333333 us-east-1 (failed): Runtime.ExitError: out of memory');
   });
 
-  it('a Map that reported no unit is never complete', () => {
-    expect(mergeCoverage(input([], { unitCount: 4, accounts: ['111111111111'] }), 'now').complete).toBe(false);
+  it('a Map that reported no unit is never complete, and says so', () => {
+    const record = mergeCoverage(input([], { unitCount: 4, accounts: ['111111111111'] }), 'now');
+    expect(record.complete).toBe(false);
+    expect(record.errors).toEqual([{ account: '*', region: '*', status: 'sweep', error: '4 of 4 account-region(s) never reported (the Map failed as a whole)' }]);
+    expect(coverageAlert(record).text).toContain('4 of 4 account-region(s) never reported');
+  });
+
+  // Regression: ListSweepUnits failing (AccessDenied on Organizations) left no coverage record and no alert.
+  it('a plan that failed records an incomplete coverage naming the error, and the alert says what to do', () => {
+    const cause = JSON.stringify({ errorType: 'AccessDeniedException', errorMessage: 'You don\'t have permissions to access this resource.', trace: ['at x'] });
+    const record = mergeCoverage(input([], { accounts: [], regions: [], organizationId: 'unknown', unitCount: 0, configurationProblems: [], planFailure: { Error: 'AccessDeniedException', Cause: cause } }), 'now');
+    expect(record.complete).toBe(false);
+    expect(record.planError).toBe("the organization could not be read, so nothing was swept: AccessDeniedException: You don't have permissions to access this resource.");
+    expect(record.errors).toEqual([{ account: '*', region: '*', status: 'sweep', error: record.planError }]);
+    const alert = coverageAlert(record);
+    expect(alert.subject).toMatch(/^WARNING: sweep coverage incomplete: the organization could not be read/);
+    expect(alert.text).toContain('AccessDeniedException: You don\'t have permissions');
+    expect(alert.text).toContain('delegated administrator');
+  });
+
+  it.each([
+    [{ Error: 'States.TaskFailed', Cause: 'plain text' }, 'States.TaskFailed: plain text'],
+    [{ Error: 'InputError', Cause: JSON.stringify({ errorType: 'InputError', errorMessage: 'GOVERNED_REGIONS is empty' }) }, 'InputError: GOVERNED_REGIONS is empty'],
+    [{}, 'Error: no cause given'],
+    [{ Error: 'X', Cause: 'y'.repeat(1000) }, expect.stringMatching(/^X: y+\.\.\.$/)],
+  ])('failureMessage %#', (failure, message) => expect(failureMessage(failure)).toEqual(message));
+
+  it('the record without configuration problems or plan failure (an older plan) merges as before', () => {
+    const record = mergeCoverage(input([{ result: unitResult('111111111111', { listed: 1, judged: 1 }) }]), 'now');
+    expect(record).toMatchObject({ complete: true, configurationProblems: [], planError: null });
   });
 
   it('a failed unit whose first invocation failed counts what it had to judge', () => {

@@ -157,11 +157,23 @@ describe('sweepUnit', () => {
     expect(eks.calls.filter((c) => c.startsWith('ListClusters'))).toEqual(['ListClusters 0', 'ListClusters 10', 'ListClusters 10', 'ListClusters 10', 'ListClusters 20']);
   });
 
-  it('a page that stays throttled ends the listing as incomplete, saying so', async () => {
+  it('a page that stays throttled is retried for over 20 minutes of growing pauses, then ends the listing as incomplete, saying so', async () => {
     const world: World = { names: names(25), pageSize: 10, failures: { 'LIST:10': throttled(100) } };
-    const { result } = await runUnit(unitDeps(fakeEks(world)));
+    const { result, waits } = await runUnit(unitDeps(fakeEks(world)));
     expect(result).toMatchObject({ status: 'partial', listed: 10, judged: 10, listingComplete: false });
-    expect(result.error).toMatch(/ListClusters could not be finished after 5 attempt\(s\)/);
+    expect(result.error).toMatch(new RegExp(`ListClusters could not be finished after ${SWEEP_LIMITS.listRounds} attempt\\(s\\)`));
+    // Regression: it gave up after 5 attempts (~30 s of pauses). The pauses double from 2 s, capped.
+    expect(waits.slice(0, 7)).toEqual([2, 4, 8, 16, 32, 64, 120]);
+    expect(Math.max(...waits)).toBe(SWEEP_LIMITS.maxWaitSeconds);
+    expect(waits.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(20 * 60);
+  });
+
+  it('a page throttled for 15 minutes is read in the end: no cluster is dropped under throttling', async () => {
+    // 14 failed attempts at the page (2+4+8+16+32+64+120×8 = 1,086 s of pauses), and as many at one cluster's DescribeCluster.
+    const world: World = { names: names(25), pageSize: 10, failures: { 'LIST:10': throttled(14), 'team-003': throttled(14) } };
+    const { result, waits } = await runUnit(unitDeps(fakeEks(world)));
+    expect(result).toMatchObject({ status: 'covered', listed: 25, judged: 25, notJudgedCount: 0, listingComplete: true });
+    expect(waits.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(15 * 60);
   });
 
   it('a missing or refusing member role makes the unit uncovered, with the reason', async () => {

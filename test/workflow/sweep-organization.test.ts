@@ -185,3 +185,84 @@ describe('the organization sweep state machine', () => {
     }
   });
 });
+
+/**
+ * Regressions of a hostile review: a sweep whose scope or organization is wrong must still record an
+ * incomplete coverage and warn, never end in silence or call itself complete. Each scenario has its own
+ * emulator and harness (the harness installs the handlers' dependencies process-wide, so one at a time).
+ */
+describe('a sweep that cannot cover what it should says so', () => {
+  const scenario = async (options: { homeAccount: string; governedOus?: string[]; excludedAccounts?: string[] }) => {
+    lines.length = 0;
+    const emu = await startEmulator({ clock: manualClock(Date.parse('2026-01-01T06:00:05Z')), state: STATE });
+    const h = await startSweepHarness({ emulator: emu, policy: POLICY, homeRegion: 'us-east-1', regions: REGIONS, log: recordingLog, ...options });
+    try {
+      const outcome = await h.runner.sweep(SWEEP_TIME);
+      const table = emu.dynamodbTables().find((t) => t.name === LEDGER_TABLE_NAME);
+      return { ...outcome, alerts: h.alerts(), kept: (table?.items ?? []).map((i) => i.pk) };
+    } finally {
+      h.close();
+      await emu.close();
+    }
+  };
+
+  // Regression: ListSweepUnits had no Catch; AccessDenied on Organizations ended the execution with no record, no alert.
+  it('a guard outside the management account and delegated administrators: AccessDenied, recorded and alerted', async () => {
+    const { result, error, alerts, kept } = await scenario({ homeAccount: WORK });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.lambdaInvocations).toMatchObject({ listSweepUnits: 1, recordCoverage: 1 });
+    expect(result.lambdaInvocations.sweepUnit).toBeUndefined();
+    const c = result.coverage!;
+    expect(c).toMatchObject({ sweepTime: SWEEP_TIME, complete: false, organizationId: 'unknown', accounts: { governed: 0 }, units: { total: 0 } });
+    expect(c.planError).toMatch(/^the organization could not be read, so nothing was swept: AwsRequestRejectedError: AWS Organizations refused ListAccounts .*AccessDeniedException/);
+    expect(c.errors[0]).toMatchObject({ status: 'sweep', error: c.planError });
+    expect(kept).toEqual(expect.arrayContaining([`COVERAGE#${SWEEP_TIME}`, 'COVERAGE#latest']));
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.subject).toMatch(/the organization could not be read/);
+    expect(alerts[0]!.text).toContain('AccessDeniedException');
+    expect(error).toMatch(/^coverage incomplete: the organization could not be read/);
+    expect(lines.filter((l) => l.message === INCOMPLETE_COVERAGE_MESSAGE)).toHaveLength(1);
+  });
+
+  // Regression: GovernedOus [a typo] governed 0 accounts and the coverage said complete: true.
+  it('a GovernedOus typo (ou-ab12-workl0ad) governs nothing: incomplete, the typo named in the record and the alert', async () => {
+    const { result, error, alerts } = await scenario({ homeAccount: HOME, governedOus: ['ou-ab12-workl0ad'], excludedAccounts: ['999999999999'] });
+    const c = result.coverage!;
+    expect(c.complete).toBe(false);
+    expect(c.accounts.governed).toBe(0);
+    expect(c.configurationProblems).toEqual([
+      expect.stringMatching(/^GovernedOus entry ou-ab12-workl0ad matches no account of organization o-abcdefghij/),
+      expect.stringMatching(/^ExcludedAccounts entry 999999999999 is not an account/),
+      expect.stringMatching(/^the sweep governs none of the 4 account\(s\)/),
+    ]);
+    expect(c.errors.filter((e) => e.status === 'sweep').map((e) => e.error)).toEqual(c.configurationProblems);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.subject).toMatch(/3 configuration problem\(s\)/);
+    expect(alerts[0]!.text).toContain('ou-ab12-workl0ad');
+    expect(alerts[0]!.text).toContain('999999999999');
+    expect(error).toMatch(/^coverage incomplete: 3 configuration problem\(s\): GovernedOus entry ou-ab12-workl0ad/);
+  });
+
+  // Regression: the one-line summary named only uncovered accounts.
+  it('the one-line summary names partial and failed account-regions too', async () => {
+    const emu = await startEmulator({ clock: manualClock(Date.parse('2026-01-01T06:00:05Z')), state: STATE });
+    // WORK eu-west-1: a page that keeps failing with a transient error (the unit is partial after its
+    // rounds). A 500 rather than throttling: the SDK's adaptive rate limiter would slow the test to minutes.
+    emu.setFault({ kind: 'server-error', operation: 'ListClusters', account: WORK, region: 'eu-west-1', times: 10_000 });
+    const h = await startSweepHarness({ emulator: emu, policy: POLICY, homeAccount: HOME, homeRegion: 'us-east-1', regions: REGIONS, log: recordingLog });
+    try {
+      const { result, error } = await h.runner.sweep(SWEEP_TIME);
+      expect(result.coverage!.units).toMatchObject({ partial: 1, uncovered: 2 });
+      expect(error).toContain(`uncovered accounts ${MGMT}`);
+      expect(error).toContain(`1 partial account-region(s) (${WORK} eu-west-1)`);
+      // It kept trying for over 20 minutes of (emulated) Wait-state time before giving up.
+      const finished = lines.find((l) => l.message === 'sweep unit finished' && l.extra.account === WORK && l.extra.region === 'eu-west-1');
+      expect(finished?.extra).toMatchObject({ status: 'partial', listingComplete: false });
+      expect(String(finished?.extra.error)).toMatch(/after 16 attempt\(s\)/);
+      expect(emu.clock.now() - Date.parse('2026-01-01T06:00:05Z')).toBeGreaterThanOrEqual(20 * 60 * 1000);
+    } finally {
+      h.close();
+      await emu.close();
+    }
+  }, 120_000);
+});
