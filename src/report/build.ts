@@ -7,7 +7,7 @@ import { clusterArn } from '../findings/arn';
 import type { AccountContext } from '../org/types';
 import { evaluateCluster, parseClusterArn, parseObservedCluster, type Policy } from '../policy';
 import type { Collected } from './collect';
-import { REPORT_SCHEMA_VERSION, ROW_VERDICTS, type AccountRegionSummary, type Counts, type Report, type ReportRow, type ScopeError } from './types';
+import { REPORT_SCHEMA_VERSION, ROW_VERDICTS, type AccountRegionSummary, type Counts, type Report, type ReportRow, type ScopeError, type SkippedAccount } from './types';
 
 export type BuildReportInput = {
   policy: Policy;
@@ -19,6 +19,8 @@ export type BuildReportInput = {
   now: number;
   /** Where each account stands in the organization, for rules matching `ous`/`accountTags`; absent: unknown. */
   accountContexts?: ReadonlyMap<string, AccountContext>;
+  /** Accounts of the organization deliberately not read (organizationScope); absent: none. */
+  skipped?: readonly SkippedAccount[];
 };
 
 const zero = (): Counts => ({ compliant: 0, violation: 0, exempt: 0, error: 0 });
@@ -136,6 +138,7 @@ export function buildReport(input: BuildReportInput): Report {
     summary: { ...totals, byAccountRegion: [...places.values()].sort(byPlace) },
     clusters,
     errors,
+    skipped: [...(input.skipped ?? [])].map((s) => ({ account: s.account, name: s.name, status: s.status })).sort((a, b) => a.account.localeCompare(b.account)),
   };
 }
 
@@ -154,5 +157,14 @@ export function summaryLine(report: Report): string {
   const scopes = report.errors.length > 0 ? ` (${report.errors.length} account/region ${report.errors.length === 1 ? 'scope' : 'scopes'} unreadable)` : '';
   const accounts = report.scope.accounts.length;
   const regions = report.scope.regions.length;
-  return `${clusters} ${clusters === 1 ? 'cluster' : 'clusters'} in ${accounts} ${accounts === 1 ? 'account' : 'accounts'} × ${regions} ${regions === 1 ? 'region' : 'regions'}: ${ROW_VERDICTS.map((v) => `${s[v]} ${v}`).join(', ')}${scopes}`;
+  const skipped = report.skipped?.length ?? 0;
+  const notRead = skipped > 0 ? `; ${skipped} ${skipped === 1 ? 'account' : 'accounts'} of the organization not read (${skippedStatusText(report.skipped)})` : '';
+  return `${clusters} ${clusters === 1 ? 'cluster' : 'clusters'} in ${accounts} ${accounts === 1 ? 'account' : 'accounts'} × ${regions} ${regions === 1 ? 'region' : 'regions'}: ${ROW_VERDICTS.map((v) => `${s[v]} ${v}`).join(', ')}${scopes}${notRead}`;
+}
+
+/** `2 SUSPENDED, 1 PENDING_CLOSURE`: the skipped accounts counted by status, most first. */
+function skippedStatusText(skipped: readonly SkippedAccount[]): string {
+  const counts = new Map<string, number>();
+  for (const s of skipped) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([status, n]) => `${n} ${status}`).join(', ');
 }

@@ -49,6 +49,20 @@ export type ReportRow = {
 /** An account and region whose clusters could not be listed (the role could not be assumed, ListClusters was refused). */
 export type ScopeError = { account: string; region: string; error: ReadError };
 
+/**
+ * An account of the organization that `--organization` did not read, because Organizations says it
+ * cannot be acted on (SUSPENDED, PENDING_CLOSURE: the account is closed or closing, its roles are not
+ * to be trusted to answer). Listed, never dropped: a reader must see that the report does not cover it.
+ * Not counted in the summary (no cluster was judged there) and not a finding.
+ */
+export type SkippedAccount = {
+  account: string;
+  /** The account's name in Organizations ('' when it has none). */
+  name: string;
+  /** Its Organizations status: why it was not read. */
+  status: string;
+};
+
 export type Counts = Record<RowVerdict, number>;
 
 export type AccountRegionSummary = { account: string; region: string } & Counts;
@@ -65,6 +79,12 @@ export type Report = {
   clusters: ReportRow[];
   /** Sorted by account and region. */
   errors: ScopeError[];
+  /**
+   * Added in schema version 1 (additive): the accounts of the organization left out of `scope.accounts`
+   * and why, sorted by account. Always present in reports written since; empty without `--organization`.
+   * A report written before has no such field: read it as empty.
+   */
+  skipped: SkippedAccount[];
 };
 
 export type ReportFormat = 'table' | 'json' | 'csv' | 'html' | 'asff';

@@ -21,6 +21,8 @@ const CALLER = '111122223333';
 const MEMBER = '444455556666';
 const CLOSED_OFF = '777788889999';
 const ALL = `${CALLER},${MEMBER},${CLOSED_OFF}`;
+/** Suspended in the organization (world.yaml): --organization does not read it, and says so. */
+const SUSPENDED = '999900001111';
 const REGIONS = 'us-east-1,eu-west-1';
 const NOW = '2026-12-01';
 
@@ -193,13 +195,40 @@ describe('report exit codes and scope', () => {
     expect(JSON.parse(r.stdout).clusters).toHaveLength(2);
   });
 
-  it('--organization reads every ACTIVE account of the organization (not the suspended one)', async () => {
+  it('--organization reads every ACTIVE account of the organization, and lists the suspended one as skipped', async () => {
     const r = await run(['--policy', POLICY, '--organization', '--regions', REGIONS, '--role-name', 'EksGuardReport', '--now', NOW, '--format', 'json']);
     const report = JSON.parse(r.stdout);
 
     expect(r.stderr).toBe('');
     expect(report.scope.accounts).toEqual([CALLER, MEMBER, CLOSED_OFF]);
     expect(report.summary).toMatchObject({ compliant: 2, violation: 2, exempt: 1, error: 2 });
+    expect(report.skipped).toEqual([{ account: SUSPENDED, name: 'closed', status: 'SUSPENDED' }]);
+    expect(report.schemaVersion).toBe(1);
+  });
+
+  it.each([
+    ['table', (out: string) => expect(out).toContain(`skipped ${SUSPENDED} (closed): SUSPENDED in AWS Organizations, not read\n`)],
+    ['csv', (out: string) => expect(out).toContain(`${SUSPENDED},,(account not read),,skipped,SUSPENDED,`)],
+    ['html', (out: string) => expect(out).toContain(`<tr data-account="${SUSPENDED}" data-status="SUSPENDED">`)],
+    ['asff', (out: string) => expect(out).not.toContain(SUSPENDED)],
+  ])('--organization --format %s shows the skipped account as that format does (asff: no finding)', async (format, check) => {
+    const r = await run(['--policy', POLICY, '--organization', '--regions', REGIONS, '--role-name', 'EksGuardReport', '--now', NOW, '--format', format]);
+
+    expect(r.code).toBe(1);
+    check(r.stdout);
+  });
+
+  it('--organization --output names the skipped accounts in the line on stderr', async () => {
+    const file = join(dir, 'org.json');
+    const r = await run(['--policy', POLICY, '--organization', '--regions', REGIONS, '--role-name', 'EksGuardReport', '--now', NOW, '--format', 'json', '--output', file]);
+
+    expect(r.stderr).toMatch(/; 1 account of the organization not read \(1 SUSPENDED\)\n$/);
+  });
+
+  it('reports no skipped account without --organization', async () => {
+    const r = await run(everything('--format', 'json'));
+
+    expect(JSON.parse(r.stdout).skipped).toEqual([]);
   });
 
   it('retries a throttled call (the SDK\'s standard retries), and keeps a cluster that keeps failing as an error row', async () => {

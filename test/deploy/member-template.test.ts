@@ -41,7 +41,7 @@ describe('rendering', () => {
       });
 
       expect(await readFile(file, 'utf8')).toBe(renderMemberTemplate());
-      expect(stdout).toContain(`Member stack template: ${file} (5 resources`);
+      expect(stdout).toContain(`Member stack template: ${file} (8 resources`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -78,6 +78,7 @@ describe('forwarding', () => {
         Arn: CENTRAL_BUS_ARN,
         RoleArn: { 'Fn::GetAtt': ['ForwardToCentralBusRole', 'Arn'] },
         RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['ForwardDeadLetterQueue', 'Arn'] } },
       },
     ]);
   });
@@ -102,6 +103,82 @@ describe('forwarding', () => {
     expect((forwarder.AssumeRolePolicyDocument.Statement[0]!.Condition as { ArnEquals: { 'aws:SourceArn': { 'Fn::Sub': string } } }).ArnEquals['aws:SourceArn']['Fn::Sub']).toMatch(
       new RegExp(`:rule/${(resource('ForwardEksEventsRule').Properties.Name as { 'Fn::Sub': string })['Fn::Sub'].replace(/[${}]/g, '\\$&')}$`),
     );
+  });
+});
+
+const RULE_ARN = { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/${CentralEventBusName}-forward' };
+const QUEUE_ARN = { 'Fn::GetAtt': ['ForwardDeadLetterQueue', 'Arn'] };
+
+describe('forwarding dead letters', () => {
+  it('dead-letters every forwarding target, to a queue of this stack, so nothing the central bus refuses is dropped', () => {
+    const targets = resource('ForwardEksEventsRule').Properties.Targets as { DeadLetterConfig?: { Arn: unknown } }[];
+
+    expect(targets.length).toBeGreaterThan(0);
+    for (const target of targets) expect(target.DeadLetterConfig).toEqual({ Arn: QUEUE_ARN });
+    // EventBridge requires the dead-letter queue in the rule's own account and region: same stack, same condition.
+    expect(resource('ForwardDeadLetterQueue').Condition).toBe(resource('ForwardEksEventsRule').Condition);
+  });
+
+  it('keeps dead letters 14 days (the SQS maximum), encrypted with SSE-SQS, in a queue CloudFormation names', () => {
+    const queue = resource('ForwardDeadLetterQueue');
+
+    expect(queue.Type).toBe('AWS::SQS::Queue');
+    expect(queue.Properties).toEqual({ MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true });
+    expect(queue.Properties.QueueName).toBeUndefined();
+    expect(queue.Properties.KmsMasterKeyId).toBeUndefined();
+  });
+
+  it('lets only EventBridge send, only for this stack\'s rule, and refuses every call without TLS', () => {
+    const policy = resource('ForwardDeadLetterQueuePolicy');
+    const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+
+    expect(policy.Type).toBe('AWS::SQS::QueuePolicy');
+    expect(policy.Condition).toBe('ForwardEvents');
+    expect(policy.Properties.Queues).toEqual([{ Ref: 'ForwardDeadLetterQueue' }]);
+    expect(statements).toEqual([
+      { Sid: 'ForwardingRuleDeadLetters', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: QUEUE_ARN, Condition: { ArnEquals: { 'aws:SourceArn': RULE_ARN } } },
+      { Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 'sqs:*', Resource: QUEUE_ARN, Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+    ]);
+    // The rule ARN the queue admits is the rule's own, the one its forwarding role trusts too.
+    const forwarderTrust = role('ForwardToCentralBusRole').AssumeRolePolicyDocument.Statement[0]!.Condition as { ArnEquals: { 'aws:SourceArn': unknown } };
+    expect(forwarderTrust.ArnEquals['aws:SourceArn']).toEqual(RULE_ARN);
+  });
+
+  it('alarms on the first visible dead letter, with no data meaning none', () => {
+    const alarm = resource('ForwardDeadLetterAlarm');
+
+    expect(alarm.Type).toBe('AWS::CloudWatch::Alarm');
+    expect(alarm.Condition).toBe('ForwardEvents');
+    expect(alarm.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['ForwardDeadLetterQueue', 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+    expect(alarm.Properties.AlarmName).toBeUndefined();
+  });
+
+  it('notifies AlarmTopicArn when one is given, and nobody when it is empty (the default)', () => {
+    const alarm = resource('ForwardDeadLetterAlarm');
+
+    expect(template.Parameters.AlarmTopicArn).toMatchObject({ Type: 'String', Default: '' });
+    expect(template.Conditions.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlarmTopicArn' }, ''] }] });
+    expect(alarm.Properties.AlarmActions).toEqual({ 'Fn::If': ['HasAlarmTopic', [{ Ref: 'AlarmTopicArn' }], { Ref: 'AWS::NoValue' }] });
+  });
+
+  it.each([
+    ['', true],
+    ['arn:aws:sns:us-east-1:111122223333:eks-endpoint-guard-prod-operations', true],
+    ['arn:aws-us-gov:sns:us-gov-west-1:111122223333:ops', true],
+    ['arn:aws:sqs:us-east-1:111122223333:queue', false],
+    ['arn:aws:sns:us-east-1:111122223333:a,arn:aws:sns:us-east-1:111122223333:b', false],
+    ['*', false],
+  ])('accepts AlarmTopicArn %j: %s', (value, accepted) => {
+    expect(new RegExp(template.Parameters.AlarmTopicArn!.AllowedPattern as string).test(value)).toBe(accepted);
   });
 });
 
@@ -254,6 +331,12 @@ describe('StackSet compatibility', () => {
     expect(template.Conditions.IsRolesRegion).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, { Ref: 'RolesRegion' }] });
   });
 
+  it('gives no regional resource a fixed name beyond its own account and region (queues and alarms are named by CloudFormation)', () => {
+    for (const [id, r] of Object.entries(template.Resources)) {
+      for (const key of ['QueueName', 'AlarmName', 'TopicName']) expect([id, key, r.Properties[key]]).toEqual([id, key, undefined]);
+    }
+  });
+
   it('exports nothing (StackSet instances in one region of an account would collide) and uses no transform', () => {
     for (const output of Object.values(template.Outputs)) expect(output.Export).toBeUndefined();
     expect((template as Record<string, unknown>).Transform).toBeUndefined();
@@ -281,6 +364,8 @@ describe('StackSet compatibility', () => {
               const forwards = !(isCentral && i.region === deployment.central.region);
               expect(i.made.includes('ForwardEksEventsRule')).toBe(forwards);
               expect(i.made.includes('ForwardToCentralBusRole')).toBe(forwards);
+              // Every forwarding instance keeps its own dead letters and alarms on them.
+              for (const id of ['ForwardDeadLetterQueue', 'ForwardDeadLetterQueuePolicy', 'ForwardDeadLetterAlarm']) expect([id, i.made.includes(id)]).toEqual([id, forwards]);
             }
           }
         },
@@ -296,7 +381,8 @@ describe('StackSet compatibility', () => {
 
   it('outputs each resource only where the instance creates it', () => {
     for (const [name, output] of Object.entries(template.Outputs)) {
-      const target = (output.Value as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const value = output.Value as { 'Fn::GetAtt'?: [string, string]; Ref?: string };
+      const target = value['Fn::GetAtt']?.[0] ?? value.Ref!;
       expect([name, output.Condition]).toEqual([name, resource(target).Condition]);
     }
   });

@@ -22,7 +22,8 @@ describe('buildReport', () => {
   it('has the documented top-level shape, schema version 1', () => {
     const r = report();
 
-    expect(Object.keys(r)).toEqual(['schemaVersion', 'generatedAt', 'policy', 'scope', 'summary', 'clusters', 'errors']);
+    expect(Object.keys(r)).toEqual(['schemaVersion', 'generatedAt', 'policy', 'scope', 'summary', 'clusters', 'errors', 'skipped']);
+    expect(r.skipped).toEqual([]);
     expect(r).toMatchObject({ schemaVersion: 1, generatedAt: '2026-12-01T00:00:00.000Z', policy: { file: 'policy.yaml', sha256: 'ab'.repeat(32) } });
     expect(Object.keys(r.clusters[0]!)).toEqual(['account', 'region', 'name', 'arn', 'verdict', 'status', 'rule', 'mode', 'action', 'observed', 'tags', 'violations', 'warnings', 'exemption', 'target', 'error']);
   });

@@ -77,7 +77,7 @@ export function registerReportCommand(program: Command): void {
     .option('--policy <file>', 'policy file (YAML or JSON) (required)')
     .option('--accounts <ids>', 'accounts to read, comma-separated (default: the caller\'s account)', list)
     .option('--regions <names>', 'regions to read, comma-separated (default: AWS_REGION)', list)
-    .option('--organization', 'read every ACTIVE account of the AWS Organization (run in the management account or a delegated administrator)')
+    .option('--organization', 'read every ACTIVE account of the AWS Organization, listing the others as skipped (run in the management account or a delegated administrator)')
     .option('--role-name <name>', 'role assumed in each account other than the caller\'s (like c7n-org\'s member role)')
     .option('--endpoint-url <url>', 'send every AWS call here, e.g. the emulator (default: AWS_ENDPOINT_URL, else AWS)')
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table'))
@@ -118,6 +118,7 @@ A progress bar is drawn on stderr when stderr is a terminal.`,
 
         let accounts = opts.accounts ?? [aws.account];
         let accountContexts;
+        let skipped;
         if (opts.organization) {
           // The port's message speaks of the deployed functions' settings; say what a CLI user can do instead.
           const org = await aws.organization().catch((err: unknown) => {
@@ -126,10 +127,8 @@ A progress bar is drawn on stderr when stderr is a terminal.`,
             const hint = name === 'AWSOrganizationsNotInUseException' ? `account ${aws.account} is not in an organization` : `run it with credentials of the management account or a delegated administrator`;
             throw new InputError([`--organization: AWS Organizations refused to list the accounts (${name}): ${hint}, or give --accounts`], { cause: err });
           });
-          const { contextOfAccount } = await import('../../org/context');
-          const active = org.accounts.filter((a) => a.status === 'ACTIVE');
-          accounts = active.map((a) => a.id).sort();
-          accountContexts = new Map(active.map((a) => [a.id, contextOfAccount(a)]));
+          const { organizationScope } = await import('../../report/scope');
+          ({ accounts, accountContexts, skipped } = organizationScope(org));
         }
         const others = accounts.filter((a) => a !== aws.account);
         if (others.length > 0 && !opts.roleName) {
@@ -139,7 +138,7 @@ A progress bar is drawn on stderr when stderr is a terminal.`,
         const bar = progressBar(process.stderr);
         const collected = await collectPosture({ accounts, regions }, aws.reader, { concurrency: opts.concurrency, onProgress: (p) => bar.update(p.done, p.total) });
         bar.finish();
-        const report = buildReport({ policy, policyFile: opts.policy!, policySha256: sha256, scope: { accounts, regions }, collected, now, ...(accountContexts ? { accountContexts } : {}) });
+        const report = buildReport({ policy, policyFile: opts.policy!, policySha256: sha256, scope: { accounts, regions }, collected, now, ...(accountContexts ? { accountContexts } : {}), ...(skipped ? { skipped } : {}) });
         const unplaced = report.clusters.filter((r) => r.error?.code === 'AccountContextUnknownError').length;
         if (unplaced > 0 && !opts.organization) {
           process.stderr.write(`note: ${unplaced} ${unplaced === 1 ? 'cluster' : 'clusters'} could not be judged: the policy matches on ous/accountTags; add --organization to read where each account stands\n`);

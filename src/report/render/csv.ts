@@ -1,7 +1,7 @@
 /** `--format csv`: RFC 4180 (csv-stringify), one record per cluster and per scope that could not be listed. */
 import { stringify } from 'csv-stringify/sync';
 import type { Report } from '../types';
-import { orderedLines, problemText, SCOPE_ROW_CLUSTER, scopeProblemText } from './text';
+import { orderedLines, problemText, SCOPE_ROW_CLUSTER, scopeProblemText, SKIPPED_ROW_CLUSTER, skippedText } from './text';
 
 export const CSV_COLUMNS = [
   'account',
@@ -33,7 +33,12 @@ export function neutralizeFormula(cell: string): string {
 
 type Record = Partial<{ [K in (typeof CSV_COLUMNS)[number]]: string }>;
 
-/** Renders the report as CSV with a header line and CRLF line ends (RFC 4180); lists (CIDRs, violation codes) are separated by spaces. */
+/**
+ * Renders the report as CSV with a header line and CRLF line ends (RFC 4180); lists (CIDRs, violation codes)
+ * are separated by spaces. The accounts of the organization not read come last, one record each, with
+ * verdict `skipped`, no region, and the account's Organizations status in `status`: a spreadsheet built
+ * from the file must show them too (they count in no verdict total).
+ */
 export function renderCsv(report: Report): string {
   const records: Record[] = orderedLines(report).map((line): Record => {
     if (line.kind === 'scope') {
@@ -61,6 +66,9 @@ export function renderCsv(report: Report): string {
       error: r.error ? problemText(r) : '',
     };
   });
+  for (const s of report.skipped ?? []) {
+    records.push({ account: s.account, region: '', cluster: SKIPPED_ROW_CLUSTER, verdict: 'skipped', status: s.status, error: `${s.name ? `${s.name}: ` : ''}${skippedText(s)}` });
+  }
   const cells = records.map((record) => CSV_COLUMNS.map((column) => neutralizeFormula(record[column] ?? '')));
   // csv-stringify quotes a field holding the record delimiter (CRLF) but not a bare CR or LF, which
   // spreadsheets still read as a line break: quote those too.

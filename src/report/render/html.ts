@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { summaryLine } from '../build';
 import { ROW_VERDICTS, type Report, type RowVerdict } from '../types';
-import { endpointText, orderedLines, problemText, ruleText, SCOPE_ROW_CLUSTER, scopeProblemText, verdictLabel } from './text';
+import { endpointText, orderedLines, problemText, ruleText, SCOPE_ROW_CLUSTER, scopeProblemText, skippedText, verdictLabel } from './text';
 
 class Html {
   constructor(readonly text: string) {}
@@ -139,6 +139,17 @@ function clusterTable(report: Report): Html {
 ${rows}</tbody></table>`;
 }
 
+/** The accounts of the organization not read: a section of their own, absent when there are none. */
+function skippedSection(report: Report): Html {
+  const skipped = report.skipped ?? [];
+  if (skipped.length === 0) return html``;
+  return html`<h2 id="skipped-heading">Accounts not read</h2>
+<p class="meta">Accounts of the organization the report did not read: no cluster of theirs is judged above.</p>
+<table id="skipped" aria-labelledby="skipped-heading"><thead><tr><th scope="col">Account</th><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Why</th></tr></thead><tbody>
+${skipped.map((s) => html`<tr data-account="${s.account}" data-status="${s.status}"><td>${s.account}</td><td>${s.name || '-'}</td><td>${s.status}</td><td>${skippedText(s)}</td></tr>
+`)}</tbody></table>`;
+}
+
 /** Renders the whole report as one HTML document. */
 export function renderHtml(report: Report): string {
   const s = report.summary;
@@ -163,6 +174,7 @@ ${summaryTable(report)}
 <h2>Clusters</h2>
 <p class="meta">Click a column header to sort.</p>
 ${clusterTable(report)}
+${skippedSection(report)}
 <script>${raw(SCRIPT)}</script>
 </body></html>
 `;

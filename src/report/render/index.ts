@@ -5,7 +5,11 @@ import { renderCsv } from './csv';
 import { renderHtml } from './html';
 import { renderTable } from './table';
 
-/** The findings of a report: one per cluster, then one per account and region that could not be listed. */
+/**
+ * The findings of a report: one per cluster, then one per account and region that could not be listed.
+ * Skipped accounts are no finding: nothing was observed there, and a finding for a closed account would
+ * stay open in Security Hub with nobody able to resolve it (they are in the json, table, csv and html).
+ */
 export function reportFindings(report: Report): AsffFinding[] {
   const context = { observedAt: report.generatedAt };
   return [...report.clusters.map((row) => toAsffFinding(row, context)), ...report.errors.map((e) => toAsffScopeErrorFinding(e, context))];

@@ -1,7 +1,12 @@
 /** `--format table`: aligned text for a terminal, one line per cluster, then the summary line. */
 import { summaryLine } from '../build';
 import type { Report } from '../types';
-import { endpointText, orderedLines, problemText, ruleText, SCOPE_ROW_CLUSTER, scopeProblemText, verdictLabel } from './text';
+import { endpointText, orderedLines, problemText, ruleText, SCOPE_ROW_CLUSTER, scopeProblemText, skippedText, verdictLabel } from './text';
+
+/** One line per account of the organization not read, above the summary: `skipped 999900001111 (closed): SUSPENDED, not read`. */
+function skippedLines(report: Report): string[] {
+  return (report.skipped ?? []).map((s) => `skipped ${s.account}${s.name ? ` (${s.name})` : ''}: ${skippedText(s)}`);
+}
 
 const HEADER = ['ACCOUNT', 'REGION', 'CLUSTER', 'VERDICT', 'RULE', 'ENDPOINT', 'VIOLATIONS'] as const;
 
@@ -23,5 +28,5 @@ export function renderTable(report: Report): string {
   const widths = HEADER.map((_, i) => Math.max(...all.map((cells) => cells[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const body = rows.length > 0 ? all.map(line) : ['(no clusters)'];
-  return `${body.join('\n')}\n\n${summaryLine(report)}\n`;
+  return `${body.join('\n')}\n\n${skippedLines(report).map((l) => `${printable(l)}\n`).join('')}${summaryLine(report)}\n`;
 }

@@ -1,6 +1,6 @@
 /** Text pieces every renderer shares: the endpoint in words, the verdict label, what a row says went wrong. */
 import type { EndpointConfig } from '../../policy/types';
-import type { ReadError, Report, ReportRow, RowVerdict, ScopeError } from '../types';
+import type { ReadError, Report, ReportRow, RowVerdict, ScopeError, SkippedAccount } from '../types';
 
 /** `public on (203.0.113.0/24), private off`; `-` when the settings are unknown. */
 export function endpointText(config: EndpointConfig | null): string {
@@ -28,6 +28,14 @@ export const SCOPE_ROW_CLUSTER = '(clusters not listed)';
 export function scopeProblemText(e: ScopeError): string {
   return errorText(e.error);
 }
+
+/** Why an account of the organization was not read, in words every format shares. */
+export function skippedText(s: SkippedAccount): string {
+  return `${s.status} in AWS Organizations, not read`;
+}
+
+/** A skipped account, as a row of the tabular formats: the cluster column says so. */
+export const SKIPPED_ROW_CLUSTER = '(account not read)';
 
 /** An error's message, prefixed by its code unless the message already names it. */
 export function errorText(error: ReadError): string {
