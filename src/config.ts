@@ -43,6 +43,13 @@ const envSchema = z.object({
   SHADOW_MODE: bool,
   /** Publish an info alert for changes found compliant too (off by default: on-call needs no news of good news). */
   NOTIFY_COMPLIANT: bool,
+  /** Put one EventBridge event per outcome on OUTCOME_EVENT_BUS (on by default: an event nobody routes costs nothing). */
+  OUTCOME_EVENTS: z
+    .enum(['true', 'false', '1', '0', ''])
+    .default('true')
+    .transform((v) => v !== 'false' && v !== '0'),
+  /** The home account's bus outcome events go to: a name or an ARN in the functions' region (default: the default bus). */
+  OUTCOME_EVENT_BUS: unsetWhenEmpty(z.string().regex(/^(arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/)?[/.\-_A-Za-z0-9]{1,256}$/, { error: 'not an event bus name or ARN' })),
   ALERT_TOPIC_ARN: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:.+$/, { error: 'not an SNS topic ARN' }).optional(),
   STATE_MACHINE_ARN: z.string().regex(/^arn:aws[a-z-]*:states:/, { error: 'not a Step Functions state machine ARN' }).optional(),
   /** The guard's own role ARNs: changes made through them are its own only when the ledger recorded the update. */

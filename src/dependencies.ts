@@ -148,7 +148,7 @@ export function buildDependencies(config: Config, wiring: Wiring, options: Build
   const identity = { selfRoleArns: [...config.SELF_ROLE_ARNS], crossAccountRoleName: governance.memberWriteRoleName, homeAccount: config.HOME_ACCOUNT_ID ?? null };
   // Called only for clusters whose decision depends on ous/accountTags (src/org/evaluate.ts).
   const organization = port('organization');
-  const workflow: WorkflowDeps = { eks, ec2: port('ec2'), alerts: port('alerts'), ledger, policy, settings, now, log, organization };
+  const workflow: WorkflowDeps = { eks, ec2: port('ec2'), alerts: port('alerts'), outcomeEvents: port('outcomeEvents'), ledger, policy, settings, now, log, organization };
   const scope = { excludedAccounts: governance.excludedAccounts, governedOus: governance.governedOus, regions: governance.regions };
   const intake: IntakeDeps = { executions, eks, ledger, policy, settings, identity, now, log, organization, scope };
   const sweep: SweepDependencies = {

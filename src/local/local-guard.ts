@@ -16,6 +16,7 @@ import { organizationWiring } from '../aws/organizations';
 import { sweepEksWiring } from '../aws/eks';
 import { executionWiring } from '../aws/sfn';
 import { alertWiring } from '../aws/sns';
+import { outcomeEventsWiring } from '../aws/outcome-events';
 import { buildDependencies, setDependencies } from '../dependencies';
 import { parseObservedCluster, type Policy } from '../policy';
 import type { ClusterRef, EndpointConfig } from '../policy/types';
@@ -143,7 +144,7 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
 
   const runnerRef: { current?: LocalRunner } = {};
   // Every handler runs in this one process: wire every port.
-  const wiring = { eks: eksWiring, ec2: ec2Wiring, alerts: alertWiring, ledger: ledgerWiring, executions: executionWiring, organization: organizationWiring, sweepEks: sweepEksWiring, coverage: coverageWiring };
+  const wiring = { eks: eksWiring, ec2: ec2Wiring, alerts: alertWiring, outcomeEvents: outcomeEventsWiring, ledger: ledgerWiring, executions: executionWiring, organization: organizationWiring, sweepEks: sweepEksWiring, coverage: coverageWiring };
   const deps = buildDependencies(config, wiring, {
     policy: options.policy,
     credentials,

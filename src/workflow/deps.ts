@@ -1,7 +1,7 @@
 import type { LedgerPort } from '../ledger/types';
 import type { OrganizationPort } from '../org/types';
 import type { Policy } from '../policy';
-import type { AlertPort, Ec2Port, EksPort, ExecutionPort } from './ports';
+import type { AlertPort, Ec2Port, EksPort, ExecutionPort, OutcomeEventPort } from './ports';
 
 /** The structured logger the use cases write to (Powertools Logger satisfies it). */
 export type Log = {
@@ -23,6 +23,11 @@ export type WorkflowDeps = {
   eks: EksPort;
   ec2: Ec2Port;
   alerts: AlertPort;
+  /**
+   * Outcome events on the home account's default bus (NotifyOutcome). Absent (test fakes): no event is
+   * put; OUTCOME_EVENTS=false wires a port that puts nothing.
+   */
+  outcomeEvents?: OutcomeEventPort;
   ledger: LedgerPort;
   policy: Policy;
   settings: WorkflowSettings;

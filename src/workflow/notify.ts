@@ -1,6 +1,7 @@
 import { renderAlert } from '../alerts/render';
 import type { WorkflowDeps } from './deps';
 import { buildAlertCase } from './outcome';
+import { buildOutcomeEvent, outcomeReason } from './outcome-event';
 import type { AlertCase, ExecutionState, Outcome, Severity } from './types';
 
 export type NotifyResult = {
@@ -11,6 +12,8 @@ export type NotifyResult = {
   subject: string;
   /** Why a failed outcome failed (or why it was ignored), in one line. */
   reason: string | null;
+  /** The outcome event's EventBridge id; null when none was put (ALREADY_HANDLED, or outcome events off). */
+  eventId: string | null;
 };
 
 /**
@@ -29,13 +32,28 @@ function shouldPublish(alertCase: AlertCase, state: ExecutionState, deps: Workfl
 }
 
 /**
- * NotifyOutcome: one SNS publish per outcome. A publish that fails (after the state machine's retries)
- * fails the execution visibly; the stack's alarms reach people through the separate operations topic.
+ * NotifyOutcome: one outcome event on the home account's bus, then one SNS publish per outcome worth
+ * telling. The event goes first, so a publish that fails cannot lose it; a failure of either fails the
+ * invocation and the state machine's Retry runs both again. Consumers of the event de-duplicate on its
+ * `executionName` (the same on every retry); a publish that failed was not delivered. A failure that
+ * outlasts the retries fails the execution visibly; the stack's alarms reach people through the
+ * separate operations topic.
  */
 export async function notifyOutcome(state: ExecutionState, deps: WorkflowDeps): Promise<NotifyResult> {
   const alertCase = buildAlertCase(state, deps.now());
   const alert = renderAlert(alertCase, { exemptionTag: deps.policy.exemptionTag });
   const publish = shouldPublish(alertCase, state, deps);
+  const event = deps.outcomeEvents ? buildOutcomeEvent(alertCase, { executionName: state.executionName, verifiedAt: state.verification?.verifiedAt ?? null }) : null;
+  let eventId: string | null = null;
+  if (event) {
+    try {
+      eventId = await deps.outcomeEvents!.put(event);
+    } catch (err) {
+      // A constant message, like the publish failure's: a metric filter can match it.
+      deps.log.error('outcome event put failed', { cluster: state.cluster, outcome: alertCase.outcome, errorName: (err as Error).name, errorMessage: (err as Error).message });
+      throw err;
+    }
+  }
   let messageId: string | null = null;
   if (publish) {
     try {
@@ -46,7 +64,6 @@ export async function notifyOutcome(state: ExecutionState, deps: WorkflowDeps): 
       throw err;
     }
   }
-  deps.log.info(publish ? 'alert published' : 'outcome not published', { cluster: state.cluster, outcome: alertCase.outcome, messageId });
-  const reason = alertCase.failure ? `${alertCase.failure.error}: ${alertCase.failure.cause}` : alertCase.ignoredReason;
-  return { outcome: alertCase.outcome, severity: alert.attributes.severity, published: publish, messageId, subject: alert.subject, reason };
+  deps.log.info(publish ? 'alert published' : 'outcome not published', { cluster: state.cluster, outcome: alertCase.outcome, messageId, eventId });
+  return { outcome: alertCase.outcome, severity: alert.attributes.severity, published: publish, messageId, subject: alert.subject, reason: outcomeReason(alertCase), eventId };
 }

@@ -13,6 +13,7 @@ import { organizationWiring } from '../../src/aws/organizations';
 import { ledgerWiring } from '../../src/aws/ledger';
 import { executionWiring } from '../../src/aws/sfn';
 import { alertWiring } from '../../src/aws/sns';
+import { outcomeEventsWiring } from '../../src/aws/outcome-events';
 import { loadConfig, type Config } from '../../src/config';
 import { buildDependencies, type Dependencies } from '../../src/dependencies';
 import { InputError } from '../../src/errors';
@@ -20,6 +21,7 @@ import { parsePolicy } from '../../src/policy';
 import { WiringError, type Ports, type Wiring } from '../../src/wiring';
 import type { Log } from '../../src/workflow/deps';
 import type { ExecutionPort } from '../../src/workflow/ports';
+import type { OutcomeEvent } from '../../src/workflow/outcome-event';
 import type { Alert, ExecutionInput } from '../../src/workflow/types';
 import type { Emulator } from '../../src/emulator';
 import { GUARD_ROLE_ARN, PROD, REGION, cluster, rejectionOf, useAdapterEmulator } from './helpers';
@@ -29,7 +31,7 @@ const POLICY_FILE = fileURLToPath(new URL('../fixtures/policies/valid/minimal-un
 const policy = parsePolicy(readFileSync(POLICY_FILE, 'utf8'), POLICY_FILE);
 const silent: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-const ALL: Required<Wiring> = { eks: eksWiring, ec2: ec2Wiring, alerts: alertWiring, ledger: ledgerWiring, executions: executionWiring, organization: organizationWiring, sweepEks: sweepEksWiring, coverage: coverageWiring };
+const ALL: Required<Wiring> = { eks: eksWiring, ec2: ec2Wiring, alerts: alertWiring, outcomeEvents: outcomeEventsWiring, ledger: ledgerWiring, executions: executionWiring, organization: organizationWiring, sweepEks: sweepEksWiring, coverage: coverageWiring };
 
 let emulator: Emulator;
 
@@ -73,6 +75,7 @@ describe('buildDependencies with a partial wiring', () => {
     { port: 'eks', method: 'listClusters', call: (d: Dependencies) => d.intake.eks.listClusters(PROD, REGION) },
     { port: 'ec2', method: 'vpcDnsFacts', call: (d: Dependencies) => d.workflow.ec2.vpcDnsFacts(PROD_API, 'vpc-0a1b2c3d4e5f60001') },
     { port: 'alerts', method: 'publish', call: (d: Dependencies) => d.workflow.alerts.publish({} as Alert) },
+    { port: 'outcomeEvents', method: 'put', call: (d: Dependencies) => d.workflow.outcomeEvents!.put({} as OutcomeEvent) },
     { port: 'ledger', method: 'read', call: (d: Dependencies) => d.workflow.ledger.read(PROD_API) },
     { port: 'ledger', method: 'mutate', call: (d: Dependencies) => d.intake.ledger.mutate(PROD_API, () => ({ next: null, result: null })) },
     { port: 'executions', method: 'start', call: (d: Dependencies) => d.intake.executions.start('exec-1', input) },
@@ -141,7 +144,8 @@ describe('the handlers\' wiring', () => {
     'verify-remediation': ['client-dynamodb', 'client-eks'],
     'preflight-check': ['client-ec2'],
     'record-outcome': ['client-dynamodb'],
-    'notify-outcome': ['client-sns'],
+    // The outcome event (EventBridge) and the alert (SNS).
+    'notify-outcome': ['client-eventbridge', 'client-sns'],
   };
   /** The functions that read AWS Organizations: the client is imported on demand, by these bundles only. */
   const READS_ORGANIZATION = ['evaluate-cluster', 'list-sweep-units', 'verify-remediation'];

@@ -37,7 +37,8 @@ const FUNCTIONS = {
   waitForRevert: { file: 'wait-for-revert', actions: ['eks:DescribeUpdate', 'eks:DescribeCluster'], ledger: READ_WRITE, member: ['read'] },
   verifyRemediation: { file: 'verify-remediation', actions: ['eks:DescribeCluster'], ledger: READ_WRITE, member: ['read'], organizations: true },
   recordOutcome: { file: 'record-outcome', actions: [], ledger: READ_WRITE, member: [] },
-  notifyOutcome: { file: 'notify-outcome', actions: ['sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt'], ledger: READ_WRITE, member: [] },
+  // The outcome event on the home default bus, then the alert.
+  notifyOutcome: { file: 'notify-outcome', actions: ['events:PutEvents', 'sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt'], ledger: READ_WRITE, member: [] },
 } as const;
 type FunctionName = keyof typeof FUNCTIONS;
 const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
@@ -479,6 +480,8 @@ describe('IAM', () => {
 
     expect(byAction('notifyOutcome', 'sns:Publish')).toEqual({ Ref: 'AlertTopic' });
     expect(byAction('notifyOutcome', 'kms:GenerateDataKey')).toEqual({ 'Fn::GetAtt': ['AlertTopicKey', 'Arn'] });
+    // The default bus of the home account and region only: not the organization bus, not another region's.
+    expect(byAction('notifyOutcome', 'events:PutEvents')).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default' });
     expect(byAction('triageEvent', 'states:StartExecution')).toEqual({ Ref: 'EnforceEndpointStateMachine' });
     expect(byAction('sweepUnit', 'states:StartExecution')).toEqual({ Ref: 'EnforceEndpointStateMachine' });
     expect(byAction('recordCoverage', 'sns:Publish')).toEqual({ Ref: 'AlertTopic' });

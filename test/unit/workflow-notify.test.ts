@@ -78,7 +78,7 @@ describe('notifyOutcome', () => {
 
     expect(d.published).toHaveLength(1);
     expect(d.published[0]!.attributes).toEqual({ severity, outcome, account: '111122223333', region: 'us-east-1', cluster: 'prod-api' });
-    expect(result).toEqual({ outcome, severity, published: true, messageId: 'msg-1', subject: d.published[0]!.subject, reason: outcome === 'failed' ? expect.stringMatching(/\S/) : null });
+    expect(result).toEqual({ outcome, severity, published: true, messageId: 'msg-1', subject: d.published[0]!.subject, reason: outcome === 'failed' ? expect.stringMatching(/\S/) : null, eventId: null });
     expect(result.subject.length).toBeLessThan(100);
   });
 
