@@ -16,6 +16,7 @@ import { ec2Wiring } from '../aws/ec2';
 import { eksWiring, sweepEksWiring } from '../aws/eks';
 import { ledgerWiring } from '../aws/ledger';
 import { alertWiring } from '../aws/sns';
+import { outcomeEventsWiring } from '../aws/outcome-events';
 import { organizationWiring } from '../aws/organizations';
 import { loadConfig } from '../config';
 import { buildDependencies, setDependencies } from '../dependencies';
@@ -111,7 +112,7 @@ export async function startSweepHarness(options: SweepHarnessOptions): Promise<S
   };
   const runnerRef: { current?: LocalRunner } = {};
   // Every port: the sweep's, and the enforcement's for the executions it starts (runner.drain()).
-  const wiring = { organization: organizationWiring, sweepEks: sweepEksWiring, coverage: coverageWiring, eks: eksWiring, ec2: ec2Wiring, alerts: alertWiring, ledger: ledgerWiring };
+  const wiring = { organization: organizationWiring, sweepEks: sweepEksWiring, coverage: coverageWiring, eks: eksWiring, ec2: ec2Wiring, alerts: alertWiring, ledger: ledgerWiring, outcomeEvents: outcomeEventsWiring };
   const deps = buildDependencies(config, wiring, {
     policy: options.policy,
     credentials,

@@ -371,6 +371,7 @@ describe('the deployment artifact', () => {
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/client-ec2',
       '@aws-sdk/client-eks',
+      '@aws-sdk/client-eventbridge',
       '@aws-sdk/client-organizations',
       '@aws-sdk/client-sfn',
       '@aws-sdk/client-sns',

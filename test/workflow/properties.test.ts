@@ -64,6 +64,7 @@ import { EmulatorCore } from '../../src/emulator/core';
 import { World as EmulatorWorld } from '../../src/emulator/world';
 import type { CloudTrailEvent, EmulatorSnapshot } from '../../src/emulator';
 import { GUARD_ROLE_NAME, LEDGER_TABLE_NAME } from '../../src/local/local-guard';
+import { MEMBER_READ_ROLE_NAME, MEMBER_WRITE_ROLE_NAME } from '../../src/local/deployment';
 import { loadDefinition } from '../../src/local/definition';
 import { executionName } from '../../src/workflow/intake';
 import type { ClusterLedger } from '../../src/ledger/types';
@@ -487,7 +488,9 @@ type Replay = {
 };
 
 const keyOf = (account: string, region: string, name: string) => `${account}/${region}/${name}`;
-const isGuardRole = (e: CloudTrailEvent) => e.detail.userIdentity.arn.includes(`:assumed-role/${GUARD_ROLE_NAME}/`);
+// The guard's roles: its function role at home, the member roles elsewhere.
+const GUARD_ROLES = [GUARD_ROLE_NAME, MEMBER_WRITE_ROLE_NAME, MEMBER_READ_ROLE_NAME].map((r) => `:assumed-role/${r}/`);
+const isGuardRole = (e: CloudTrailEvent) => GUARD_ROLES.some((r) => e.detail.userIdentity.arn.includes(r));
 /** A session of the guard's role the guard did not start (simulate's `as: guard-role`). */
 const isBorrowed = (e: CloudTrailEvent) => isGuardRole(e) && e.detail.userIdentity.arn.endsWith(`/${BORROWED_SESSION}`);
 /** A call the guard itself made. */
