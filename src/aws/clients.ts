@@ -22,6 +22,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, MiddlewareSt
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { doesIdentityRequireRefresh, memoizeIdentityProvider } from '@smithy/core';
 import { InputError } from '../errors';
+import { partitionOf } from '../findings/arn';
 import { toGuardError } from './errors';
 
 // Any SDK v3 client: its middleware stack is typed per service, so accept them all here.
@@ -87,15 +88,8 @@ export type ClientFactory = {
 const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 const ASSUMED_ROLE_SECONDS = 3600;
 
-/** The ARN partition of a region: role ARNs in China or GovCloud are not `arn:aws:`. */
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  if (region.startsWith('us-isob-')) return 'aws-iso-b';
-  if (region.startsWith('us-iso-')) return 'aws-iso';
-  if (region.startsWith('eusc-')) return 'aws-eusc';
-  return 'aws';
-}
+/** The ARN partition of a region (pure, shared with the findings' ARNs). */
+export { partitionOf };
 
 /** The partition of an ARN (`arn:PARTITION:...`). */
 function partitionOfArn(arn: string): string | undefined {

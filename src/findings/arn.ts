@@ -1,6 +1,6 @@
 /**
- * ARNs the report and the findings name, built from an account, a region and a cluster name. Pure (the
- * adapters' `partitionOf` in src/aws/clients.ts lives beside the SDK, which pure code does not load).
+ * ARNs the report and the findings name, built from an account, a region and a cluster name. Pure; the
+ * client factory (src/aws/clients.ts) uses the same `partitionOf` for the member roles' ARNs.
  */
 
 /** The ARN partition of a region: ARNs in China, GovCloud or the isolated regions are not `arn:aws:`. */
