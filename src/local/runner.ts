@@ -241,7 +241,10 @@ export class LocalRunner {
 
   /** Records an event the rule passes but no member stack forwarded: in AWS it reaches nobody. */
   notForwarded(event: unknown, reason: string): DeliveryRecord {
-    return { ...this.filtered(event), filtered: false, error: reason };
+    const record = { ...this.filtered(event), filtered: false, error: reason };
+    const t = record.triage;
+    if (t) this.hooks.onProgress?.({ kind: 'event', eventId: t.eventId, eventName: t.eventName, cluster: t.cluster, decision: 'not heard', reason: 'NOT_FORWARDED: no member stack there', started: false });
+    return record;
   }
 
   /**
