@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       SHADOW_MODE: false,
       NOTIFY_COMPLIANT: false,
       SELF_ROLE_ARNS: [],
+      OUTCOME_EVENTS: true,
       SWEEP_DESCRIBE_CONCURRENCY: 10,
       SWEEP_TIME_MARGIN_SECONDS: 30,
       AWS_REGION: 'us-east-1',
