@@ -59,7 +59,10 @@ async function aws(...args: string[]): Promise<CliResult> {
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_CONFIG_FILE: '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_MAX_ATTEMPTS: '1',
+    // The CLI's own retries stay on (as users run it): a deterministic refusal still fails every
+    // attempt, while a transport hiccup of a loaded CI machine does not fail the test. Refusals the
+    // tests expect (not found, condition failed) are never retried by the CLI.
+    AWS_MAX_ATTEMPTS: '3',
     AWS_PAGER: '',
   });
   const argv = [...args, '--output', 'json', ...(needsEndpointFlag ? ['--endpoint-url', emulator.url] : [])];
