@@ -126,7 +126,14 @@ export function emailSubscriptions(alertEmails, topicLogicalId) {
     const id = createHash('sha256').update(key).digest('hex').slice(0, 10);
     resources[`${prefix}${id}`] = {
       Type: 'AWS::SNS::Subscription',
-      Properties: { TopicArn: { Ref: topicLogicalId }, Protocol: 'email', Endpoint: email },
+      Properties: {
+        TopicArn: { Ref: topicLogicalId },
+        Protocol: 'email',
+        Endpoint: email,
+        // Detection notices (a violation just found, before the revert) go to chat, not to mailboxes: the
+        // outcome follows minutes later. Messages without the attribute (CloudWatch alarms) still arrive.
+        ...(topicLogicalId === 'AlertTopic' ? { FilterPolicyScope: 'MessageAttributes', FilterPolicy: { kind: [{ 'anything-but': ['detection'] }, { exists: false }] } } : {}),
+      },
     };
   }
   return resources;

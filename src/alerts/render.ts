@@ -131,6 +131,7 @@ export function renderAlert(c: AlertCase, options: RenderOptions = {}): Alert {
     text: renderText(c, story, url, exemption),
     chat: renderChat(c, story, { subject, url, exemption, severity, reason }),
     attributes: {
+      kind: c.reminder ? 'reminder' : 'outcome',
       severity,
       outcome: c.outcome,
       account: story.cluster.account,

@@ -135,6 +135,18 @@ export function tellStory(c: AlertCase): Story {
       { text: `The guard tries again by itself: re-check ${recheck.attempt} at ${recheck.at} (${recheck.wait}). Repeated attempts will not page again unless it escalates.` },
     ];
   }
+  if (c.reminder) {
+    const since = isoTime(c.reminder.firstAlertedAt);
+    summary = `still open since ${since.slice(0, 10)}: ${summary}`;
+    happened = `Reminder ${c.reminder.count}: this violation was first reported at ${since} and is still open, unchanged. ${happened}`;
+    nextSteps = [
+      ...nextSteps,
+      { text: `The guard reminds at most once every ${c.reminder.reminderHours} hours (reminderHours) while the violation stays as it is; a change to it, or a fix, is reported at once.` },
+    ];
+  } else if (c.closedAlert) {
+    happened = `${happened} This closes the violation reported at ${isoTime(c.closedAlert.firstAlertedAt)} (${OUTCOME_WORDS[c.closedAlert.outcome as Outcome] ?? c.closedAlert.outcome}).`;
+    if (c.outcome === 'compliant') summary = `fixed, ${summary}`;
+  }
   if (misuse) {
     summary = `guard role used outside the guard, ${OUTCOME_WORDS[c.outcome]}`;
     happened = `The change was made with the guard's own role outside the guard: someone holds the guard's role credentials. It was judged like any other change: ${happened}`;

@@ -5,11 +5,11 @@
  */
 import type { Actor } from '../events/triage';
 import type { ClusterRef, EffectiveSettings } from '../policy/types';
-import { LEDGER_LIMITS, type ChangeRecord, type ClusterLedger, type JudgedSettings, type OwnUpdate, type RecheckSeries, type RevertRecord } from './types';
+import { LEDGER_LIMITS, type ChangeRecord, type ClusterLedger, type JudgedSettings, type OpenAlert, type OwnUpdate, type RecheckSeries, type RevertRecord } from './types';
 
 /** The record of a cluster the guard has never written about. */
 export function emptyLedger(cluster: ClusterRef): ClusterLedger {
-  return { cluster, lease: null, ownUpdates: [], reverts: [], changes: [], lastJudged: null, judgements: [], recheck: null, escalatedAt: null };
+  return { cluster, lease: null, ownUpdates: [], reverts: [], changes: [], lastJudged: null, judgements: [], recheck: null, escalatedAt: null, openAlert: null };
 }
 
 const keepLast = <T>(items: T[], limit: number): T[] => (items.length > limit ? items.slice(items.length - limit) : items);
@@ -287,4 +287,40 @@ export function nextRecheck(ledger: ClusterLedger, execution: string, reason: st
     delaySeconds,
     alert,
   };
+}
+
+/** What makes two open violations the same for on-call: no times, no execution names. */
+export type OpenAlertSubject = {
+  outcome: string;
+  rule: string | null;
+  mode: string;
+  endpointPublicAccess: boolean;
+  endpointPrivateAccess: boolean;
+  publicAccessCidrs: readonly string[];
+  violations: readonly string[];
+  /** A refused revert's error name (a different refusal is news). */
+  failure: string | null;
+};
+
+/** The fingerprint of an open violation: CIDRs and violation codes sorted, so their order is no change. */
+export function openAlertFingerprint(s: OpenAlertSubject): string {
+  return JSON.stringify([s.outcome, s.rule, s.mode, s.endpointPublicAccess, s.endpointPrivateAccess, [...s.publicAccessCidrs].sort(), [...new Set(s.violations)].sort(), s.failure]);
+}
+
+export type OpenAlertDecision = { next: OpenAlert; decision: OpenAlert['lastDecision'] };
+
+/**
+ * Whether an open violation is told now: `alert` when it is new (no open alert, or a different
+ * fingerprint), `reminder` when the same one was last told `reminderHours` ago or more, `quiet`
+ * otherwise. The same execution asking again (a retried step) gets the answer it got before.
+ */
+export function decideOpenAlert(current: OpenAlert | null, fingerprint: string, outcome: string, execution: string, now: number, reminderHours: number): OpenAlertDecision {
+  if (current && !current.closedBy && current.lastExecution === execution) return { next: current, decision: current.lastDecision };
+  if (!current || current.closedBy || current.fingerprint !== fingerprint) {
+    return { next: { fingerprint, outcome, firstAlertedAt: now, lastAlertedAt: now, reminders: 0, lastExecution: execution, lastDecision: 'alert' }, decision: 'alert' };
+  }
+  if (now - current.lastAlertedAt >= reminderHours * 3_600_000) {
+    return { next: { ...current, lastAlertedAt: now, reminders: current.reminders + 1, lastExecution: execution, lastDecision: 'reminder' }, decision: 'reminder' };
+  }
+  return { next: { ...current, lastExecution: execution, lastDecision: 'quiet' }, decision: 'quiet' };
 }

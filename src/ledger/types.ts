@@ -79,6 +79,27 @@ export type RecheckSeries = {
   alertedStage: number;
 };
 
+/**
+ * A violation on-call has been told about that stays open because the guard does not close it: alert
+ * mode, manual action, a revert EKS refused. The same violation is told once, then reminded at most once
+ * per `reminderHours`, until it changes (a new fingerprint is told at once) or it is fixed (cleared).
+ */
+export type OpenAlert = {
+  /** What was told, without times: the outcome, rule, mode, settings and violations (see `openAlertFingerprint`). */
+  fingerprint: string;
+  outcome: string;
+  /** When on-call was first told of it, and last told (the first alert or the latest reminder). */
+  firstAlertedAt: number;
+  lastAlertedAt: number;
+  /** Reminders sent since the first alert. */
+  reminders: number;
+  /** The execution that last decided, and what it decided: a retried RecordOutcome answers the same. */
+  lastExecution: string;
+  lastDecision: 'alert' | 'reminder' | 'quiet';
+  /** The execution whose outcome closed it (fixed, compliant, exempt, deleted): kept so a retried step says the same. */
+  closedBy?: string;
+};
+
 export type ClusterLedger = {
   cluster: ClusterRef;
   lease: Lease | null;
@@ -91,6 +112,8 @@ export type ClusterLedger = {
   recheck: RecheckSeries | null;
   /** Set when a tug-of-war was escalated; cleared once the cluster has been quiet for a whole window. */
   escalatedAt: number | null;
+  /** The open violation on-call was told about, or null (absent in records written before reminders existed). */
+  openAlert: OpenAlert | null;
 };
 
 /**

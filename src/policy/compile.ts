@@ -8,7 +8,7 @@ import { GuardError } from '../errors';
 import type { AccountContext } from '../org/types';
 import { parseAllowlist, type Cidr } from './cidr';
 import { compileGlob, type GlobMatcher } from './glob';
-import { DEFAULT_ESCALATION, DEFAULT_MAX_TAG_EXEMPTION_DAYS, expiryInstant, type Match, type Policy, type PolicyExemption } from './schema';
+import { DEFAULT_ESCALATION, DEFAULT_MAX_TAG_EXEMPTION_DAYS, DEFAULT_REMINDER_HOURS, expiryInstant, type Match, type Policy, type PolicyExemption } from './schema';
 import type { EffectiveSettings } from './types';
 
 /**
@@ -161,6 +161,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       reverts: d.escalation?.reverts ?? DEFAULT_ESCALATION.reverts,
       withinMinutes: d.escalation?.withinMinutes ?? DEFAULT_ESCALATION.withinMinutes,
     },
+    reminderHours: d.reminderHours ?? DEFAULT_REMINDER_HOURS,
   });
   const base = defaults.settings;
   const rules = policy.rules.map(
@@ -179,6 +180,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
           reverts: r.escalation?.reverts ?? base.escalation.reverts,
           withinMinutes: r.escalation?.withinMinutes ?? base.escalation.withinMinutes,
         },
+        reminderHours: r.reminderHours ?? base.reminderHours,
       }),
     }),
   );
@@ -434,5 +436,6 @@ export function settingsFrom(t: SettingsTemplate): EffectiveSettings {
     maxPublicCidrs: s.maxPublicCidrs,
     maxTagExemptionDays: s.maxTagExemptionDays,
     escalation: { reverts: s.escalation.reverts, withinMinutes: s.escalation.withinMinutes },
+    reminderHours: s.reminderHours,
   };
 }

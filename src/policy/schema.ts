@@ -9,6 +9,8 @@ export const DEFAULT_EXEMPTION_TAG = 'eks-endpoint-guard/exempt-until';
 export const DEFAULT_MAX_TAG_EXEMPTION_DAYS = 30;
 /** Escalate after this many reverts of one cluster within this many minutes, unless the policy says otherwise. */
 export const DEFAULT_ESCALATION = Object.freeze({ reverts: 3, withinMinutes: 60 });
+/** How often on-call is reminded of a violation that stays open (alert mode, manual action, a refused revert). */
+export const DEFAULT_REMINDER_HOURS = 24;
 
 const allowedCidr = z.string().superRefine((value, ctx) => {
   const problem = cidrProblem(value);
@@ -105,6 +107,8 @@ const settingFields = {
   maxTagExemptionDays: z.int().min(0).max(365),
   reverts: z.int().min(1).max(100),
   withinMinutes: z.int().min(1).max(10080),
+  // At most 30 days: a reminder less often than monthly is no reminder.
+  reminderHours: z.int().min(1).max(720),
 };
 
 export const policySchema = z.strictObject({
@@ -123,6 +127,7 @@ export const policySchema = z.strictObject({
         withinMinutes: settingFields.withinMinutes.default(DEFAULT_ESCALATION.withinMinutes),
       })
       .default(() => ({ ...DEFAULT_ESCALATION })),
+    reminderHours: settingFields.reminderHours.default(DEFAULT_REMINDER_HOURS),
   }),
   rules: z
     .array(
@@ -140,6 +145,7 @@ export const policySchema = z.strictObject({
         escalation: z
           .strictObject({ reverts: settingFields.reverts.optional(), withinMinutes: settingFields.withinMinutes.optional() })
           .optional(),
+        reminderHours: settingFields.reminderHours.optional(),
       }),
     )
     .default([]),

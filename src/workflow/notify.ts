@@ -27,6 +27,8 @@ function shouldPublish(alertCase: AlertCase, state: ExecutionState, deps: Workfl
   // Another execution's alert covers the change (also when RecordOutcome could not run).
   if (alertCase.ignoredReason === 'ALREADY_HANDLED') return false;
   if (alertCase.guardRoleMisuse || alertCase.tagChange?.laxer) return true;
+  // A violation on-call was told about is now fixed by someone else: closing it is news.
+  if (alertCase.closedAlert) return true;
   if (alertCase.outcome === 'compliant') return deps.settings.notifyCompliant || state.trigger.kind === 'recheck';
   return true;
 }

@@ -112,6 +112,8 @@ export function buildAlertCase(state: ExecutionState, now: number): AlertCase {
     escalation: state.record?.escalation ?? null,
     recheck: r ? { attempt: r.attempt, nextAt: r.nextAt, incident: r.incident } : null,
     timeToFixSeconds,
+    reminder: state.record?.reminder ?? null,
+    closedAlert: state.record?.closedAlert ?? null,
     at: now,
   };
 }

@@ -6,7 +6,8 @@
  * lose the re-check.
  */
 import { alertSeverity } from '../alerts/render';
-import { changeOf, decideEscalation, judgedSettings, nextRecheck, uniqueActors, withoutLease, withRevert } from '../ledger/rules';
+import { DEFAULT_REMINDER_HOURS } from '../policy';
+import { changeOf, decideEscalation, decideOpenAlert, judgedSettings, nextRecheck, openAlertFingerprint, uniqueActors, withoutLease, withRevert } from '../ledger/rules';
 import type { ClusterLedger } from '../ledger/types';
 import type { WorkflowDeps } from './deps';
 import { executionName } from './intake';
@@ -15,6 +16,30 @@ import type { ExecutionInput, ExecutionState, Outcome, RecordResult, Severity } 
 
 // Outcomes a later look may change without anyone's help: the guard keeps coming back to these.
 const RECHECKED: ReadonlySet<Outcome> = new Set(['failed', 'manual-action-required']);
+// Outcomes that close whatever violation on-call was told about.
+const CLOSING: ReadonlySet<Outcome> = new Set(['compliant', 'remediated', 'escalated', 'exempt']);
+
+/**
+ * The open violation this outcome leaves, or null: a violation the guard does not close (alert mode,
+ * manual action, a revert EKS refused for good). A failure that may pass is the re-check series' to tell.
+ */
+function openViolation(outcome: Outcome, state: ExecutionState): string | null {
+  const evaluation = state.assessment?.evaluation;
+  if (!evaluation) return null;
+  const open = outcome === 'alerted' || outcome === 'manual-action-required' || (outcome === 'failed' && isPermanentFailure(state));
+  if (!open) return null;
+  const failure = outcome === 'failed' ? (state.remediation?.error?.name ?? 'failed') : outcome === 'manual-action-required' ? (state.preflight?.problems.map((p) => p.check).sort().join(',') ?? null) : null;
+  return openAlertFingerprint({
+    outcome,
+    rule: evaluation.settings.rule,
+    mode: evaluation.settings.mode,
+    endpointPublicAccess: evaluation.observed.endpointPublicAccess,
+    endpointPrivateAccess: evaluation.observed.endpointPrivateAccess,
+    publicAccessCidrs: evaluation.observed.publicAccessCidrs,
+    violations: evaluation.violations.map((v) => (v.cidr ? `${v.code}:${v.cidr}` : v.code)),
+    failure,
+  });
+}
 
 function severityOf(outcome: Outcome, state: ExecutionState): Severity {
   return alertSeverity({ ...buildAlertCase(state, 0), outcome });
@@ -102,6 +127,22 @@ export async function recordOutcome(state: ExecutionState, deps: WorkflowDeps): 
     }
 
     const ignoredReason = coveredElsewhere ? 'ALREADY_HANDLED' : outcome === 'ignored' ? ignoredReasonOf(state) : null;
+
+    // No repeated pages: an open violation the guard does not close is told once, then reminded at most
+    // once per reminderHours until it changes or is fixed; an outcome that closes it says so once.
+    let reminder: RecordResult['reminder'] = null;
+    let closedAlert: RecordResult['closedAlert'] = null;
+    const fingerprint = coveredElsewhere ? null : openViolation(outcome, state);
+    if (fingerprint) {
+      const hours = settings?.reminderHours ?? DEFAULT_REMINDER_HOURS;
+      const { next: open, decision } = decideOpenAlert(next.openAlert ?? null, fingerprint, outcome, me, now, hours);
+      next = { ...next, openAlert: open };
+      publish = decision !== 'quiet';
+      if (decision === 'reminder') reminder = { firstAlertedAt: open.firstAlertedAt, count: open.reminders, reminderHours: hours };
+    } else if (next.openAlert && (!next.openAlert.closedBy || next.openAlert.closedBy === me) && (CLOSING.has(outcome) || ignoredReason === 'CLUSTER_DELETED')) {
+      closedAlert = { firstAlertedAt: next.openAlert.firstAlertedAt, outcome: next.openAlert.outcome };
+      if (!next.openAlert.closedBy) next = { ...next, openAlert: { ...next.openAlert, closedBy: me } };
+    }
     // A misused guard role or a loosened rule is news whatever the re-check series says: always told.
     const alertCase = buildAlertCase(state, now);
     if (alertCase.guardRoleMisuse || alertCase.tagChange?.laxer) publish = true;
@@ -109,6 +150,6 @@ export async function recordOutcome(state: ExecutionState, deps: WorkflowDeps): 
     if (ignoredReason === 'ALREADY_HANDLED') publish = false;
     const severity = severityOf(outcome, state);
     deps.log.info('outcome recorded', { cluster: state.cluster, outcome, severity, publish, recheck: recheck ? { name: recheck.name, nextAt: recheck.nextAt } : null, escalated: escalation !== null });
-    return { next: next === ledger ? null : next, result: { outcome, severity, publish, ignoredReason, escalation, recheck } };
+    return { next: next === ledger ? null : next, result: { outcome, severity, publish, ignoredReason, escalation, recheck, reminder, closedAlert } };
   });
 }

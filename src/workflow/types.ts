@@ -135,6 +135,10 @@ export type RecordResult = {
   escalation: AlertCase['escalation'];
   /** The re-check to start (ScheduleRecheck), or null. */
   recheck: { name: string; input: ExecutionInput; attempt: number; nextAt: number; incident: string } | null;
+  /** This alert is a reminder of an open violation told before (null: first word, or not an open violation). */
+  reminder?: { firstAlertedAt: number; count: number; reminderHours: number } | null;
+  /** This outcome closes an open violation on-call was told about (and so is told, even when good news). */
+  closedAlert?: { firstAlertedAt: number; outcome: string } | null;
 };
 
 /** What the execution state looks like by the time NotifyOutcome runs; every key but the first three is optional. */
@@ -179,6 +183,10 @@ export type AlertCase = {
   recheck: { attempt: number; nextAt: number; incident: string } | null;
   /** Seconds from the change (eventTime) to the verified fix, when remediated. */
   timeToFixSeconds: number | null;
+  /** A reminder of an open violation told before: since when, which reminder, and the cadence. */
+  reminder?: { firstAlertedAt: number; count: number; reminderHours: number } | null;
+  /** The outcome closes a violation on-call was told about at `firstAlertedAt`. */
+  closedAlert?: { firstAlertedAt: number; outcome: string } | null;
   /** When the alert is written (epoch ms). */
   at: number;
 };
@@ -191,5 +199,10 @@ export type Alert = {
   /** The chat custom-notification JSON (Amazon Q Developer in chat applications). */
   chat: Record<string, unknown>;
   /** SNS message attributes for subscription filter policies. */
-  attributes: { severity: Severity; outcome: Outcome; account: string; region: string; cluster: string; reason?: 'GUARD_ROLE_MISUSE' | 'TAG_CHANGE_LAXER' | 'CLUSTER_DELETED' | 'RECHECK_SCHEDULED' | 'ESCALATED' };
+  attributes: {
+    /** `outcome`: an execution's outcome; `reminder`: an open violation told again; `detection`: a violation just found, before the revert (not e-mailed by default). */
+    kind?: 'outcome' | 'reminder' | 'detection';
+    severity: Severity;
+    outcome: Outcome;
+    account: string; region: string; cluster: string; reason?: 'GUARD_ROLE_MISUSE' | 'TAG_CHANGE_LAXER' | 'CLUSTER_DELETED' | 'RECHECK_SCHEDULED' | 'ESCALATED' };
 };

@@ -475,7 +475,7 @@ describe('renderAlert', () => {
 
     it('sets the message attributes for subscription filter policies', () => {
       const { name, account, region } = alertCase.cluster;
-      expect(alert.attributes).toStrictEqual({ severity, outcome: alertCase.outcome, account, region, cluster: name, ...(reason ? { reason } : {}) });
+      expect(alert.attributes).toStrictEqual({ kind: 'outcome', severity, outcome: alertCase.outcome, account, region, cluster: name, ...(reason ? { reason } : {}) });
     });
 
     it('is deterministic: the same case renders the same alert', () => {

@@ -58,6 +58,7 @@ const SETTINGS: EffectiveSettings = {
   maxPublicCidrs: 40,
   maxTagExemptionDays: 30,
   escalation: ESCALATION,
+  reminderHours: 24,
 };
 const judged = (over: Partial<JudgedSettings> = {}): JudgedSettings => ({ ...judgedSettings(SETTINGS, false, {}, T0), ...over });
 
@@ -65,7 +66,7 @@ const judged = (over: Partial<JudgedSettings> = {}): JudgedSettings => ({ ...jud
 
 describe('emptyLedger', () => {
   it('is a record with nothing in it, for the cluster given', () => {
-    expect(emptyLedger(CLUSTER)).toEqual({ cluster: CLUSTER, lease: null, ownUpdates: [], reverts: [], changes: [], lastJudged: null, judgements: [], recheck: null, escalatedAt: null });
+    expect(emptyLedger(CLUSTER)).toEqual({ cluster: CLUSTER, lease: null, ownUpdates: [], reverts: [], changes: [], lastJudged: null, judgements: [], recheck: null, escalatedAt: null, openAlert: null });
   });
 });
 

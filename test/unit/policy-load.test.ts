@@ -150,6 +150,7 @@ describe('parsePolicy accepts the valid fixtures and fills in defaults', () => {
       maxPublicCidrs: 40,
       maxTagExemptionDays: 30,
       escalation: { reverts: 3, withinMinutes: 60 },
+      reminderHours: 24,
     });
     expect(fromYaml.rules).toHaveLength(1);
     expect(fromYaml.rules[0]).toMatchObject({

@@ -40,7 +40,7 @@ function deps(options: { notifyCompliant?: boolean; publish?: (alert: Alert) => 
 function evaluation(verdict: Evaluation['verdict'], action: Evaluation['action']): Evaluation {
   return {
     cluster: { name: 'prod-api', account: '111122223333', region: 'us-east-1', arn: null },
-    settings: { rule: 'prod-private-only', mode: action === 'alert' ? 'alert' : 'enforce', publicAccess: 'forbidden', privateAccess: 'required', allowedPublicCidrs: [], maxPublicCidrs: 40, maxTagExemptionDays: 30, escalation: { reverts: 3, withinMinutes: 60 } },
+    settings: { rule: 'prod-private-only', mode: action === 'alert' ? 'alert' : 'enforce', publicAccess: 'forbidden', privateAccess: 'required', allowedPublicCidrs: [], maxPublicCidrs: 40, maxTagExemptionDays: 30, escalation: { reverts: 3, withinMinutes: 60 }, reminderHours: 24 },
     observed: { endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['0.0.0.0/0'], status: 'ACTIVE', vpcId: 'vpc-1', tags: {} },
     verdict,
     action,
@@ -77,7 +77,7 @@ describe('notifyOutcome', () => {
     const result = await notifyOutcome(state(over), d);
 
     expect(d.published).toHaveLength(1);
-    expect(d.published[0]!.attributes).toEqual({ severity, outcome, account: '111122223333', region: 'us-east-1', cluster: 'prod-api' });
+    expect(d.published[0]!.attributes).toEqual({ kind: 'outcome', severity, outcome, account: '111122223333', region: 'us-east-1', cluster: 'prod-api' });
     expect(result).toEqual({ outcome, severity, published: true, messageId: 'msg-1', subject: d.published[0]!.subject, reason: outcome === 'failed' ? expect.stringMatching(/\S/) : null, eventId: null });
     expect(result.subject.length).toBeLessThan(100);
   });
@@ -131,7 +131,7 @@ describe('notifyOutcome: what is news', () => {
     const result = await notifyOutcome(state({ failure: { Error: 'ClusterNotFoundError', Cause: 'gone' }, record: record({ outcome: 'ignored', severity: 'info', ignoredReason: 'CLUSTER_DELETED' }) }), d);
 
     expect(d.published).toHaveLength(1);
-    expect(d.published[0]!.attributes).toEqual({ severity: 'info', outcome: 'ignored', account: '111122223333', region: 'us-east-1', cluster: 'prod-api', reason: 'CLUSTER_DELETED' });
+    expect(d.published[0]!.attributes).toEqual({ kind: 'outcome', severity: 'info', outcome: 'ignored', account: '111122223333', region: 'us-east-1', cluster: 'prod-api', reason: 'CLUSTER_DELETED' });
     expect(result).toMatchObject({ outcome: 'ignored', published: true, reason: 'CLUSTER_DELETED' });
   });
 

@@ -54,7 +54,7 @@ function deps(ledger = new FakeLedger(), now = NOW): WorkflowDeps & { ledgerFake
 function evaluation(verdict: Evaluation['verdict'], action: Evaluation['action'], config = OPEN): Evaluation {
   return {
     cluster: { name: 'prod-api', account: '111122223333', region: 'us-east-1', arn: null },
-    settings: { rule: 'prod-private-only', mode: 'enforce', publicAccess: 'forbidden', privateAccess: 'required', allowedPublicCidrs: [], maxPublicCidrs: 40, maxTagExemptionDays: 30, escalation: { reverts: 3, withinMinutes: 60 } },
+    settings: { rule: 'prod-private-only', mode: 'enforce', publicAccess: 'forbidden', privateAccess: 'required', allowedPublicCidrs: [], maxPublicCidrs: 40, maxTagExemptionDays: 30, escalation: { reverts: 3, withinMinutes: 60 }, reminderHours: 24 },
     observed: { ...config, status: 'ACTIVE', vpcId: 'vpc-0a1b2c3d4e5f60001', tags: {} },
     verdict,
     action,
@@ -151,7 +151,7 @@ describe('recordOutcome: the lease and the revert', () => {
 
     const result = await recordOutcome(state(remediatedPath([claimed(ALICE, 'e-1'), claimed(BOB, 'e-2')])), deps(ledger));
 
-    expect(result).toEqual({ outcome: 'remediated', severity: 'warning', publish: true, ignoredReason: null, escalation: null, recheck: null });
+    expect(result).toEqual({ outcome: 'remediated', severity: 'warning', publish: true, ignoredReason: null, escalation: null, recheck: null, reminder: null, closedAlert: null });
     expect(ledger.get(CLUSTER).reverts).toEqual([{ at: NOW, execution: ME, updateId: 'revert-update-1', actors: [ALICE, BOB], escalated: false }]);
   });
 
@@ -257,6 +257,8 @@ describe('recordOutcome: failures that may pass are re-checked', () => {
       publish: true,
       ignoredReason: null,
       escalation: null,
+      reminder: null,
+      closedAlert: null,
       recheck: {
         name,
         attempt: 1,
@@ -370,7 +372,7 @@ describe('recordOutcome: outcomes a re-check cannot change, and those that need 
 
     const result = await recordOutcome({ ...state(rejected, r.name), trigger: r.input.trigger }, deps(ledger, r.nextAt + MIN));
 
-    expect(result).toEqual({ outcome: 'failed', severity: 'critical', publish: true, ignoredReason: null, escalation: null, recheck: null });
+    expect(result).toEqual({ outcome: 'failed', severity: 'critical', publish: true, ignoredReason: null, escalation: null, recheck: null, reminder: null, closedAlert: null });
     expect(ledger.get(CLUSTER).recheck).toBeNull();
   });
 
@@ -387,7 +389,7 @@ describe('recordOutcome: outcomes a re-check cannot change, and those that need 
 
     const result = await recordOutcome(state({ ...violationPath(), failure: { Error: 'ClusterNotFoundError', Cause: 'DescribeCluster failed: ResourceNotFoundException' } }), deps(ledger));
 
-    expect(result).toEqual({ outcome: 'ignored', severity: 'info', publish: true, ignoredReason: 'CLUSTER_DELETED', escalation: null, recheck: null });
+    expect(result).toEqual({ outcome: 'ignored', severity: 'info', publish: true, ignoredReason: 'CLUSTER_DELETED', escalation: null, recheck: null, reminder: null, closedAlert: null });
     expect(ledger.get(CLUSTER).lease).toBeNull();
   });
 
@@ -397,7 +399,7 @@ describe('recordOutcome: outcomes a re-check cannot change, and those that need 
 
     const result = await recordOutcome(s, deps(ledger));
 
-    expect(result).toEqual({ outcome: 'ignored', severity: 'info', publish: false, ignoredReason: 'ALREADY_HANDLED', escalation: null, recheck: null });
+    expect(result).toEqual({ outcome: 'ignored', severity: 'info', publish: false, ignoredReason: 'ALREADY_HANDLED', escalation: null, recheck: null, reminder: null, closedAlert: null });
     expect(ledger.get(CLUSTER).lease?.holder).toBe(OTHER);
   });
 
