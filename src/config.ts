@@ -61,6 +61,10 @@ const envSchema = z.object({
   MEMBER_READ_ROLE_NAME: unsetWhenEmpty(roleName),
   /** The member write role: assumed in other accounts for UpdateClusterConfig only (remediateCluster). */
   MEMBER_WRITE_ROLE_NAME: unsetWhenEmpty(roleName),
+  /** The member findings role: assumed in other accounts for Security Hub BatchImportFindings/BatchUpdateFindings only. */
+  MEMBER_FINDINGS_ROLE_NAME: unsetWhenEmpty(roleName),
+  /** Import one Security Hub finding per cluster, updated through its lifecycle (the stack parameter SecurityHubFindings). */
+  SECURITY_HUB_FINDINGS: bool,
   /**
    * The single cross-account role of deployments before the read/write split (and of the local runner):
    * stands in for whichever of MEMBER_READ_ROLE_NAME / MEMBER_WRITE_ROLE_NAME is unset.

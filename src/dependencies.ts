@@ -3,12 +3,13 @@
  * hands them to the use cases. The local runner and tests install their own with `setDependencies`.
  */
 import { readFileSync } from 'node:fs';
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { createClientFactory, type Instrumentable } from './aws/clients';
 import { loadConfig, type Config } from './config';
 import { InputError } from './errors';
 import { parsePolicy, type Policy } from './policy';
+import { noMetrics, type MetricsSink } from './observability/metrics';
+import { powertoolsLogger, powertoolsMetricsSink } from './observability/powertools';
 import { unwired, type Ports, type Wiring, type WiringContext } from './wiring';
 import type { IntakeDeps, Log, WorkflowDeps } from './workflow/deps';
 import type { ExecutionPort } from './workflow/ports';
@@ -25,6 +26,8 @@ export type Dependencies = {
   sweep: SweepDependencies;
   region: string;
   log: Log;
+  /** CloudWatch metrics (EMF, written when the invocation ends); none unless the log is Powertools' too. */
+  metrics: MetricsSink;
 };
 
 /** What the organization sweep's functions use (ListSweepUnits, SweepUnit, RecordCoverage). */
@@ -52,6 +55,7 @@ export type Governance = {
   /** The member role names (null: not configured, so only the home account can be reached). */
   memberReadRoleName: string | null;
   memberWriteRoleName: string | null;
+  memberFindingsRoleName: string | null;
 };
 
 /** The governance settings of a configuration, defaults applied. */
@@ -64,6 +68,7 @@ export function governanceOf(config: Config): Governance {
     organizationsRoleArn: config.ORGANIZATIONS_ROLE_ARN || null,
     memberReadRoleName: config.MEMBER_READ_ROLE_NAME || config.CROSS_ACCOUNT_ROLE_NAME || null,
     memberWriteRoleName: config.MEMBER_WRITE_ROLE_NAME || config.CROSS_ACCOUNT_ROLE_NAME || null,
+    memberFindingsRoleName: config.MEMBER_FINDINGS_ROLE_NAME || config.CROSS_ACCOUNT_ROLE_NAME || null,
   };
 }
 
@@ -77,6 +82,8 @@ export type BuildOptions = {
   /** Called with every AWS client built, e.g. to count calls. */
   instrument?: (client: Instrumentable) => void;
   log?: Log;
+  /** Default: Powertools Metrics with the default log, no metrics with a log of one's own (the local runner, tests). */
+  metrics?: MetricsSink;
   now?: () => number;
 };
 
@@ -91,9 +98,12 @@ export function loadPolicyFile(path: string): Policy {
   return parsePolicy(text, path);
 }
 
-/** Structured JSON logs (Powertools Logger): constant messages, data in keys. */
+/**
+ * Structured JSON logs (Powertools Logger): constant messages, data in keys. The Logger is the one the
+ * handlers' middlewares put the Lambda context and the correlation key on (src/lambda.ts).
+ */
 function powertoolsLog(): Log {
-  const logger = new Logger({ serviceName: 'eks-endpoint-guard' });
+  const logger = powertoolsLogger();
   return {
     debug: (message, extra) => logger.debug(message, extra ?? {}),
     info: (message, extra) => logger.info(message, extra ?? {}),
@@ -109,6 +119,8 @@ function powertoolsLog(): Log {
  */
 export function buildDependencies(config: Config, wiring: Wiring, options: BuildOptions = {}): Dependencies {
   const log: Log = options.log ?? powertoolsLog();
+  // A local run writes no EMF documents into its own output unless it asks for them.
+  const metrics: MetricsSink = options.metrics ?? (options.log ? noMetrics : powertoolsMetricsSink());
   const now = options.now ?? Date.now;
   const policy = options.policy ?? loadPolicyFile(config.POLICY_FILE);
   const governance = governanceOf(config);
@@ -121,6 +133,7 @@ export function buildDependencies(config: Config, wiring: Wiring, options: Build
     homeRegion: config.AWS_REGION,
     memberReadRoleName: governance.memberReadRoleName ?? undefined,
     memberWriteRoleName: governance.memberWriteRoleName ?? undefined,
+    memberFindingsRoleName: governance.memberFindingsRoleName ?? undefined,
   });
   const context: WiringContext = { clients, config, now };
   const port = <K extends keyof Ports>(name: K): Ports[K] => {
@@ -139,7 +152,7 @@ export function buildDependencies(config: Config, wiring: Wiring, options: Build
       },
     });
   };
-  const settings = { shadowMode: config.SHADOW_MODE, notifyCompliant: config.NOTIFY_COMPLIANT, maxWaitSeconds: config.MAX_WAIT_SECONDS };
+  const settings = { shadowMode: config.SHADOW_MODE, notifyCompliant: config.NOTIFY_COMPLIANT, maxWaitSeconds: config.MAX_WAIT_SECONDS, securityHubFindings: config.SECURITY_HUB_FINDINGS };
   const eks = port('eks');
   const ledger = port('ledger');
   const executions = options.executions ?? port('executions');
@@ -148,7 +161,7 @@ export function buildDependencies(config: Config, wiring: Wiring, options: Build
   const identity = { selfRoleArns: [...config.SELF_ROLE_ARNS], crossAccountRoleName: governance.memberWriteRoleName, homeAccount: config.HOME_ACCOUNT_ID ?? null };
   // Called only for clusters whose decision depends on ous/accountTags (src/org/evaluate.ts).
   const organization = port('organization');
-  const workflow: WorkflowDeps = { eks, ec2: port('ec2'), alerts: port('alerts'), outcomeEvents: port('outcomeEvents'), ledger, policy, settings, now, log, organization };
+  const workflow: WorkflowDeps = { eks, ec2: port('ec2'), alerts: port('alerts'), outcomeEvents: port('outcomeEvents'), findings: port('findings'), ledger, policy, settings, now, log, organization, metrics };
   const scope = { excludedAccounts: governance.excludedAccounts, governedOus: governance.governedOus, regions: governance.regions };
   const intake: IntakeDeps = { executions, eks, ledger, policy, settings, identity, now, log, organization, scope };
   const sweep: SweepDependencies = {
@@ -159,7 +172,7 @@ export function buildDependencies(config: Config, wiring: Wiring, options: Build
     describeConcurrency: config.SWEEP_DESCRIBE_CONCURRENCY,
     timeMarginMs: config.SWEEP_TIME_MARGIN_SECONDS * 1000,
   };
-  return { config, workflow, intake, governance, sweep, region: config.AWS_REGION, log };
+  return { config, workflow, intake, governance, sweep, region: config.AWS_REGION, log, metrics };
 }
 
 let current: Promise<Dependencies> | undefined;

@@ -6,6 +6,7 @@
 import type { ClientFactory } from './aws/clients';
 import type { Config } from './config';
 import { GuardError } from './errors';
+import type { FindingsPort } from './findings/ports';
 import type { LedgerPort } from './ledger/types';
 import type { OrganizationPort } from './org/types';
 import type { AlertPort, Ec2Port, EksPort, ExecutionPort, OutcomeEventPort } from './workflow/ports';
@@ -14,7 +15,7 @@ import type { CoveragePort, SweepEksPort } from './sweep/ports';
 /** What an adapter is built from. */
 export type WiringContext = { clients: ClientFactory; config: Config; now: () => number };
 
-export type Ports = { eks: EksPort; ec2: Ec2Port; alerts: AlertPort; outcomeEvents: OutcomeEventPort; ledger: LedgerPort; executions: ExecutionPort; organization: OrganizationPort; sweepEks: SweepEksPort; coverage: CoveragePort };
+export type Ports = { eks: EksPort; ec2: Ec2Port; alerts: AlertPort; outcomeEvents: OutcomeEventPort; ledger: LedgerPort; executions: ExecutionPort; organization: OrganizationPort; sweepEks: SweepEksPort; coverage: CoveragePort; findings: FindingsPort };
 
 /** The adapters a function uses, each a builder of its port. */
 export type Wiring = { [K in keyof Ports]?: (context: WiringContext) => Ports[K] };

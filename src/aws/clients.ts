@@ -35,7 +35,7 @@ export type Credentials = AwsCredentialIdentity | AwsCredentialIdentityProvider;
  * `write` (UpdateClusterConfig) through the member write role, which only remediateCluster may assume.
  * In the home account both are the function's own role, whose own policy draws the same line.
  */
-export type Access = 'read' | 'write';
+export type Access = 'read' | 'write' | 'findings';
 
 export type ClientFactoryOptions = {
   /** Send every call here instead of AWS (the local emulator). */
@@ -50,6 +50,12 @@ export type ClientFactoryOptions = {
   memberReadRoleName?: string;
   /** The member role assumed in other accounts for UpdateClusterConfig (MEMBER_WRITE_ROLE_NAME). */
   memberWriteRoleName?: string;
+  /**
+   * The member role assumed in other accounts to import the account's own Security Hub findings
+   * (MEMBER_FINDINGS_ROLE_NAME): it may do nothing else, so the functions that post findings never hold
+   * a role that can change a cluster.
+   */
+  memberFindingsRoleName?: string;
   /**
    * One role name for both (the former CROSS_ACCOUNT_ROLE_NAME), used for an access whose own name is
    * unset: deployments from before the read/write split, and the local runner.
@@ -165,14 +171,15 @@ export function createClientFactory(options: ClientFactoryOptions = {}): ClientF
   };
 
   const memberRoleName = (access: Access): string | undefined =>
-    (access === 'write' ? options.memberWriteRoleName : options.memberReadRoleName) || options.crossAccountRoleName || undefined;
+    (access === 'write' ? options.memberWriteRoleName : access === 'findings' ? options.memberFindingsRoleName : options.memberReadRoleName) || options.crossAccountRoleName || undefined;
 
   const credentialsFor = (account: string, region: string, access: Access): { key: string; credentials: Credentials | undefined } => {
     if (!options.homeAccount || account === options.homeAccount) return { key: 'own', credentials: own };
     const role = memberRoleName(access);
     if (!role) {
-      const setting = access === 'write' ? 'MEMBER_WRITE_ROLE_NAME' : 'MEMBER_READ_ROLE_NAME';
-      throw new InputError([`cluster account ${account} is not the home account ${options.homeAccount}, and ${setting} is not set: the guard cannot ${access} there`]);
+      const setting = access === 'write' ? 'MEMBER_WRITE_ROLE_NAME' : access === 'findings' ? 'MEMBER_FINDINGS_ROLE_NAME' : 'MEMBER_READ_ROLE_NAME';
+      const what = access === 'findings' ? 'import Security Hub findings' : access;
+      throw new InputError([`cluster account ${account} is not the home account ${options.homeAccount}, and ${setting} is not set: the guard cannot ${what} there`]);
     }
     const roleArn = `arn:${partitionOf(region)}:iam::${account}:role/${role}`;
     return { key: roleArn, credentials: assumed(roleArn, region) };

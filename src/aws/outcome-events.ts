@@ -10,7 +10,7 @@
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { WiringContext } from '../wiring';
-import type { OutcomeEvent } from '../workflow/outcome-event';
+import type { GuardEvent } from '../workflow/outcome-event';
 import type { OutcomeEventPort } from '../workflow/ports';
 import { AwsRequestRejectedError, ClusterNotFoundError, type GuardError } from '../errors';
 import { toGuardError, type CallContext } from './errors';
@@ -27,7 +27,7 @@ function classify(err: unknown, context: CallContext): GuardError {
 /** Puts outcome events on one bus (a name or an ARN) of the client's account and region. */
 export function createOutcomeEventPort(client: EventBridgeClient, eventBusName = 'default'): OutcomeEventPort {
   return {
-    async put(event: OutcomeEvent) {
+    async put(event: GuardEvent) {
       const context = { operation: 'PutEvents', detail: `bus ${eventBusName}, ${event.detailType} of ${event.resources[0] ?? event.detail.cluster.name} (execution ${event.detail.executionName})` };
       let out;
       try {

@@ -46,6 +46,7 @@ export type CfnTemplate = {
 /** The default role names: the central stack's MemberReadRoleName and MemberWriteRoleName defaults. */
 export const DEFAULT_READ_ROLE_NAME = 'eks-endpoint-guard-member-read';
 export const DEFAULT_WRITE_ROLE_NAME = 'eks-endpoint-guard-member-write';
+export const DEFAULT_FINDINGS_ROLE_NAME = 'eks-endpoint-guard-member-findings';
 
 /**
  * Every action the central functions call in a member account, and nothing else (src/aws/eks.ts,
@@ -107,7 +108,7 @@ export function memberTemplate(): CfnTemplate {
       'AWS::CloudFormation::Interface': {
         ParameterGroups: [
           { Label: { default: 'The central stack (its outputs)' }, Parameters: ['CentralAccountId', 'CentralRegion', 'CentralEventBusName', 'CentralReadRoleArns', 'CentralWriteRoleArn'] },
-          { Label: { default: 'The organization' }, Parameters: ['OrganizationId', 'RolesRegion', 'ReadRoleName', 'WriteRoleName'] },
+          { Label: { default: 'The organization' }, Parameters: ['OrganizationId', 'RolesRegion', 'ReadRoleName', 'WriteRoleName', 'FindingsRoleName', 'CentralFindingsRoleArns'] },
           { Label: { default: 'Operations' }, Parameters: ['AlarmTopicArn'] },
         ],
       },
@@ -147,6 +148,17 @@ export function memberTemplate(): CfnTemplate {
         ConstraintDescription: 'an IAM role ARN (the central stack output MemberWriteTrustedRoleArn)',
         Description: 'The central role the write role trusts, remediateCluster\'s (central stack output MemberWriteTrustedRoleArn)',
       },
+      CentralFindingsRoleArns: {
+        Type: 'String',
+        Default: '',
+        Description: 'The central roles the findings role trusts, comma-separated (central stack output MemberFindingsTrustedRoleArns); empty: no findings role (Security Hub findings off)',
+      },
+      FindingsRoleName: {
+        Type: 'String',
+        Default: DEFAULT_FINDINGS_ROLE_NAME,
+        AllowedPattern: '^[\\w+=,.@-]{1,64}$',
+        Description: 'The member findings role (the central stack\'s MemberFindingsRoleName)',
+      },
       RolesRegion: {
         Type: 'String',
         AllowedPattern: '^[a-z]{2}(-[a-z]+)+-\\d$',
@@ -180,6 +192,7 @@ export function memberTemplate(): CfnTemplate {
       IsCentralRegion: { 'Fn::Equals': [ref('AWS::Region'), ref('CentralRegion')] },
       // Once per account, and not in the central account: the functions act there with their own roles.
       CreateMemberRoles: { 'Fn::And': [condition('IsRolesRegion'), { 'Fn::Not': [condition('IsCentralAccount')] }] },
+      CreateFindingsRole: { 'Fn::And': [condition('CreateMemberRoles'), { 'Fn::Not': [{ 'Fn::Equals': [ref('CentralFindingsRoleArns'), ''] }] }] },
       // Everywhere but the central account's own region, whose default bus the central stack listens to.
       ForwardEvents: { 'Fn::Not': [{ 'Fn::And': [condition('IsCentralAccount'), condition('IsCentralRegion')] }] },
       HasAlarmTopic: { 'Fn::Not': [{ 'Fn::Equals': [ref('AlarmTopicArn'), ''] }] },
@@ -347,6 +360,31 @@ export function memberTemplate(): CfnTemplate {
                   // Whatever the central code asks, this role cannot turn public access on or private access
                   // off (Bool, never BoolIfExists: see src/iam/guardrail.ts).
                   ...JSON.parse(JSON.stringify(GUARDRAIL_STATEMENTS)),
+                ],
+              },
+            },
+          ],
+        },
+      },
+      // Security Hub findings (opt-in): imported in the account's own hub, since a finding's AwsAccountId must
+      // be the caller's. A role of its own, so the functions that post findings never hold one that can
+      // change a cluster; it may import and update findings of this account only.
+      MemberFindingsRole: {
+        Type: 'AWS::IAM::Role',
+        Condition: 'CreateFindingsRole',
+        Properties: {
+          RoleName: ref('FindingsRoleName'),
+          Description: 'eks-endpoint-guard: imports this account\'s EKS endpoint findings into Security Hub, nothing else',
+          MaxSessionDuration: MAX_SESSION_SECONDS,
+          AssumeRolePolicyDocument: trustCentralRoles({ 'Fn::Split': [',', ref('CentralFindingsRoleArns')] }),
+          Policies: [
+            {
+              PolicyName: 'import-endpoint-findings',
+              PolicyDocument: {
+                Version: '2012-10-17',
+                Statement: [
+                  { Sid: 'ImportOwnFindings', Effect: 'Allow', Action: ['securityhub:BatchImportFindings'], Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default' } },
+                  { Sid: 'UpdateOwnFindings', Effect: 'Allow', Action: ['securityhub:BatchUpdateFindings'], Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:hub/default' } },
                 ],
               },
             },

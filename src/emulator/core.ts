@@ -6,12 +6,16 @@ import { platformUpdate } from './eks-rules';
 import { EventBridge, type EventBridgeSnapshot, type TargetListener } from './eventbridge';
 import { Faults, type Fault } from './faults';
 import { Identities, type Credentials } from './identity';
+import { stableId } from './ids';
+import type { FunctionConfig, FunctionHandler, LambdaSnapshot } from './lambda-functions';
 import { Roles, type RoleInput, type RoleRecord } from './iam';
 import { Organizations, type OrganizationSnapshot } from './organizations';
 import { organizationAccountIds } from './organization-state';
-import type { Env } from './protocol';
+import { AwsError, type Env } from './protocol';
+import type { SecurityHubSnapshot } from './securityhub';
+import { checkMessageAttributes, type QueueMessage, type QueueSnapshot } from './sqs-queues';
 import { parseEmulatorState, type EmulatorState, type ResolvedEmulatorState } from './state';
-import { World, type PublishedMessage } from './world';
+import { World, type MessageAttribute, type PublishedMessage } from './world';
 
 export const DEFAULT_UPDATE_SECONDS = 10;
 
@@ -67,7 +71,20 @@ export type EmulatorSnapshot = {
   iam: { roles: RoleRecord[]; strictAccounts: string[] };
   /** EventBridge buses and rules (in the state file's shape, with ARNs and metrics) and every delivery to a target. */
   eventBridge: EventBridgeSnapshot;
+  /** Where Security Hub is enabled, and every finding of every hub. */
+  securityHub: SecurityHubSnapshot;
+  /** SQS queues with their attributes and message counts (`queueMessages` shows the messages). */
+  sqs: { queues: QueueSnapshot[] };
+  /** Registered Lambda functions with their metrics, and every invocation. */
+  lambda: LambdaSnapshot;
 };
+
+/** A message given to `sendToQueue`; a string attribute is a `String` one. */
+export type QueueMessageInput = { body: string; attributes?: Record<string, string | MessageAttribute> };
+
+/** The SenderId of messages EventBridge and the emulator's own callers put on queues. */
+const EVENTBRIDGE_SENDER = stableId('AIDA', 'events.amazonaws.com', 17, true);
+const EMULATOR_SENDER = stableId('AIDA', 'emulator', 17, true);
 
 export type PlatformUpdateInput = { account: string; region: string; cluster: string; seconds?: number };
 
@@ -100,6 +117,8 @@ export class EmulatorCore {
         organizationIdOf: (account) => this.env.organizations.organizationIdOf(account),
         // Roles are checked where the role model knows the account (a strict one), else any role is accepted.
         roleExists: (roleArn) => (this.env.iam.strictAccounts().includes(roleArn.split(':')[4] ?? '') ? this.env.iam.list().some((r) => r.arn === roleArn) : undefined),
+        sendToQueue: (queueArn, message) => this.enqueue(queueArn, message, EVENTBRIDGE_SENDER),
+        invokeFunction: (functionArn, event) => this.env.world.functions.invokeAsync(functionArn, event),
       })),
     };
     // As in AWS, every CloudTrail management event also goes to the default bus of its account and region.
@@ -183,6 +202,9 @@ export class EmulatorCore {
       organization: this.env.organizations.snapshot(),
       iam: { roles: this.env.iam.list(), strictAccounts: this.env.iam.strictAccounts() },
       eventBridge: this.env.eventBridge.snapshot(),
+      securityHub: world.securityHub.snapshot(),
+      sqs: { queues: world.queues.snapshot() },
+      lambda: world.functions.snapshot(),
     };
   }
 
@@ -219,9 +241,50 @@ export class EmulatorCore {
     return this.env.eventBridge.onTarget(targetArn, listener);
   }
 
-  /** Resolves once every target listener invoked so far has settled (its delivery is then delivered or failed). */
-  flushEvents(): Promise<void> {
-    return this.env.eventBridge.flushEvents();
+  /**
+   * Resolves once every target listener invoked so far has settled (its delivery is then delivered or
+   * failed), and every asynchronous Lambda invocation with it (its retries and destination included).
+   */
+  async flushEvents(): Promise<void> {
+    const { eventBridge } = this.env;
+    const { functions } = this.env.world;
+    // A listener may invoke a function and a function may put events: settle both until neither has work.
+    do {
+      await eventBridge.flushEvents();
+      await functions.flush();
+    } while (eventBridge.hasPending() || functions.hasPending());
+  }
+
+  /** Copies of the messages in a queue, in the order they were sent. Throws a RangeError for an unknown queue. */
+  queueMessages(queueArn: string): QueueMessage[] {
+    const queue = this.env.world.queues.byArn(queueArn);
+    if (!queue) throw new RangeError(`no queue ${queueArn}`);
+    return this.env.world.queues.messagesOf(queue);
+  }
+
+  /** Sends a message as another AWS service would. Throws a RangeError for an unknown queue or a message SQS refuses. */
+  sendToQueue(queueArn: string, message: QueueMessageInput): { messageId: string } {
+    const attributes = Object.fromEntries(Object.entries(message.attributes ?? {}).map(([k, v]) => [k, typeof v === 'string' ? { DataType: 'String', StringValue: v } : v]));
+    const sent = this.enqueue(queueArn, { body: message.body, attributes }, EMULATOR_SENDER);
+    if ('failure' in sent) throw new RangeError(sent.failure);
+    return sent;
+  }
+
+  private enqueue(queueArn: string, message: { body: string; attributes: Record<string, MessageAttribute> }, senderId: string): { messageId: string } | { failure: string } {
+    const { queues } = this.env.world;
+    const queue = queues.byArn(queueArn);
+    if (!queue) return { failure: `the queue ${queueArn} does not exist` };
+    try {
+      return { messageId: queues.send(queue, { body: message.body, attributes: checkMessageAttributes(message.attributes), senderId }).messageId };
+    } catch (err) {
+      if (err instanceof AwsError) return { failure: `SQS refused the message: ${err.message}` };
+      throw err;
+    }
+  }
+
+  /** Registers (or replaces) a Lambda function's handler; returns the function that unregisters it. */
+  registerFunction(config: FunctionConfig, handler: FunctionHandler): () => void {
+    return this.env.world.functions.register(config, handler);
   }
 
   /** Creates or replaces an IAM role (a deployed member stack's roles); its account becomes strict. */

@@ -47,6 +47,15 @@ const targetSchema = z.strictObject({
   arn: z.string().regex(/^arn:aws:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/, 'must be an ARN such as arn:aws:events:us-east-1:111122223333:event-bus/central'),
   /** Required for an event bus in another account or region: a role of the rule's account EventBridge assumes. */
   roleArn: z.string().regex(/^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/, 'must be a role ARN such as arn:aws:iam::111122223333:role/forwarder').optional(),
+  /** Where an event goes when delivery fails (after the retries): an SQS queue, as PutTargets' DeadLetterConfig. */
+  deadLetterConfig: z.strictObject({ arn: z.string().regex(/^arn:aws:sqs:[a-z0-9-]+:\d{12}:[\w-]{1,80}$/, 'must be an SQS queue ARN such as arn:aws:sqs:us-east-1:111122223333:guard-dlq') }).optional(),
+  /** PutTargets' RetryPolicy; the emulator retries a failing in-process listener this many times, back to back. */
+  retryPolicy: z
+    .strictObject({
+      maximumRetryAttempts: z.number().int().min(0).max(185).optional(),
+      maximumEventAgeInSeconds: z.number().int().min(60).max(86_400).optional(),
+    })
+    .optional(),
 });
 
 export const eventBridgeBusSchema = z.strictObject({

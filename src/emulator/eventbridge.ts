@@ -5,6 +5,8 @@ import { matchesEventPattern, validateEventPattern } from './event-pattern';
 import { policyProblem, type ResolvedEventBridgeState, type StateBus, type StateRule } from './eventbridge-state';
 import type { Principal } from './identity';
 import { AwsError, type CallContext, type Env, type Service } from './protocol';
+import { parseQueueArn } from './sqs-queues';
+import type { MessageAttribute } from './world';
 
 /** The X-Amz-Target of an EventBridge call (the JSON 1.1 protocol): `AWSEvents.<Operation>`. */
 export const EVENTS_TARGET = /^AWSEvents\.(\w+)$/;
@@ -40,9 +42,14 @@ export type EventDelivery = {
   status: DeliveryStatus;
   reason?: string;
   time: string;
+  /** Present when the target has a RetryPolicy: the retries made after the first attempt failed. */
+  retries?: number;
+  /** Present when a failed delivery's target has a dead-letter queue: whether the event reached it. */
+  deadLetter?: { queueArn: string; status: 'sent' | 'failed'; messageId?: string; reason?: string };
 };
 
-export type RuleMetrics = { matchedEvents: number; invocations: number; failedInvocations: number };
+/** The DLQ counters appear once a target of the rule has a DeadLetterConfig, as AWS emits those metrics only then. */
+export type RuleMetrics = { matchedEvents: number; invocations: number; failedInvocations: number; invocationsSentToDlq?: number; invocationsFailedToBeSentToDlq?: number };
 
 export type EventBridgeSnapshot = {
   buses: { name: string; account: string; region: string; arn: string; policy?: Record<string, unknown> }[];
@@ -54,7 +61,7 @@ export type EventBridgeSnapshot = {
     arn: string;
     pattern: Record<string, unknown>;
     state: 'ENABLED' | 'DISABLED';
-    targets: { id: string; arn: string; roleArn?: string }[];
+    targets: { id: string; arn: string; roleArn?: string; deadLetterConfig?: { arn: string }; retryPolicy?: { maximumRetryAttempts?: number; maximumEventAgeInSeconds?: number } }[];
     metrics: RuleMetrics;
   }[];
   /** Every delivery since the state was loaded, in order. */
@@ -63,7 +70,9 @@ export type EventBridgeSnapshot = {
 
 type Doc = Record<string, any>;
 
-type Target = { id: string; arn: string; roleArn?: string; retryPolicy?: unknown; deadLetterConfig?: unknown };
+/** RetryPolicy and DeadLetterConfig in their wire shape, as ListTargetsByRule returns them. */
+type RetryPolicy = { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
+type Target = { id: string; arn: string; roleArn?: string; retryPolicy?: RetryPolicy; deadLetterConfig?: { Arn: string } };
 
 type Bus = { name: string; account: string; region: string; arn: string; policy?: Record<string, unknown>; description?: string; createdMs: number; modifiedMs: number };
 
@@ -89,6 +98,10 @@ export type EventBridgeDeps = {
   organizationIdOf(account: string): string | null;
   /** Undefined when the role model does not know the account (any role is then accepted). */
   roleExists(roleArn: string): boolean | undefined;
+  /** Sends a message to an SQS queue (a target's dead-letter queue); a failure says why. */
+  sendToQueue(queueArn: string, message: { body: string; attributes: Record<string, MessageAttribute> }): { messageId: string } | { failure: string };
+  /** Invokes a registered Lambda function asynchronously; false when there is none with this ARN. */
+  invokeFunction(functionArn: string, event: EventBridgeEvent): boolean;
 };
 
 /** PutEvents accepts at most this many bytes of entries (Time 14 bytes, then Source, DetailType, Detail, Resources). */
@@ -246,7 +259,20 @@ export class EventBridge {
   }
 
   private loadRule(rule: StateRule): void {
-    const targets = new Map(rule.targets.map((t) => [t.id, { id: t.id, arn: t.arn, ...(t.roleArn ? { roleArn: t.roleArn } : {}) }]));
+    const targets = new Map<string, Target>(
+      rule.targets.map((t) => [
+        t.id,
+        {
+          id: t.id,
+          arn: t.arn,
+          ...(t.roleArn ? { roleArn: t.roleArn } : {}),
+          ...(t.retryPolicy ? { retryPolicy: retryPolicyToWire(t.retryPolicy) } : {}),
+          ...(t.deadLetterConfig ? { deadLetterConfig: { Arn: t.deadLetterConfig.arn } } : {}),
+        },
+      ]),
+    );
+    const metrics: RuleMetrics = { matchedEvents: 0, invocations: 0, failedInvocations: 0 };
+    if ([...targets.values()].some((t) => t.deadLetterConfig)) withDlqMetrics(metrics);
     this.rules.set(key(rule.account, rule.region, rule.bus, rule.name), {
       name: rule.name,
       account: rule.account,
@@ -257,7 +283,7 @@ export class EventBridge {
       patternText: JSON.stringify(rule.pattern),
       state: rule.state,
       targets,
-      metrics: { matchedEvents: 0, invocations: 0, failedInvocations: 0 },
+      metrics,
     });
   }
 
@@ -294,6 +320,10 @@ export class EventBridge {
   /** Resolves once every listener invoked so far (and those they caused) has settled. */
   async flushEvents(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  hasPending(): boolean {
+    return this.pending.size > 0;
   }
 
   /** Puts an AWS service event (CloudTrail's) on the default bus of its account and region. */
@@ -341,7 +371,7 @@ export class EventBridge {
       const { region, account, name } = busTarget;
       const problem = this.busTargetProblem(rule, target, busTarget, fromAnotherBus);
       if (problem) {
-        this.record(bus, rule, target, event, 'failed', problem);
+        this.deadLetter(this.record(bus, rule, target, event, 'failed', problem.reason), rule, target, event, problem.code, problem.reason);
         return;
       }
       this.record(bus, rule, target, event, 'delivered');
@@ -350,43 +380,92 @@ export class EventBridge {
     }
     const listeners = [...(this.listeners.get(target.arn) ?? [])];
     if (listeners.length === 0) {
-      this.record(bus, rule, target, event, 'failed', `no in-process listener is registered for ${target.arn} (emulator.onTarget)`);
+      // A Lambda function registered with the emulator takes the event as Lambda does: accepted for an
+      // asynchronous invocation, its own failures are Lambda's to retry and send to a destination.
+      if (this.deps().invokeFunction(target.arn, structuredClone(event))) {
+        this.record(bus, rule, target, event, 'delivered');
+        return;
+      }
+      const reason = `no in-process listener is registered for ${target.arn} (emulator.onTarget)`;
+      this.deadLetter(this.record(bus, rule, target, event, 'failed', reason), rule, target, event, 'NO_RESOURCE', reason);
       return;
     }
     const delivery = this.record(bus, rule, target, event, 'pending');
-    let results: unknown[];
-    try {
-      // Each listener gets its own copy, as each AWS target receives its own serialized event.
-      results = listeners.map((listener) => listener(structuredClone(event)));
-    } catch (err) {
-      this.fail(delivery, rule, `the listener threw: ${(err as Error)?.message ?? String(err)}`);
-      return;
-    }
-    const settled = Promise.all(results).then(
-      () => {
-        if (delivery.status === 'pending') delivery.status = 'delivered';
-      },
-      (err: unknown) => this.fail(delivery, rule, `the listener failed: ${(err as Error)?.message ?? String(err)}`),
-    );
+    // Without a RetryPolicy the emulator makes one attempt: AWS's default of 185 retries over 24 hours
+    // would only repeat an in-process failure. With one, the retries run back to back, without backoff.
+    const retries = target.retryPolicy?.MaximumRetryAttempts ?? (target.retryPolicy ? DEFAULT_RETRY_ATTEMPTS : 0);
+    if (target.retryPolicy) delivery.retries = 0;
+    const failed = (reason: string, err: unknown): Promise<void> | void => {
+      if ((delivery.retries ?? 0) < retries) {
+        delivery.retries! += 1;
+        return attempt();
+      }
+      this.fail(delivery, rule, reason);
+      this.deadLetter(delivery, rule, target, event, 'SDK_CLIENT_ERROR', errorText(err), true);
+    };
+    const attempt = (): Promise<void> | void => {
+      let results: unknown[];
+      try {
+        // Each listener gets its own copy, as each AWS target receives its own serialized event.
+        results = listeners.map((listener) => listener(structuredClone(event)));
+      } catch (err) {
+        return failed(`the listener threw: ${errorText(err)}`, err);
+      }
+      return Promise.all(results).then(
+        () => {
+          if (delivery.status === 'pending') delivery.status = 'delivered';
+        },
+        (err: unknown) => failed(`the listener failed: ${errorText(err)}`, err),
+      );
+    };
+    const settled = attempt();
+    if (!settled) return;
     this.pending.add(settled);
     void settled.finally(() => this.pending.delete(settled));
   }
 
-  /** Why AWS would not deliver to a bus target (counted as a failed invocation), or undefined. */
-  private busTargetProblem(rule: Rule, target: Target, to: { region: string; account: string; name: string }, fromAnotherBus: boolean): string | undefined {
-    if (fromAnotherBus) return 'EventBridge does not route an event received from another event bus to a third event bus';
+  /**
+   * Sends a failed delivery's event to the target's dead-letter queue, as EventBridge does: the event as
+   * the target would have received it, with the rule, the target and the error as message attributes.
+   * A queue that does not exist loses the event, counted as InvocationsFailedToBeSentToDlq.
+   */
+  private deadLetter(delivery: EventDelivery, rule: Rule, target: Target, event: EventBridgeEvent, errorCode: string, errorMessage: string, retried = false): void {
+    const queueArn = target.deadLetterConfig?.Arn;
+    if (!queueArn) return;
+    const text = (value: string): MessageAttribute => ({ DataType: 'String', StringValue: value });
+    const attributes: Record<string, MessageAttribute> = {
+      RULE_ARN: text(rule.arn),
+      TARGET_ARN: text(target.arn),
+      ERROR_CODE: text(errorCode),
+      ERROR_MESSAGE: text(errorMessage || errorCode),
+      ...(retried ? { EXHAUSTED_RETRY_CONDITION: text('MaximumRetryAttempts'), RETRY_ATTEMPTS: text(String(delivery.retries ?? 0)) } : {}),
+    };
+    const sent = this.deps().sendToQueue(queueArn, { body: JSON.stringify(event), attributes });
+    withDlqMetrics(rule.metrics);
+    if ('messageId' in sent) {
+      delivery.deadLetter = { queueArn, status: 'sent', messageId: sent.messageId };
+      rule.metrics.invocationsSentToDlq! += 1;
+    } else {
+      delivery.deadLetter = { queueArn, status: 'failed', reason: sent.failure };
+      rule.metrics.invocationsFailedToBeSentToDlq! += 1;
+    }
+  }
+
+  /** Why AWS would not deliver to a bus target (counted as a failed invocation), with the DLQ's ERROR_CODE, or undefined. */
+  private busTargetProblem(rule: Rule, target: Target, to: { region: string; account: string; name: string }, fromAnotherBus: boolean): { code: string; reason: string } | undefined {
+    if (fromAnotherBus) return { code: 'THIRD_ACCOUNT_HOP_DETECTED', reason: 'EventBridge does not route an event received from another event bus to a third event bus' };
     const remote = to.account !== rule.account || to.region !== rule.region;
     if (remote) {
-      if (!target.roleArn) return `a target event bus in another account or region needs a RoleArn`;
+      if (!target.roleArn) return { code: 'NO_PERMISSIONS', reason: `a target event bus in another account or region needs a RoleArn` };
       const exists = this.deps().roleExists(target.roleArn);
-      if (exists === false) return `the target role ${target.roleArn} does not exist`;
+      if (exists === false) return { code: 'FAILED_TO_ASSUME_ROLE', reason: `the target role ${target.roleArn} does not exist` };
     }
     const receiver = this.bus(to.account, to.region, to.name);
-    if (!receiver) return `the event bus ${target.arn} does not exist`;
+    if (!receiver) return { code: 'NO_RESOURCE', reason: `the event bus ${target.arn} does not exist` };
     if (to.account !== rule.account) {
       const sender = { account: rule.account, arn: target.roleArn ?? `arn:aws:iam::${rule.account}:root` };
       if (!policyAllowsPutEvents(receiver.policy, receiver.arn, sender, this.deps().organizationIdOf)) {
-        return `the resource policy of ${receiver.arn} does not allow events:PutEvents from ${sender.arn} (account ${rule.account})`;
+        return { code: 'NO_PERMISSIONS', reason: `the resource policy of ${receiver.arn} does not allow events:PutEvents from ${sender.arn} (account ${rule.account})` };
       }
     }
     return undefined;
@@ -404,10 +483,16 @@ export class EventBridge {
         arn: r.arn,
         pattern: structuredClone(r.pattern),
         state: r.state,
-        targets: [...r.targets.values()].map((t) => ({ id: t.id, arn: t.arn, ...(t.roleArn ? { roleArn: t.roleArn } : {}) })),
+        targets: [...r.targets.values()].map((t) => ({
+          id: t.id,
+          arn: t.arn,
+          ...(t.roleArn ? { roleArn: t.roleArn } : {}),
+          ...(t.deadLetterConfig ? { deadLetterConfig: { arn: t.deadLetterConfig.Arn } } : {}),
+          ...(t.retryPolicy ? { retryPolicy: retryPolicyFromWire(t.retryPolicy) } : {}),
+        })),
         metrics: { ...r.metrics },
       })),
-      deliveries: this.deliveries.map((d) => ({ ...d })),
+      deliveries: this.deliveries.map((d) => structuredClone(d)),
     };
   }
 
@@ -683,6 +768,7 @@ export class EventBridge {
     const ids = new Set([...rule.targets.keys(), ...parsed.map((t) => t.id)]);
     if (ids.size > MAX_TARGETS) throw new AwsError('LimitExceededException', `The requested resource exceeds the maximum number allowed: a rule has at most ${MAX_TARGETS} targets.`);
     for (const target of parsed) rule.targets.set(target.id, target);
+    if (parsed.some((t) => t.deadLetterConfig)) withDlqMetrics(rule.metrics);
     return { FailedEntryCount: 0, FailedEntries: [] };
   }
 
@@ -701,12 +787,14 @@ export class EventBridge {
       throw validation(`RoleArn is required for target ${arn}: an event bus in another account or region receives events through a role of account ${rule.account}.`);
     }
     if (t.RoleArn && ROLE_ARN.exec(t.RoleArn)![1] !== rule.account) throw validation(`RoleArn ${t.RoleArn} of target ${id} must be a role of the rule's account ${rule.account}.`);
+    const retryPolicy = t.RetryPolicy === undefined ? undefined : parseRetryPolicy(t.RetryPolicy, i);
+    const deadLetterConfig = t.DeadLetterConfig === undefined ? undefined : parseDeadLetterConfig(t.DeadLetterConfig);
     return {
       id,
       arn,
       ...(t.RoleArn ? { roleArn: t.RoleArn } : {}),
-      ...(t.RetryPolicy !== undefined ? { retryPolicy: t.RetryPolicy } : {}),
-      ...(t.DeadLetterConfig !== undefined ? { deadLetterConfig: t.DeadLetterConfig } : {}),
+      ...(retryPolicy ? { retryPolicy } : {}),
+      ...(deadLetterConfig ? { deadLetterConfig } : {}),
     };
   }
 
@@ -747,6 +835,53 @@ export class EventBridge {
     if (missing.length) throw validation(`Parameter Event is not valid. Reason: missing ${missing.map((f) => `"${f}"`).join(', ')}.`);
     return { Result: matchesEventPattern(pattern, event) };
   }
+}
+
+/** EventBridge's default MaximumRetryAttempts, used when a RetryPolicy gives only MaximumEventAgeInSeconds. */
+const DEFAULT_RETRY_ATTEMPTS = 185;
+
+const errorText = (err: unknown) => (err as Error)?.message ?? String(err);
+
+function withDlqMetrics(metrics: RuleMetrics): void {
+  metrics.invocationsSentToDlq ??= 0;
+  metrics.invocationsFailedToBeSentToDlq ??= 0;
+}
+
+function parseRetryPolicy(given: unknown, i: number): RetryPolicy {
+  if (!given || typeof given !== 'object' || Array.isArray(given)) throw validation(`Parameter RetryPolicy of target ${i + 1} is not valid. Reason: it must be an object.`);
+  const doc = given as Doc;
+  const at = (field: string) => `targets.${i + 1}.member.retryPolicy.${field}`;
+  const bounded = (value: unknown, field: string, min: number, max: number): number | undefined => {
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value)) throw validation(`1 validation error detected: Value '${String(value)}' at '${at(field)}' failed to satisfy constraint: Member must be an integer`);
+    if (value < min) throw validation(`1 validation error detected: Value '${value}' at '${at(field)}' failed to satisfy constraint: Member must have value greater than or equal to ${min}`);
+    if (value > max) throw validation(`1 validation error detected: Value '${value}' at '${at(field)}' failed to satisfy constraint: Member must have value less than or equal to ${max}`);
+    return value;
+  };
+  const attempts = bounded(doc.MaximumRetryAttempts, 'maximumRetryAttempts', 0, 185);
+  const age = bounded(doc.MaximumEventAgeInSeconds, 'maximumEventAgeInSeconds', 60, 86_400);
+  return { ...(attempts !== undefined ? { MaximumRetryAttempts: attempts } : {}), ...(age !== undefined ? { MaximumEventAgeInSeconds: age } : {}) };
+}
+
+function parseDeadLetterConfig(given: unknown): { Arn: string } | undefined {
+  const arn = given && typeof given === 'object' ? (given as Doc).Arn : undefined;
+  if (arn === undefined) return undefined;
+  if (typeof arn !== 'string' || !parseQueueArn(arn)) throw validation(`Parameter DeadLetterConfig.Arn ${String(arn)} is not valid. Reason: Provided Arn is not in correct format; a dead-letter queue is an SQS queue ARN.`);
+  return { Arn: arn };
+}
+
+function retryPolicyToWire(policy: { maximumRetryAttempts?: number | undefined; maximumEventAgeInSeconds?: number | undefined }): RetryPolicy {
+  return {
+    ...(policy.maximumRetryAttempts !== undefined ? { MaximumRetryAttempts: policy.maximumRetryAttempts } : {}),
+    ...(policy.maximumEventAgeInSeconds !== undefined ? { MaximumEventAgeInSeconds: policy.maximumEventAgeInSeconds } : {}),
+  };
+}
+
+function retryPolicyFromWire(policy: RetryPolicy): { maximumRetryAttempts?: number; maximumEventAgeInSeconds?: number } {
+  return {
+    ...(policy.MaximumRetryAttempts !== undefined ? { maximumRetryAttempts: policy.MaximumRetryAttempts } : {}),
+    ...(policy.MaximumEventAgeInSeconds !== undefined ? { maximumEventAgeInSeconds: policy.MaximumEventAgeInSeconds } : {}),
+  };
 }
 
 function ruleArn(account: string, region: string, bus: string, name: string): string {

@@ -68,11 +68,32 @@ export const OPERATIONS = [
   'BatchWriteItem',
   'TransactGetItems',
   'TransactWriteItems',
+  // Security Hub
+  'BatchImportFindings',
+  'GetFindings',
+  'BatchUpdateFindings',
+  // SQS
+  'CreateQueue',
+  'GetQueueUrl',
+  'ListQueues',
+  'GetQueueAttributes',
+  'SetQueueAttributes',
+  'SendMessage',
+  'SendMessageBatch',
+  'ReceiveMessage',
+  'DeleteMessage',
+  'DeleteMessageBatch',
+  'ChangeMessageVisibility',
+  'ChangeMessageVisibilityBatch',
+  'PurgeQueue',
+  'DeleteQueue',
+  // Lambda
+  'Invoke',
 ] as const;
 export type OperationName = (typeof OPERATIONS)[number];
 
 /** The services the emulator serves, by their SigV4 signing name. */
-export const SERVICE_NAMES = ['eks', 'ec2', 'sns', 'sts', 'dynamodb', 'organizations', 'events'] as const;
+export const SERVICE_NAMES = ['eks', 'ec2', 'sns', 'sts', 'dynamodb', 'organizations', 'events', 'securityhub', 'sqs', 'lambda'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 const RATE_LIMIT_ONLY = ['perSecond', 'burst', 'clock'] as const;

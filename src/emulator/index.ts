@@ -2,14 +2,17 @@ import type { AddressInfo } from 'node:net';
 import { realClock, type Clock } from './clock';
 import type { CloudTrailEvent, CloudTrailListener } from './cloudtrail';
 import type { WireUpdate } from './cluster';
-import { EmulatorCore, type EmulatorSnapshot, type PlatformUpdateInput } from './core';
+import { EmulatorCore, type EmulatorSnapshot, type PlatformUpdateInput, type QueueMessageInput } from './core';
 import type { TargetListener } from './eventbridge';
 import type { Fault } from './faults';
 import type { Credentials } from './identity';
 import type { RoleInput, RoleRecord } from './iam';
+import type { FunctionConfig, FunctionHandler } from './lambda-functions';
 import { createEmulatorServer } from './server';
 import type { DynamoTableSnapshot } from './dynamodb-store';
 import type { EmulatorState } from './state';
+import type { SecurityHubFinding } from './securityhub';
+import type { QueueMessage } from './sqs-queues';
 import type { PublishedMessage } from './world';
 
 export { realClock, manualClock, scaledClock, DEFAULT_MANUAL_START_MS, type Clock } from './clock';
@@ -21,6 +24,8 @@ export { emulatorStateSchema, parseEmulatorState, stateReferenceProblems, type E
 export { REFUSED_PUBLIC_CIDRS } from './cidr';
 export type { EventBridgeEvent, EventBridgeSnapshot, EventDelivery, DeliveryStatus, RuleMetrics, TargetListener } from './eventbridge';
 export { eventBridgeStateSchema, type EventBridgeState } from './eventbridge-state';
+export { securityHubStateSchema, type SecurityHubState } from './securityhub-state';
+export type { SecurityHubFinding, SecurityHubSnapshot } from './securityhub';
 export { matchesEventPattern, validateEventPattern } from './event-pattern';
 export { roleSchema, trustAdmits, type RoleInput, type RoleRecord } from './iam';
 export { organizationStateSchema, type OrganizationState, type ResolvedOrganizationState } from './organization-state';
@@ -28,6 +33,10 @@ export type { OrganizationSnapshot } from './organizations';
 export type { MessageAttribute, PublishedMessage } from './world';
 export type { EndpointConfig, ErrorDetail, LogSetup, UpdateParam, UpdateStatus, WireUpdate } from './cluster';
 export type { DynamoItem, DynamoTableSnapshot } from './dynamodb-store';
+export type { QueueMessageInput } from './core';
+export { sqsStateSchema, type SqsState } from './sqs-state';
+export { md5OfAttributes, type QueueMessage, type QueueSnapshot } from './sqs-queues';
+export { functionConfigSchema, type FunctionConfig, type FunctionError, type FunctionHandler, type FunctionMetrics, type InvocationRecord, type LambdaSnapshot } from './lambda-functions';
 
 export type EmulatorOptions = {
   /** 0 (the default) picks a free port. */
@@ -54,6 +63,8 @@ export type Emulator = {
   /** The DynamoDB tables and their items; the same as `snapshot().dynamodb.tables`. */
   dynamodbTables(): DynamoTableSnapshot[];
   publishedMessages(): PublishedMessage[];
+  /** Copies of the Security Hub findings of one hub (account and region), of one account's hubs, or of every hub. */
+  findings(account?: string, region?: string): SecurityHubFinding[];
   cloudTrailEvents(): CloudTrailEvent[];
   /** The listener runs synchronously when a mutating call is decided, before its HTTP response is written. */
   onCloudTrail(listener: CloudTrailListener): () => void;
@@ -63,8 +74,18 @@ export type Emulator = {
    * awaited by `flushEvents`; a throw or rejection is a failed delivery in `snapshot().eventBridge`.
    */
   onTarget(targetArn: string, listener: TargetListener): () => void;
-  /** Resolves once every target listener invoked so far has settled. */
+  /** Resolves once every target listener invoked so far has settled, and every asynchronous Lambda invocation (retries and destination included). */
   flushEvents(): Promise<void>;
+  /** Copies of the messages in an SQS queue (by ARN), in the order they were sent. Throws a RangeError for an unknown queue. */
+  queueMessages(queueArn: string): QueueMessage[];
+  /** Puts a message on a queue as another AWS service would (a string attribute is a String one). Throws a RangeError for an unknown queue or a message SQS refuses. */
+  sendToQueue(queueArn: string, message: QueueMessageInput): { messageId: string };
+  /**
+   * Deploys a Lambda function whose code is `handler`: Invoke calls it, and so do EventBridge rules that
+   * target its ARN when no `onTarget` listener is registered. Returns the function that unregisters it;
+   * registrations survive loadState and reset. Throws an InputError naming bad fields.
+   */
+  registerFunction(config: FunctionConfig, handler: FunctionHandler): () => void;
   setFault(fault: Fault): void;
   clearFaults(): void;
   startPlatformUpdate(input: PlatformUpdateInput): WireUpdate;
@@ -116,10 +137,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     snapshot: () => core.snapshot(),
     dynamodbTables: () => core.env.dynamo.snapshot(),
     publishedMessages: () => core.publishedMessages(),
+    findings: (account, region) => core.env.world.securityHub.findings(account, region),
     cloudTrailEvents: () => core.cloudTrailEvents(),
     onCloudTrail: (listener) => core.onCloudTrail(listener),
     onTarget: (arn, listener) => core.onTarget(arn, listener),
     flushEvents: () => core.flushEvents(),
+    queueMessages: (queueArn) => core.queueMessages(queueArn),
+    sendToQueue: (queueArn, message) => core.sendToQueue(queueArn, message),
+    registerFunction: (config, handler) => core.registerFunction(config, handler),
     setFault: (fault) => core.setFault(fault),
     clearFaults: () => core.clearFaults(),
     startPlatformUpdate: (input) => core.startPlatformUpdate(input),

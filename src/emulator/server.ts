@@ -7,14 +7,17 @@ import { DYNAMODB_TARGET, dynamodbService } from './dynamodb';
 import { ec2Service } from './ec2';
 import { eventBridgeService } from './eventbridge';
 import { eksService } from './eks';
+import { lambdaService } from './lambda';
 import { AwsError, type CallContext, type Operation, type Reply, type Service } from './protocol';
 import { credentialScope, guessScope } from './sigv4';
 import { snsService } from './sns';
+import { securityHubService } from './securityhub';
+import { sqsService } from './sqs';
 import { stsService } from './sts';
 import { organizationsService } from './organizations';
 import { queryParams } from './xml';
 
-const SERVICES: Record<string, Service> = { eks: eksService, ec2: ec2Service, sns: snsService, sts: stsService, dynamodb: dynamodbService, organizations: organizationsService, events: eventBridgeService };
+const SERVICES: Record<string, Service> = { eks: eksService, ec2: ec2Service, sns: snsService, sts: stsService, dynamodb: dynamodbService, organizations: organizationsService, events: eventBridgeService, securityhub: securityHubService, sqs: sqsService, lambda: lambdaService };
 /** Far above SNS's 256 KiB, so oversize messages get SNS's own error rather than a transport one. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 

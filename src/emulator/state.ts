@@ -6,6 +6,8 @@ import { faultSchema } from './faults';
 import { roleReferenceProblems, roleSchema } from './iam';
 import { organizationAccountIds, organizationReferenceProblems, organizationStateSchema } from './organization-state';
 import { eventBridgeReferenceProblems, eventBridgeStateSchema } from './eventbridge-state';
+import { securityHubReferenceProblems, securityHubStateSchema } from './securityhub-state';
+import { sqsReferenceProblems, sqsStateSchema } from './sqs-state';
 
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region name such as us-east-1');
@@ -120,6 +122,10 @@ export const emulatorStateSchema = z.strictObject({
   faults: z.array(faultSchema).default([]),
   /** EventBridge buses (with resource policies) and rules with targets; every account and region has a `default` bus. */
   eventBridge: eventBridgeStateSchema.optional(),
+  /** Where Security Hub is enabled: every account and region without this section or its `hubs`, else only the hubs listed. */
+  securityHub: securityHubStateSchema.optional(),
+  /** SQS standard queues (created empty) with their attributes. */
+  sqs: sqsStateSchema.optional(),
 });
 
 /** A state document as authors write it (defaults may be omitted). */
@@ -245,6 +251,8 @@ export function stateReferenceProblems(state: ResolvedEmulatorState): string[] {
     });
   });
   if (state.eventBridge) problems.push(...eventBridgeReferenceProblems(state.eventBridge, declared));
+  if (state.securityHub) problems.push(...securityHubReferenceProblems(state.securityHub, declared));
+  if (state.sqs) problems.push(...sqsReferenceProblems(state.sqs, declared));
   const members = new Set(state.organization ? organizationAccountIds(state.organization) : []);
   problems.push(...roleReferenceProblems(state.roles, accounts, (id) => (members.has(id) ? 'member' : null)));
   return problems;

@@ -2,6 +2,9 @@ import ipaddr from 'ipaddr.js';
 import type { Clock } from './clock';
 import { newClusterRecord, settle, type ClusterRecord } from './cluster';
 import { stableId } from './ids';
+import { Functions } from './lambda-functions';
+import { SecurityHub } from './securityhub';
+import { Queues } from './sqs-queues';
 import type { ResolvedEmulatorState } from './state';
 
 export type NatGatewayRecord = {
@@ -61,6 +64,12 @@ export class World {
   private topics = new Map<string, Map<string, TopicRecord>>();
   private accountNames = new Map<string, string | undefined>();
   readonly messages: PublishedMessage[] = [];
+  /** Security Hub's hubs and findings. */
+  readonly securityHub = new SecurityHub(() => this.clock.now());
+  /** SQS queues and their messages. */
+  readonly queues = new Queues(() => this.clock.now());
+  /** Lambda functions registered by code (they survive `load`), and their invocations. */
+  readonly functions = new Functions(() => this.clock.now(), this.queues);
 
   constructor(
     private readonly clock: Clock,
@@ -74,6 +83,9 @@ export class World {
     this.topics.clear();
     this.accountNames.clear();
     this.messages.length = 0;
+    this.securityHub.load(state.securityHub);
+    this.queues.load(state.sqs?.queues ?? []);
+    this.functions.reset();
     for (const account of state.accounts) this.accountNames.set(account.id, account.name);
     for (const vpc of state.vpcs) {
       const { id: dhcpId, ...dhcp } = vpc.dhcpOptions;

@@ -62,7 +62,7 @@ export type AsffResource = {
   Partition: string;
   Region: string;
   Tags?: Record<string, string>;
-  Details?: { AwsEksCluster: { Name: string; Arn: string; Status?: string; ResourcesVpcConfig: { EndpointPublicAccess?: boolean } } };
+  Details?: { AwsEksCluster: { Name: string; Arn: string; ClusterStatus?: string; ResourcesVpcConfig: { EndpointPublicAccess?: boolean } } };
 };
 
 /** The ASFF fields this product sets (a subset of AwsSecurityFinding). */
@@ -240,7 +240,8 @@ export function toAsffFinding(subject: FindingSubject, context: FindingContext):
           AwsEksCluster: {
             Name: subject.name,
             Arn: subject.arn,
-            ...(subject.status ? { Status: subject.status } : {}),
+            // ASFF names the cluster's status ClusterStatus; the SDK drops any other name without a word.
+            ...(subject.status ? { ClusterStatus: subject.status } : {}),
             // ASFF's AwsEksCluster models only EndpointPublicAccess of the endpoint settings: the private
             // flag and the CIDRs are in ProductFields.
             ResourcesVpcConfig: subject.observed ? { EndpointPublicAccess: subject.observed.endpointPublicAccess } : {},

@@ -17,6 +17,7 @@ export const CENTRAL_BUS_NAME = 'eks-endpoint-guard-events';
 /** The deployed defaults of the stage parameters memberReadRoleName / memberWriteRoleName. */
 export const MEMBER_READ_ROLE_NAME = 'eks-endpoint-guard-member-read';
 export const MEMBER_WRITE_ROLE_NAME = 'eks-endpoint-guard-member-write';
+export const MEMBER_FINDINGS_ROLE_NAME = 'eks-endpoint-guard-member-findings';
 const INTAKE_RULE_NAME = 'eks-endpoint-guard-local-eks-changes';
 const FORWARD_RULE_NAME = 'eks-endpoint-guard-forward-eks-changes';
 const FORWARD_ROLE_NAME = 'eks-endpoint-guard-forward-events';
@@ -96,12 +97,12 @@ export async function deployGuard(emulator: Emulator, central: CentralDeployment
 
 /**
  * The member stack's roles (created once per account): read for every function, write for remediation
- * only, both trusting exactly the guard's function role (and, in an organization, only from inside it).
+ * only, findings for Security Hub imports only, all trusting exactly the guard's function role (and, in an organization, only from inside it).
  * The home account needs none: the functions act there with their own role.
  */
 function deployMemberRoles(emulator: Emulator, account: string, central: CentralDeployment): void {
   if (account === central.homeAccount) return;
-  for (const name of [MEMBER_READ_ROLE_NAME, MEMBER_WRITE_ROLE_NAME]) {
+  for (const name of [MEMBER_READ_ROLE_NAME, MEMBER_WRITE_ROLE_NAME, MEMBER_FINDINGS_ROLE_NAME]) {
     emulator.putRole({ account, name, trust: [central.functionRoleArn], orgCondition: central.organizationId !== null });
   }
 }

@@ -2,6 +2,8 @@
 import { handler as acquireLease } from '../../handlers/acquire-lease';
 import { handler as evaluateCluster } from '../../handlers/evaluate-cluster';
 import { handler as notifyOutcome } from '../../handlers/notify-outcome';
+import { handler as notifyDetection } from '../../handlers/notify-detection';
+import { handler as updateFinding } from '../../handlers/update-finding';
 import { handler as preflightCheck } from '../../handlers/preflight-check';
 import { handler as recordOutcome } from '../../handlers/record-outcome';
 import { handler as remediateCluster } from '../../handlers/remediate-cluster';
@@ -23,10 +25,12 @@ export const LAMBDA_HANDLERS: Record<string, LambdaFn> = {
   waitForChange,
   acquireLease,
   evaluateCluster,
+  notifyDetection,
   preflightCheck,
   remediateCluster,
   waitForRevert,
   verifyRemediation,
   recordOutcome,
   notifyOutcome,
+  updateFinding,
 } as unknown as Record<string, LambdaFn>;

@@ -17,6 +17,7 @@ import { sweepEksWiring } from '../aws/eks';
 import { executionWiring } from '../aws/sfn';
 import { alertWiring } from '../aws/sns';
 import { outcomeEventsWiring } from '../aws/outcome-events';
+import { findingsWiring } from '../aws/security-hub';
 import { buildDependencies, setDependencies } from '../dependencies';
 import { parseObservedCluster, type Policy } from '../policy';
 import type { ClusterRef, EndpointConfig } from '../policy/types';
@@ -24,7 +25,7 @@ import { matchesIntakeRule } from '../events/rule';
 import type { LedgerPort } from '../ledger/types';
 import type { Log } from '../workflow/deps';
 import type { Emulator } from '../emulator';
-import { deployGuard, MEMBER_READ_ROLE_NAME, MEMBER_WRITE_ROLE_NAME, type MemberDeployment } from './deployment';
+import { deployGuard, MEMBER_FINDINGS_ROLE_NAME, MEMBER_READ_ROLE_NAME, MEMBER_WRITE_ROLE_NAME, type MemberDeployment } from './deployment';
 import { LocalRunner, type DeliveryRecord, type ExecutionRecord, type ProgressEvent, type PublishedAlert } from './runner';
 
 export const GUARD_ROLE_NAME = 'eks-endpoint-guard-remediate';
@@ -53,6 +54,8 @@ export type LocalGuardOptions = {
   excludedAccounts?: string[];
   shadowMode?: boolean;
   notifyCompliant?: boolean;
+  /** The stack parameter SecurityHubFindings: one finding per cluster, imported in its own account. */
+  securityHubFindings?: boolean;
   maxWaitSeconds?: number;
   waitMs?: number;
   onProgress?: (event: ProgressEvent) => void;
@@ -120,6 +123,8 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
     SELF_ROLE_ARNS: `arn:aws:iam::${homeAccount}:role/${GUARD_ROLE_NAME}`,
     MEMBER_READ_ROLE_NAME,
     MEMBER_WRITE_ROLE_NAME,
+    MEMBER_FINDINGS_ROLE_NAME,
+    SECURITY_HUB_FINDINGS: options.securityHubFindings ? 'true' : 'false',
     GOVERNED_REGIONS: regions.join(','),
     GOVERNED_OUS: (options.governedOus ?? []).join(','),
     EXCLUDED_ACCOUNTS: (options.excludedAccounts ?? []).join(','),
@@ -144,7 +149,7 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
 
   const runnerRef: { current?: LocalRunner } = {};
   // Every handler runs in this one process: wire every port.
-  const wiring = { eks: eksWiring, ec2: ec2Wiring, alerts: alertWiring, outcomeEvents: outcomeEventsWiring, ledger: ledgerWiring, executions: executionWiring, organization: organizationWiring, sweepEks: sweepEksWiring, coverage: coverageWiring };
+  const wiring = { eks: eksWiring, ec2: ec2Wiring, alerts: alertWiring, outcomeEvents: outcomeEventsWiring, ledger: ledgerWiring, executions: executionWiring, organization: organizationWiring, sweepEks: sweepEksWiring, coverage: coverageWiring, findings: findingsWiring };
   const deps = buildDependencies(config, wiring, {
     policy: options.policy,
     credentials,
@@ -176,7 +181,7 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
   const publishedAlerts = (): PublishedAlert[] =>
     emulator
       .publishedMessages()
-      .filter((m) => m.topicArn === topicArn)
+      .filter((m) => m.topicArn === topicArn && (m.messageAttributes as Record<string, { StringValue?: string } | undefined> | undefined)?.kind?.StringValue !== 'detection')
       .map((m) => {
         const attrs = m.messageAttributes as Record<string, { StringValue?: string; stringValue?: string; value?: string } | string>;
         const attr = (k: string) => {

@@ -464,7 +464,7 @@ export class LocalRunner {
         waitTimeOverrides: Object.fromEntries(waitStates.map(([n]) => [n, this.hooks.waitMs ?? 0])),
         retryIntervalOverrides: Object.fromEntries(Object.keys(taskFunctions).map((n) => [n, 0])),
       },
-      context: { Execution: { Name: name, StartTime: new Date(startedClock).toISOString() }, StateMachine: { Id: stateMachineArn, Name: 'eks-endpoint-guard-local' } },
+      context: { Execution: { Id: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`, Name: name, StartTime: new Date(startedClock).toISOString() }, StateMachine: { Id: stateMachineArn, Name: 'eks-endpoint-guard-local' } },
     });
 
     // An execution's time runs from when it was started, even if the runner got to it later (it was

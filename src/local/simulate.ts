@@ -142,6 +142,8 @@ export const scenarioSchema = emulatorStateSchema.extend({
       region: regionName.optional(),
       shadowMode: z.boolean().optional(),
       notifyCompliant: z.boolean().optional(),
+      /** The stack parameter SecurityHubFindings: one finding per cluster in its own account's Security Hub. */
+      securityHubFindings: z.boolean().optional(),
       maxWaitSeconds: z.int().min(60).optional(),
       /** The stack parameters Regions, GovernedOus and ExcludedAccounts. */
       regions: z.array(regionName).min(1).optional(),
@@ -211,6 +213,10 @@ export type SimulationReport = {
   }[];
   clusters: { name: string; account: string; region: string; config: EndpointConfig }[];
   alerts: ReportAlert[];
+  /** With `guard.securityHubFindings`: every Security Hub finding at the end, per account and region. */
+  findings?: { account: string; region: string; id: string; workflowStatus: string; compliance: string; severity: string; note: string | null; createdAt: string; updatedAt: string }[];
+  /** Detection notices (chat, before the revert; not e-mailed, not counted as alerts), in the order sent. */
+  notices: ReportAlert[];
   steps: StepReport[];
   /** What the stack's alarms sent to the operations topic (failed executions). */
   operations: { subject: string; text: string; delivered: boolean; error?: string }[];
@@ -425,10 +431,10 @@ export async function seedLedger(ledger: LedgerPort, seed: Scenario['ledger'], n
  * `https` part of the per-protocol message). Read from the topic rather than rendered again, so the
  * report shows what SNS took, shortened or not.
  */
-function fullAlerts(emulator: Emulator, topicArn: string): ReportAlert[] {
+function fullAlerts(emulator: Emulator, topicArn: string, kind: 'alerts' | 'notices' = 'alerts'): ReportAlert[] {
   return emulator
     .publishedMessages()
-    .filter((m) => m.topicArn === topicArn)
+    .filter((m) => m.topicArn === topicArn && isDetection(m.messageAttributes) === (kind === 'notices'))
     .map((m) => {
       const attrs: Partial<typeof m.messageAttributes> = m.messageAttributes;
       let parts: { default?: string; email?: string; https?: string } = {};
@@ -447,6 +453,12 @@ function fullAlerts(emulator: Emulator, topicArn: string): ReportAlert[] {
     });
 }
 
+/** A detection notice (kind=detection): told before the revert, to chat; not one of the alerts counted. */
+function isDetection(attributes: unknown): boolean {
+  const kind = (attributes as Record<string, { StringValue?: string } | undefined> | undefined)?.kind;
+  return kind?.StringValue === 'detection';
+}
+
 /** Runs a scenario against a fresh emulator with the given policy and reports what happened. */
 export async function simulate(scenario: Scenario, policy: Policy, options: SimulateOptions = {}): Promise<SimulationReport> {
   const startMs = options.startTime ?? scenario.startTime ?? Date.now();
@@ -457,7 +469,7 @@ export async function simulate(scenario: Scenario, policy: Policy, options: Simu
   // `during` steps wait here until the workflow reaches their state.
   const armed: { index: number; step: z.output<typeof callStep>; seen: number }[] = [];
   const fired: StepReport[] = [];
-  const report: SimulationReport = { startTime: new Date(startMs).toISOString(), executions: [], clusters: [], alerts: [], steps: [], operations: [], pendingRechecks: [], sweeps: [] };
+  const report: SimulationReport = { startTime: new Date(startMs).toISOString(), executions: [], clusters: [], alerts: [], notices: [], steps: [], operations: [], pendingRechecks: [], sweeps: [] };
   const record = (into: StepReport[], step: StepReport) => {
     into.push(step);
     options.onStep?.(step);
@@ -551,6 +563,14 @@ export async function simulate(scenario: Scenario, policy: Policy, options: Simu
     report.executions = entries.flat();
     report.operations = guard.operations();
     report.alerts = options.alerts === 'full' ? fullAlerts(emulator, guard.topicArn) : guard.alerts().map(({ subject, severity, outcome }) => ({ subject, severity, outcome }));
+    if (guardOptions?.securityHubFindings) {
+      report.findings = emulator.findings().map((f) => {
+        const x = f as unknown as { AwsAccountId: string; Region: string; Id: string; Workflow?: { Status?: string }; Compliance?: { Status?: string }; Severity?: { Label?: string }; Note?: { Text?: string }; CreatedAt: string; UpdatedAt: string };
+        return { account: x.AwsAccountId, region: x.Region, id: x.Id, workflowStatus: x.Workflow?.Status ?? '', compliance: x.Compliance?.Status ?? '', severity: x.Severity?.Label ?? '', note: x.Note?.Text ?? null, createdAt: x.CreatedAt, updatedAt: x.UpdatedAt };
+      });
+    }
+    const notices = fullAlerts(emulator, guard.topicArn, 'notices');
+    report.notices = options.alerts === 'full' ? notices : notices.map(({ subject, severity, outcome }) => ({ subject, severity, outcome }));
     report.clusters = emulator.snapshot().clusters.map((c) => ({
       name: c.name,
       account: c.account,

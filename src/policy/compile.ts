@@ -161,7 +161,6 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       reverts: d.escalation?.reverts ?? DEFAULT_ESCALATION.reverts,
       withinMinutes: d.escalation?.withinMinutes ?? DEFAULT_ESCALATION.withinMinutes,
     },
-    reminderHours: d.reminderHours ?? DEFAULT_REMINDER_HOURS,
   });
   const base = defaults.settings;
   const rules = policy.rules.map(
@@ -180,7 +179,6 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
           reverts: r.escalation?.reverts ?? base.escalation.reverts,
           withinMinutes: r.escalation?.withinMinutes ?? base.escalation.withinMinutes,
         },
-        reminderHours: r.reminderHours ?? base.reminderHours,
       }),
     }),
   );
@@ -436,6 +434,16 @@ export function settingsFrom(t: SettingsTemplate): EffectiveSettings {
     maxPublicCidrs: s.maxPublicCidrs,
     maxTagExemptionDays: s.maxTagExemptionDays,
     escalation: { reverts: s.escalation.reverts, withinMinutes: s.escalation.withinMinutes },
-    reminderHours: s.reminderHours,
   };
+}
+
+/**
+ * The reminder cadence of the rule that decided (null: the defaults): how often on-call hears again of a
+ * violation the guard does not close. Not part of a judgement (the verdict and `check` do not depend on
+ * it), so it is looked up by the rule's name when the workflow records an outcome.
+ */
+export function reminderHoursOf(policy: Policy | undefined, rule: string | null): number {
+  // A policy built by hand rather than parsed may predate the key, or be a test's partial stand-in.
+  const own = rule === null ? undefined : policy?.rules?.find((r) => r.name === rule)?.reminderHours;
+  return own ?? policy?.defaults?.reminderHours ?? DEFAULT_REMINDER_HOURS;
 }

@@ -32,8 +32,6 @@ export type EffectiveSettings = {
   maxTagExemptionDays: number;
   /** Escalate once the guard has reverted a cluster `reverts` times within `withinMinutes` (the workflow decides). */
   escalation: EscalationSettings;
-  /** An open violation the guard does not close is told once, then at most once per this many hours (the workflow decides). */
-  reminderHours: number;
 };
 
 export type EscalationSettings = { reverts: number; withinMinutes: number };

@@ -2,12 +2,13 @@
  * RecordCoverage: merges the units' results into the coverage record, logs it, keeps it, and warns
  * on-call when the sweep did not judge everything.
  */
+import { coverageMetrics, emitMetrics, type MetricsSink } from '../observability/metrics';
 import type { Log } from '../workflow/deps';
 import { coverageAlert, mergeCoverage, type CoverageInput } from './coverage';
 import type { CoveragePort } from './ports';
 import type { CoverageRecord } from './types';
 
-export type RecordCoverageDeps = { coverage: CoveragePort; now: () => number; log: Log };
+export type RecordCoverageDeps = { coverage: CoveragePort; now: () => number; log: Log; metrics?: MetricsSink };
 
 /**
  * The constant message of the log line a CloudWatch metric filter counts (one per incomplete sweep,
@@ -22,6 +23,7 @@ export async function recordCoverage(input: CoverageInput, deps: RecordCoverageD
   const record = mergeCoverage(input, new Date(deps.now()).toISOString());
   const notJudged = record.clusters.notJudged - (record.clusters.notJudgedByReason.DELETED ?? 0);
   deps.log.info('sweep coverage', { ...record });
+  emitMetrics(deps.metrics, coverageMetrics(record));
   await deps.coverage.keep(record);
   if (record.complete) return { record, alerted: false, messageId: null };
   deps.log.warn(INCOMPLETE_COVERAGE_MESSAGE, {

@@ -1,3 +1,5 @@
+import type { FindingsPort } from '../findings/ports';
+import type { MetricsSink } from '../observability/metrics';
 import type { LedgerPort } from '../ledger/types';
 import type { OrganizationPort } from '../org/types';
 import type { Policy } from '../policy';
@@ -16,6 +18,8 @@ export type WorkflowSettings = {
   notifyCompliant: boolean;
   /** How long the guard waits for an update or a busy cluster before it stops and schedules a re-check. */
   maxWaitSeconds: number;
+  /** Import one Security Hub finding per cluster (the stack parameter SecurityHubFindings); off unless set. */
+  securityHubFindings?: boolean;
 };
 
 /** What the state machine's steps are given: ports, the policy, settings and a clock. */
@@ -28,6 +32,10 @@ export type WorkflowDeps = {
    * put; OUTCOME_EVENTS=false wires a port that puts nothing.
    */
   outcomeEvents?: OutcomeEventPort;
+  /** Metrics (EMF): outcomes by kind, time to fix, exposure, alert publish failures. Absent: none. */
+  metrics?: MetricsSink;
+  /** Security Hub findings, each imported in its cluster's own account (used when settings.securityHubFindings). */
+  findings?: FindingsPort;
   ledger: LedgerPort;
   policy: Policy;
   settings: WorkflowSettings;

@@ -1,4 +1,5 @@
 import { renderAlert } from '../alerts/render';
+import { alertPublishFailureMetrics, emitMetrics, outcomeMetricsOf } from '../observability/metrics';
 import type { WorkflowDeps } from './deps';
 import { buildAlertCase } from './outcome';
 import { buildOutcomeEvent, outcomeReason } from './outcome-event';
@@ -14,6 +15,8 @@ export type NotifyResult = {
   reason: string | null;
   /** The outcome event's EventBridge id; null when none was put (ALREADY_HANDLED, or outcome events off). */
   eventId: string | null;
+  /** UpdateFinding runs next: Security Hub findings are on and the outcome says something about the cluster. */
+  finding: boolean;
 };
 
 /**
@@ -45,7 +48,7 @@ export async function notifyOutcome(state: ExecutionState, deps: WorkflowDeps): 
   const alertCase = buildAlertCase(state, deps.now());
   const alert = renderAlert(alertCase, { exemptionTag: deps.policy.exemptionTag });
   const publish = shouldPublish(alertCase, state, deps);
-  const event = deps.outcomeEvents ? buildOutcomeEvent(alertCase, { executionName: state.executionName, verifiedAt: state.verification?.verifiedAt ?? null }) : null;
+  const event = deps.outcomeEvents ? buildOutcomeEvent(alertCase, { executionName: state.executionName, verifiedAt: state.verification?.verifiedAt ?? null, published: publish }) : null;
   let eventId: string | null = null;
   if (event) {
     try {
@@ -63,9 +66,13 @@ export async function notifyOutcome(state: ExecutionState, deps: WorkflowDeps): 
     } catch (err) {
       // A constant message: the operations alarm's metric filter matches it.
       deps.log.error('alert publish failed', { cluster: state.cluster, outcome: alertCase.outcome, errorName: (err as Error).name, errorMessage: (err as Error).message });
+      emitMetrics(deps.metrics, alertPublishFailureMetrics());
       throw err;
     }
   }
   deps.log.info(publish ? 'alert published' : 'outcome not published', { cluster: state.cluster, outcome: alertCase.outcome, messageId, eventId });
-  return { outcome: alertCase.outcome, severity: alert.attributes.severity, published: publish, messageId, subject: alert.subject, reason: outcomeReason(alertCase), eventId };
+  // Counted once the outcome is told: a publish that failed and is retried counts it once.
+  emitMetrics(deps.metrics, outcomeMetricsOf(alertCase));
+  const finding = deps.settings.securityHubFindings === true && alertCase.outcome !== 'ignored' && state.assessment?.evaluation != null;
+  return { outcome: alertCase.outcome, severity: alert.attributes.severity, published: publish, messageId, subject: alert.subject, reason: outcomeReason(alertCase), eventId, finding };
 }

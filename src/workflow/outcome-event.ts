@@ -6,6 +6,8 @@
  * meaning or goes away (adding a field does not change it).
  */
 import { derivedClusterArn } from '../alerts/describe';
+import { clusterThreadId } from '../alerts/detection';
+import type { DetectionEventDetail } from './detection';
 import type { EndpointConfig } from '../policy/types';
 import type { AlertCase, IgnoredReason, Outcome, Severity, Trigger } from './types';
 
@@ -34,8 +36,17 @@ export type OutcomeEventDetail = {
   schemaVersion: typeof OUTCOME_EVENT_SCHEMA_VERSION;
   /** The Step Functions execution: the same on every retry of NotifyOutcome, so consumers de-duplicate on it. */
   executionName: string;
+  /** The same for every notice, alert and event of one cluster (the chat thread): `account/region/name`. */
+  threadId: string;
   cluster: { account: string; region: string; name: string; arn: string };
   outcome: Outcome;
+  /** Set when this outcome is a reminder of an open violation told before (the SNS alert says so too). */
+  reminder: { firstAlertedTime: string; count: number } | null;
+  /**
+   * Whether the SNS alert was sent for this outcome: false for an unchanged open violation within
+   * reminderHours (a repeat; route on it to avoid paging twice) and for good news nobody asked for.
+   */
+  published: boolean | null;
   severity: Severity;
   /** A failed outcome's `error: cause`, or an ignored outcome's reason; null otherwise. */
   reason: string | null;
@@ -75,7 +86,7 @@ export type OutcomeEventDetail = {
 };
 
 /** What the AlertCase does not carry: the execution's name and when its revert was verified. */
-export type OutcomeEventContext = { executionName: string; verifiedAt: number | null };
+export type OutcomeEventContext = { executionName: string; verifiedAt: number | null; published?: boolean };
 
 /** The one-line reason of an outcome: a failure's `error: cause`, an ignored outcome's reason, else null. */
 export function outcomeReason(alertCase: Pick<AlertCase, 'failure' | 'ignoredReason'>): string | null {
@@ -110,8 +121,11 @@ function rawDetail(c: AlertCase, context: OutcomeEventContext): OutcomeEventDeta
   return {
     schemaVersion: OUTCOME_EVENT_SCHEMA_VERSION,
     executionName: context.executionName,
+    threadId: clusterThreadId(c.cluster),
     cluster: { account: c.cluster.account, region: c.cluster.region, name: c.cluster.name, arn: outcomeClusterArn(c) },
     outcome: c.outcome,
+    reminder: c.reminder ? { firstAlertedTime: new Date(c.reminder.firstAlertedAt).toISOString(), count: c.reminder.count } : null,
+    published: context.published ?? null,
     severity: c.severity,
     reason: outcomeReason(c),
     failure: c.failure,
@@ -211,7 +225,9 @@ export function buildOutcomeDetail(alertCase: AlertCase, context: OutcomeEventCo
 }
 
 /** One PutEvents entry, as the adapter sends it (the bus is the adapter's). */
-export type OutcomeEvent = { source: string; detailType: string; resources: string[]; detail: OutcomeEventDetail };
+export type GuardEvent = { source: string; detailType: string; resources: string[]; detail: OutcomeEventDetail | DetectionEventDetail };
+/** The outcome event of one execution. */
+export type OutcomeEvent = GuardEvent & { detail: OutcomeEventDetail };
 
 /** The outcome event of an AlertCase, or null when the outcome gets none (see `wantsOutcomeEvent`). */
 export function buildOutcomeEvent(alertCase: AlertCase, context: OutcomeEventContext): OutcomeEvent | null {

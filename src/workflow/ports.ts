@@ -4,7 +4,7 @@
  * GuardError family (src/errors.ts), never as SDK exceptions.
  */
 import type { ClusterRef, EndpointConfig, EndpointTarget } from '../policy/types';
-import type { OutcomeEvent } from './outcome-event';
+import type { GuardEvent } from './outcome-event';
 import type { Alert, ExecutionInput } from './types';
 
 /** A cluster as DescribeCluster returns it (the `cluster` object), kept as plain JSON. */
@@ -54,7 +54,7 @@ export type AlertPort = {
 /** Puts outcome events (src/workflow/outcome-event.ts) on the home account's event bus. */
 export type OutcomeEventPort = {
   /** Puts one event; returns its EventBridge event id (null: outcome events are turned off). A failed entry throws (TransientAwsError when worth retrying). */
-  put(event: OutcomeEvent): Promise<string | null>;
+  put(event: GuardEvent): Promise<string | null>;
 };
 
 export type ExecutionPort = {

@@ -6,7 +6,7 @@
  * lose the re-check.
  */
 import { alertSeverity } from '../alerts/render';
-import { DEFAULT_REMINDER_HOURS } from '../policy';
+import { reminderHoursOf } from '../policy/compile';
 import { changeOf, decideEscalation, decideOpenAlert, judgedSettings, nextRecheck, openAlertFingerprint, uniqueActors, withoutLease, withRevert } from '../ledger/rules';
 import type { ClusterLedger } from '../ledger/types';
 import type { WorkflowDeps } from './deps';
@@ -134,7 +134,7 @@ export async function recordOutcome(state: ExecutionState, deps: WorkflowDeps): 
     let closedAlert: RecordResult['closedAlert'] = null;
     const fingerprint = coveredElsewhere ? null : openViolation(outcome, state);
     if (fingerprint) {
-      const hours = settings?.reminderHours ?? DEFAULT_REMINDER_HOURS;
+      const hours = reminderHoursOf(deps.policy, settings?.rule ?? null);
       const { next: open, decision } = decideOpenAlert(next.openAlert ?? null, fingerprint, outcome, me, now, hours);
       next = { ...next, openAlert: open };
       publish = decision !== 'quiet';

@@ -151,6 +151,10 @@ export type ExecutionState = ExecutionInput & {
   remediation?: RemediateResult;
   revert?: PollResult;
   verification?: VerifyResult;
+  /** NotifyOutcome's result (UpdateFinding runs after it). */
+  notification?: { outcome: Outcome; finding?: boolean };
+  /** NotifyDetection's result, or the error its Catch kept (the revert goes on either way). */
+  detection?: { noticed: boolean; messageId: string | null; eventId: string | null } | { Error: string; Cause: string };
   /** Set by a Catch: the error that stopped the workflow. */
   failure?: { Error: string; Cause: string };
 };
@@ -203,6 +207,7 @@ export type Alert = {
     /** `outcome`: an execution's outcome; `reminder`: an open violation told again; `detection`: a violation just found, before the revert (not e-mailed by default). */
     kind?: 'outcome' | 'reminder' | 'detection';
     severity: Severity;
-    outcome: Outcome;
+    /** The outcome; `detected` for a detection notice (the outcome follows). */
+    outcome: Outcome | 'detected';
     account: string; region: string; cluster: string; reason?: 'GUARD_ROLE_MISUSE' | 'TAG_CHANGE_LAXER' | 'CLUSTER_DELETED' | 'RECHECK_SCHEDULED' | 'ESCALATED' };
 };

@@ -24,6 +24,7 @@ import type { ExecutionPort } from '../../src/workflow/ports';
 import type { OutcomeEvent } from '../../src/workflow/outcome-event';
 import type { Alert, ExecutionInput } from '../../src/workflow/types';
 import type { Emulator } from '../../src/emulator';
+import { findingsWiring } from '../../src/aws/security-hub';
 import { GUARD_ROLE_ARN, PROD, REGION, cluster, rejectionOf, useAdapterEmulator } from './helpers';
 
 const HANDLERS_DIR = fileURLToPath(new URL('../../handlers/', import.meta.url));
@@ -31,7 +32,7 @@ const POLICY_FILE = fileURLToPath(new URL('../fixtures/policies/valid/minimal-un
 const policy = parsePolicy(readFileSync(POLICY_FILE, 'utf8'), POLICY_FILE);
 const silent: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-const ALL: Required<Wiring> = { eks: eksWiring, ec2: ec2Wiring, alerts: alertWiring, outcomeEvents: outcomeEventsWiring, ledger: ledgerWiring, executions: executionWiring, organization: organizationWiring, sweepEks: sweepEksWiring, coverage: coverageWiring };
+const ALL: Required<Wiring> = { eks: eksWiring, ec2: ec2Wiring, alerts: alertWiring, outcomeEvents: outcomeEventsWiring, ledger: ledgerWiring, executions: executionWiring, organization: organizationWiring, sweepEks: sweepEksWiring, coverage: coverageWiring, findings: findingsWiring };
 
 let emulator: Emulator;
 

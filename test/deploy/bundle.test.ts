@@ -373,6 +373,7 @@ describe('the deployment artifact', () => {
       '@aws-sdk/client-eks',
       '@aws-sdk/client-eventbridge',
       '@aws-sdk/client-organizations',
+      '@aws-sdk/client-securityhub',
       '@aws-sdk/client-sfn',
       '@aws-sdk/client-sns',
       '@aws-sdk/lib-dynamodb',
@@ -496,6 +497,7 @@ describe('the bundled handlers, against the emulator', () => {
     const [message] = messages;
     expect(message).toMatchObject({ messageId: notified.messageId, topicArn: TOPIC_ARN, messageStructure: 'json', subject: notified.subject });
     expect(message!.messageAttributes).toEqual({
+      kind: { DataType: 'String', StringValue: 'outcome' },
       severity: { DataType: 'String', StringValue: 'warning' },
       outcome: { DataType: 'String', StringValue: 'remediated' },
       account: { DataType: 'String', StringValue: ACCOUNT },

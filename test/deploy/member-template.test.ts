@@ -41,7 +41,7 @@ describe('rendering', () => {
       });
 
       expect(await readFile(file, 'utf8')).toBe(renderMemberTemplate());
-      expect(stdout).toContain(`Member stack template: ${file} (8 resources`);
+      expect(stdout).toContain(`Member stack template: ${file} (9 resources`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -277,6 +277,8 @@ function valueOf(value: unknown, instance: Instance, deployment: Deployment): st
     CentralAccountId: deployment.central.account,
     CentralRegion: deployment.central.region,
     RolesRegion: deployment.rolesRegion,
+    // Security Hub findings on: the central stack's findings roles are given.
+    CentralFindingsRoleArns: 'arn:aws:iam::111122223333:role/eks-endpoint-guard/notifyOutcome',
   };
   if (ref !== undefined && ref in refs) return refs[ref]!;
   throw new Error(`the test cannot resolve ${JSON.stringify(value)}`);
@@ -323,9 +325,10 @@ describe('StackSet compatibility', () => {
   it('gives every role with a fixed (global) name the roles-region condition; the others are named by CloudFormation', () => {
     const roles = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role');
 
-    expect(roles.map(([id]) => id).sort()).toEqual(['ForwardToCentralBusRole', 'MemberReadRole', 'MemberWriteRole']);
+    expect(roles.map(([id]) => id).sort()).toEqual(['ForwardToCentralBusRole', 'MemberFindingsRole', 'MemberReadRole', 'MemberWriteRole']);
     for (const [id, r] of roles) {
-      if (r.Properties.RoleName !== undefined) expect([id, r.Condition]).toEqual([id, 'CreateMemberRoles']);
+      // CreateFindingsRole is CreateMemberRoles and findings turned on.
+      if (r.Properties.RoleName !== undefined) expect([id, r.Condition]).toEqual([id, id === 'MemberFindingsRole' ? 'CreateFindingsRole' : 'CreateMemberRoles']);
     }
     expect(JSON.stringify(template.Conditions.CreateMemberRoles)).toContain('IsRolesRegion');
     expect(template.Conditions.IsRolesRegion).toEqual({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, { Ref: 'RolesRegion' }] });
@@ -361,6 +364,7 @@ describe('StackSet compatibility', () => {
             expect(withRoles.map((i) => i.region)).toEqual(isCentral ? [] : [deployment.rolesRegion]);
             for (const i of instances) {
               expect(i.made.includes('MemberWriteRole')).toBe(i.made.includes('MemberReadRole'));
+              expect(i.made.includes('MemberFindingsRole')).toBe(i.made.includes('MemberReadRole'));
               const forwards = !(isCentral && i.region === deployment.central.region);
               expect(i.made.includes('ForwardEksEventsRule')).toBe(forwards);
               expect(i.made.includes('ForwardToCentralBusRole')).toBe(forwards);

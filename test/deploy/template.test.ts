@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { INTAKE_RULE_PATTERN } from '../../src/events/rule';
 import { DEFAULT_READ_ROLE_NAME, DEFAULT_WRITE_ROLE_NAME, memberTemplate } from '../../src/deploy/member-template';
 import { GUARDRAIL_STATEMENTS } from '../../src/iam/guardrail';
+import { OUTCOMES } from '../../src/local/expect';
+import { METRIC_NAMES, METRICS_NAMESPACE, OUTCOME_DIMENSION, SERVICE_NAME } from '../../src/observability/metrics';
 import { cfnLint, packageService, ROOT, type PackageRun, type Template } from './package';
 
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -37,6 +39,10 @@ const FUNCTIONS = {
   waitForRevert: { file: 'wait-for-revert', actions: ['eks:DescribeUpdate', 'eks:DescribeCluster'], ledger: READ_WRITE, member: ['read'] },
   verifyRemediation: { file: 'verify-remediation', actions: ['eks:DescribeCluster'], ledger: READ_WRITE, member: ['read'], organizations: true },
   recordOutcome: { file: 'record-outcome', actions: [], ledger: READ_WRITE, member: [] },
+  // A chat notice and an event before the revert.
+  notifyDetection: { file: 'notify-detection', actions: ['events:PutEvents', 'sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt', 'securityhub:BatchImportFindings', 'securityhub:BatchUpdateFindings'], ledger: [], member: ['findings'] },
+  // The Security Hub finding after the outcome.
+  updateFinding: { file: 'update-finding', actions: ['securityhub:BatchImportFindings', 'securityhub:BatchUpdateFindings'], ledger: [], member: ['findings'] },
   // The outcome event on the home default bus, then the alert.
   notifyOutcome: { file: 'notify-outcome', actions: ['events:PutEvents', 'sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt'], ledger: READ_WRITE, member: [] },
 } as const;
@@ -53,6 +59,8 @@ const TASKS: Record<string, FunctionName> = {
   WaitForRevert: 'waitForRevert',
   VerifyRemediation: 'verifyRemediation',
   RecordOutcome: 'recordOutcome',
+  NotifyDetection: 'notifyDetection',
+  UpdateFinding: 'updateFinding',
   NotifyOutcome: 'notifyOutcome',
 };
 
@@ -62,13 +70,14 @@ const LEDGER_ARN = { 'Fn::GetAtt': ['LedgerTable', 'Arn'] };
 const CLUSTER_ARNS = { 'Fn::Sub': 'arn:${AWS::Partition}:eks:*:${AWS::AccountId}:cluster/*' };
 const ORGANIZATION = 'o-zz9y8x7w6v';
 /** The central stack's own parameters: what varies per deployment, none of it frozen at package time. */
-const STACK_PARAMETERS = ['OrganizationId', 'GovernedOus', 'ExcludedAccounts', 'Regions', 'MemberReadRoleName', 'MemberWriteRoleName', 'OrganizationsRoleArn'];
+const STACK_PARAMETERS = ['OrganizationId', 'GovernedOus', 'ExcludedAccounts', 'Regions', 'MemberReadRoleName', 'MemberWriteRoleName', 'MemberFindingsRoleName', 'SecurityHubFindings', 'OrganizationsRoleArn'];
 /** sts:AssumeRole on a member role, as every function reaching member accounts has it. */
-const assumeMember = (access: 'read' | 'write') => ({
-  Sid: access === 'read' ? 'AssumeMemberReadRoleInOrganization' : 'AssumeMemberWriteRoleInOrganization',
+const MEMBER_ROLE = { read: 'Read', write: 'Write', findings: 'Findings' } as const;
+const assumeMember = (access: 'read' | 'write' | 'findings') => ({
+  Sid: `AssumeMember${MEMBER_ROLE[access]}RoleInOrganization`,
   Effect: 'Allow',
   Action: 'sts:AssumeRole',
-  Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:iam::*:role/\${${access === 'read' ? 'MemberReadRoleName' : 'MemberWriteRoleName'}}` },
+  Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:iam::*:role/\${Member${MEMBER_ROLE[access]}RoleName}` },
   Condition: { StringEquals: { 'aws:ResourceOrgID': { Ref: 'OrganizationId' } } },
 });
 const capitalized = (name: string) => name[0]!.toUpperCase() + name.slice(1);
@@ -398,6 +407,8 @@ describe('functions', () => {
       Regions: 'us-east-1, ap-southeast-2',
       MemberReadRoleName: 'guard-read',
       MemberWriteRoleName: 'guard-write',
+      MemberFindingsRoleName: 'eks-endpoint-guard-member-findings',
+      SecurityHubFindings: 'false',
       OrganizationsRoleArn: 'arn:aws:iam::999988887777:role/org-reader',
     });
     // The same template whatever the organization: no value of prod's appears in it.
@@ -419,6 +430,8 @@ describe('functions', () => {
       Regions: '',
       MemberReadRoleName: 'eks-endpoint-guard-member-read',
       MemberWriteRoleName: 'eks-endpoint-guard-member-write',
+      MemberFindingsRoleName: 'eks-endpoint-guard-member-findings',
+      SecurityHubFindings: 'false',
       OrganizationsRoleArn: '',
     });
     for (const [name, good, bad] of [
@@ -684,6 +697,7 @@ describe('the member stack, beside this one', () => {
       ['CentralEventBusName', 'CentralEventBusName'],
       ['CentralReadRoleArns', 'MemberReadTrustedRoleArns'],
       ['CentralWriteRoleArn', 'MemberWriteTrustedRoleArn'],
+      ['CentralFindingsRoleArns', 'MemberFindingsTrustedRoleArns'],
     ]);
     for (const [, output] of named) expect(dev.template!.Outputs?.[output!]).toBeDefined();
   });
@@ -806,9 +820,11 @@ describe('alerts and alarms', () => {
     const subscriptions = Object.fromEntries(ofType(prod.template!, 'AWS::SNS::Subscription').map(([id, s]) => [id, s.Properties]));
     const ids = Object.keys(subscriptions);
 
+    // Detection notices (attribute kind=detection) go to chat only; messages without `kind` still arrive.
+    const detectionSkipped = { FilterPolicyScope: 'MessageAttributes', FilterPolicy: { kind: [{ 'anything-but': ['detection'] }, { exists: false }] } };
     expect(Object.values(subscriptions)).toEqual([
-      { TopicArn: { Ref: 'AlertTopic' }, Protocol: 'email', Endpoint: 'oncall@example.com' },
-      { TopicArn: { Ref: 'AlertTopic' }, Protocol: 'email', Endpoint: 'sre@example.com' },
+      { TopicArn: { Ref: 'AlertTopic' }, Protocol: 'email', Endpoint: 'oncall@example.com', ...detectionSkipped },
+      { TopicArn: { Ref: 'AlertTopic' }, Protocol: 'email', Endpoint: 'sre@example.com', ...detectionSkipped },
       { TopicArn: { Ref: 'OperationsTopic' }, Protocol: 'email', Endpoint: 'oncall@example.com' },
       { TopicArn: { Ref: 'OperationsTopic' }, Protocol: 'email', Endpoint: 'sre@example.com' },
     ]);
@@ -841,5 +857,54 @@ describe('ledger', () => {
 
     expect(table.DeletionPolicy).toBe('Retain');
     expect(table.UpdateReplacePolicy).toBe('Retain');
+  });
+});
+
+describe('dashboard', () => {
+  type Line = (string | Record<string, unknown>)[];
+  type Widget = { properties: { title: string; metrics: Line[] } };
+  /** The dashboard's widgets, and each metric line as namespace, name, dimensions and options. */
+  function dashboard(template: Template) {
+    const body = (resource(template, 'Dashboard').Properties.DashboardBody as { 'Fn::Sub': string })['Fn::Sub'];
+    const widgets = (JSON.parse(body) as { widgets: Widget[] }).widgets;
+    const lines = widgets.flatMap((w) =>
+      w.properties.metrics.map((line) => {
+        const [namespace, name, ...rest] = line as string[];
+        const options = typeof rest.at(-1) === 'object' ? (rest.pop() as unknown as Record<string, unknown>) : {};
+        const dimensions: Record<string, string> = {};
+        for (let i = 0; i < rest.length; i += 2) dimensions[rest[i]!] = rest[i + 1]!;
+        return { widget: w.properties.title, namespace, name, dimensions, options };
+      }),
+    );
+    return { body, widgets, lines };
+  }
+
+  it('is named after the stage and charts every metric the functions emit, with the service dimension Powertools adds', () => {
+    const { lines } = dashboard(dev.template!);
+    const own = lines.filter((l) => l.namespace === METRICS_NAMESPACE);
+
+    expect(resource(dev.template!, 'Dashboard').Properties.DashboardName).toBe('eks-endpoint-guard-dev');
+    expect([...new Set(own.map((l) => l.name))].sort()).toEqual(Object.values(METRIC_NAMES).sort());
+    for (const line of own) expect(line.dimensions.service).toBe(SERVICE_NAME);
+    const outcomes = own.filter((l) => l.name === METRIC_NAMES.outcomes);
+    expect(outcomes.map((l) => l.dimensions)).toEqual(OUTCOMES.map((o) => ({ service: SERVICE_NAME, [OUTCOME_DIMENSION]: o })));
+    for (const name of [METRIC_NAMES.timeToFix, METRIC_NAMES.exposure]) {
+      expect(own.filter((l) => l.name === name).map((l) => l.options.stat)).toEqual(['p50', 'p95', 'Maximum']);
+    }
+  });
+
+  it('charts both state machines\' failed and timed-out executions, every function\'s errors and the dead-letter queue', () => {
+    const { body, lines } = dashboard(dev.template!);
+    const of = (namespace: string, name: string) => lines.filter((l) => l.namespace === namespace && l.name === name).map((l) => l.dimensions);
+
+    for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
+      expect(of('AWS/States', metric)).toEqual([{ StateMachineArn: '${EnforceEndpointStateMachine}' }, { StateMachineArn: '${SweepOrganizationStateMachine}' }]);
+    }
+    expect(of('AWS/Lambda', 'Errors').map((d) => d.FunctionName).sort()).toEqual(FUNCTION_NAMES.map((name) => `\${${capitalized(name)}LambdaFunction}`).sort());
+    expect(of('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toEqual([{ QueueName: '${IntakeDeadLetterQueue.QueueName}' }]);
+    // Every substitution names a pseudo parameter or a resource of this template (and an attribute it has).
+    for (const [, ref] of body.matchAll(/\$\{([^}]+)\}/g)) {
+      if (!ref!.startsWith('AWS::')) expect(Object.keys(dev.template!.Resources)).toContain(ref!.split('.')[0]);
+    }
   });
 });

@@ -39,6 +39,7 @@ describe('the organization settings', () => {
       organizationsRoleArn: null,
       memberReadRoleName: 'eks-endpoint-guard-member-read',
       memberWriteRoleName: 'eks-endpoint-guard-member-write',
+      memberFindingsRoleName: null,
     });
   });
 

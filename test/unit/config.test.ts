@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       POLICY_FILE: 'policy.yaml',
       SHADOW_MODE: false,
       NOTIFY_COMPLIANT: false,
+      SECURITY_HUB_FINDINGS: false,
       SELF_ROLE_ARNS: [],
       OUTCOME_EVENTS: true,
       SWEEP_DESCRIBE_CONCURRENCY: 10,

@@ -40,6 +40,8 @@ const TRANSIENT = new Set(['TransientAwsError', 'Lambda.ServiceException', 'Lamb
 const TRANSIENT_SFN = new Set(['StepFunctions.SdkClientException', 'StepFunctions.AWSStepFunctionsException', 'States.Timeout']);
 /** The tasks of the end of every path: their failures do not go back to RecordOutcome. */
 const CLOSERS = new Set(['RecordOutcome', 'ScheduleRecheck', 'NotifyOutcome']);
+/** Tasks whose failure must not hold the revert up: a short retry, then on along the path. */
+const COURTESIES = new Set(['NotifyDetection', 'UpdateFinding']);
 
 function successors(state: State): string[] {
   const out: string[] = [];
@@ -56,11 +58,11 @@ describe('state machine definition', () => {
   it('starts with the re-check choice, then WaitForChange, and has every Task of the workflow', () => {
     expect(definition.StartAt).toBe('IsRecheck');
     expect(states.IsRecheck!.Default).toBe('WaitForChange');
-    expect(tasks.sort()).toEqual(['AcquireLease', 'EvaluateCluster', 'NotifyOutcome', 'PreflightCheck', 'RecordOutcome', 'RemediateCluster', 'ScheduleRecheck', 'VerifyRemediation', 'WaitForChange', 'WaitForRevert']);
+    expect(tasks.sort()).toEqual(['AcquireLease', 'EvaluateCluster', 'NotifyDetection', 'NotifyOutcome', 'PreflightCheck', 'RecordOutcome', 'RemediateCluster', 'ScheduleRecheck', 'UpdateFinding', 'VerifyRemediation', 'WaitForChange', 'WaitForRevert']);
     expect(integrations).toEqual({ ScheduleRecheck: 'arn:aws:states:::states:startExecution' });
   });
 
-  it.each(lambdaTasks)('%s retries only transient errors, for more than 15 minutes on average and with a bound', (name) => {
+  it.each(lambdaTasks.filter((n) => !COURTESIES.has(n)))('%s retries only transient errors, for more than 15 minutes on average and with a bound', (name) => {
     const retry = (states[name]!.Retry ?? []) as (Retrier & { MaxDelaySeconds?: number; JitterStrategy?: string })[];
 
     expect(retry.length).toBeGreaterThan(0);
@@ -91,7 +93,20 @@ describe('state machine definition', () => {
     expect(s.Parameters).toEqual({ 'StateMachineArn.$': '$$.StateMachine.Id', 'Name.$': '$.record.recheck.name', 'Input.$': '$.record.recheck.input' });
   });
 
-  it.each(tasks.filter((n) => !CLOSERS.has(n)))('%s catches everything else into RecordOutcome', (name) => {
+  it('NotifyDetection retries transient errors briefly, then goes on to PreflightCheck whatever happened, once per execution', () => {
+    const s = states.NotifyDetection!;
+    for (const r of s.Retry ?? []) {
+      for (const error of r.ErrorEquals) expect(TRANSIENT).toContain(error);
+      expect(r.MaxAttempts).toBeLessThanOrEqual(3);
+    }
+    expect(s.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.detection', Next: 'PreflightCheck' }]);
+    expect(s.Next).toBe('PreflightCheck');
+    expect(states.AssessmentReady!.Choices).toContainEqual({ Variable: '$.assessment.evaluation.action', StringEquals: 'remediate', Next: 'DetectionSent' });
+    expect(states.DetectionSent!.Choices).toEqual([{ Variable: '$.detection', IsPresent: true, Next: 'PreflightCheck' }]);
+    expect(states.DetectionSent!.Default).toBe('NotifyDetection');
+  });
+
+  it.each(tasks.filter((n) => !CLOSERS.has(n) && !COURTESIES.has(n)))('%s catches everything else into RecordOutcome', (name) => {
     const catchers = states[name]!.Catch ?? [];
 
     expect(catchers).toHaveLength(1);
@@ -142,7 +157,7 @@ describe('state machine definition', () => {
     expect(choice.Default).toBeDefined();
     for (const c of choice.Choices ?? []) {
       expect(c.Variable).toBeDefined();
-      expect(taskResults.some((r) => c.Variable!.startsWith(`${r}.`))).toBe(true);
+      expect(taskResults.some((r) => c.Variable === r || c.Variable!.startsWith(`${r}.`))).toBe(true);
     }
   });
 

@@ -31,7 +31,7 @@ const settingsArb: fc.Arbitrary<EffectiveSettings> = fc
     fc
       .uniqueArray(fc.constantFrom(...ALLOWED), { minLength: s.publicAccess === 'restricted' ? 1 : 0, maxLength: Math.min(s.maxPublicCidrs, ALLOWED.length) })
       // Tag exemptions and escalation do not reach the planner; any valid value will do.
-      .map((allowedPublicCidrs) => ({ rule: null, ...s, allowedPublicCidrs, maxTagExemptionDays: 0, escalation: { reverts: 3, withinMinutes: 60 }, reminderHours: 24 })),
+      .map((allowedPublicCidrs) => ({ rule: null, ...s, allowedPublicCidrs, maxTagExemptionDays: 0, escalation: { reverts: 3, withinMinutes: 60 } })),
   );
 
 const observedArb: fc.Arbitrary<EndpointConfig> = fc.record({

@@ -58,7 +58,6 @@ const SETTINGS: EffectiveSettings = {
   maxPublicCidrs: 40,
   maxTagExemptionDays: 30,
   escalation: ESCALATION,
-  reminderHours: 24,
 };
 const judged = (over: Partial<JudgedSettings> = {}): JudgedSettings => ({ ...judgedSettings(SETTINGS, false, {}, T0), ...over });
 

@@ -93,7 +93,7 @@ const settingsArb: fc.Arbitrary<EffectiveSettings> = fc
       .chain((list) =>
         fc.boolean().map((dup) => (dup && list.length > 0 && list.length < s.maxPublicCidrs ? [...list, list[0]!] : list)),
       )
-      .map((allowedPublicCidrs) => ({ rule: null, ...s, allowedPublicCidrs, maxTagExemptionDays: 30, escalation: { reverts: 3, withinMinutes: 60 }, reminderHours: 24 }))
+      .map((allowedPublicCidrs) => ({ rule: null, ...s, allowedPublicCidrs, maxTagExemptionDays: 30, escalation: { reverts: 3, withinMinutes: 60 } }))
       // Allowlists whose union is the whole internet are refused at load (like 0.0.0.0/0 itself).
       .filter((settings) => familiesCovered(parseCidrs(settings.allowedPublicCidrs)).length === 0),
   );

@@ -73,7 +73,7 @@ describe('policies built by hand (not parsed) evaluate too', () => {
 
   it('a hand-built policy without the newer keys gets their defaults', () => {
     const old = { version: 1, defaults: { mode: 'enforce', publicAccess: 'forbidden', privateAccess: 'required', allowedPublicCidrs: [], maxPublicCidrs: 40 }, rules: [], exemptions: [], exemptionTag: 'eks-endpoint-guard/exempt-until' } as unknown as Policy;
-    expect(resolveSettings(old, subject)).toMatchObject({ maxTagExemptionDays: 30, escalation: { reverts: 3, withinMinutes: 60 }, reminderHours: 24 });
+    expect(resolveSettings(old, subject)).toMatchObject({ maxTagExemptionDays: 30, escalation: { reverts: 3, withinMinutes: 60 } });
   });
 });
 
@@ -100,7 +100,6 @@ describe('resolved settings belong to the caller', () => {
       maxPublicCidrs: 40,
       maxTagExemptionDays: 30,
       escalation: { reverts: 3, withinMinutes: 60 },
-      reminderHours: 24,
     };
     const config = { endpointPublicAccess: true, endpointPrivateAccess: true, publicAccessCidrs: ['198.51.100.0/24'] };
     expect(findViolations(settings, config).map((v) => v.code)).toEqual(['PUBLIC_CIDR_NOT_ALLOWED']);

@@ -665,7 +665,6 @@ describe('findViolations on the settings directly', () => {
     maxPublicCidrs: 40,
     maxTagExemptionDays: 30,
     escalation: { reverts: 3, withinMinutes: 60 },
-    reminderHours: 24,
   };
 
   it('does not judge the CIDRs of a public endpoint that is off, not even against the limit', () => {

@@ -84,7 +84,7 @@ describe('ASFF findings of a report', () => {
           Id: `arn:aws:eks:us-east-1:${B}:cluster/legacy-billing`,
           Partition: 'aws',
           Region: 'us-east-1',
-          Details: { AwsEksCluster: { Name: 'legacy-billing', Arn: `arn:aws:eks:us-east-1:${B}:cluster/legacy-billing`, Status: 'ACTIVE', ResourcesVpcConfig: { EndpointPublicAccess: true } } },
+          Details: { AwsEksCluster: { Name: 'legacy-billing', Arn: `arn:aws:eks:us-east-1:${B}:cluster/legacy-billing`, ClusterStatus: 'ACTIVE', ResourcesVpcConfig: { EndpointPublicAccess: true } } },
         },
       ],
     });

@@ -35,7 +35,7 @@ function deps(options: { put?: () => Promise<string | null>; publish?: () => Pro
     outcomeEvents: {
       put: async (event) => {
         calls.push('put');
-        events.push(event);
+        events.push(event as OutcomeEvent);
         return options.put ? options.put() : 'event-1';
       },
     },
@@ -49,7 +49,7 @@ function deps(options: { put?: () => Promise<string | null>; publish?: () => Pro
 function evaluation(verdict: Evaluation['verdict'], action: Evaluation['action']): Evaluation {
   return {
     cluster: { name: 'prod-api', account: '111122223333', region: 'us-east-1', arn: null },
-    settings: { rule: 'prod-private-only', mode: action === 'alert' ? 'alert' : 'enforce', publicAccess: 'forbidden', privateAccess: 'required', allowedPublicCidrs: [], maxPublicCidrs: 40, maxTagExemptionDays: 30, escalation: { reverts: 3, withinMinutes: 60 }, reminderHours: 24 },
+    settings: { rule: 'prod-private-only', mode: action === 'alert' ? 'alert' : 'enforce', publicAccess: 'forbidden', privateAccess: 'required', allowedPublicCidrs: [], maxPublicCidrs: 40, maxTagExemptionDays: 30, escalation: { reverts: 3, withinMinutes: 60 } },
     observed: { endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['0.0.0.0/0'], status: 'ACTIVE', vpcId: 'vpc-1', tags: {} },
     verdict,
     action,

@@ -40,7 +40,7 @@ function deps(options: { notifyCompliant?: boolean; publish?: (alert: Alert) => 
 function evaluation(verdict: Evaluation['verdict'], action: Evaluation['action']): Evaluation {
   return {
     cluster: { name: 'prod-api', account: '111122223333', region: 'us-east-1', arn: null },
-    settings: { rule: 'prod-private-only', mode: action === 'alert' ? 'alert' : 'enforce', publicAccess: 'forbidden', privateAccess: 'required', allowedPublicCidrs: [], maxPublicCidrs: 40, maxTagExemptionDays: 30, escalation: { reverts: 3, withinMinutes: 60 }, reminderHours: 24 },
+    settings: { rule: 'prod-private-only', mode: action === 'alert' ? 'alert' : 'enforce', publicAccess: 'forbidden', privateAccess: 'required', allowedPublicCidrs: [], maxPublicCidrs: 40, maxTagExemptionDays: 30, escalation: { reverts: 3, withinMinutes: 60 } },
     observed: { endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['0.0.0.0/0'], status: 'ACTIVE', vpcId: 'vpc-1', tags: {} },
     verdict,
     action,
@@ -78,7 +78,7 @@ describe('notifyOutcome', () => {
 
     expect(d.published).toHaveLength(1);
     expect(d.published[0]!.attributes).toEqual({ kind: 'outcome', severity, outcome, account: '111122223333', region: 'us-east-1', cluster: 'prod-api' });
-    expect(result).toEqual({ outcome, severity, published: true, messageId: 'msg-1', subject: d.published[0]!.subject, reason: outcome === 'failed' ? expect.stringMatching(/\S/) : null, eventId: null });
+    expect(result).toEqual({ outcome, severity, published: true, messageId: 'msg-1', subject: d.published[0]!.subject, reason: outcome === 'failed' ? expect.stringMatching(/\S/) : null, eventId: null, finding: false });
     expect(result.subject.length).toBeLessThan(100);
   });
 

@@ -22,7 +22,7 @@ const TARGET: EndpointTarget = { endpointPublicAccess: false, endpointPrivateAcc
 function evaluation(verdict: Evaluation['verdict'], action: Evaluation['action'], config = OPEN): Evaluation {
   return {
     cluster: { name: 'prod-api', account: '111122223333', region: 'us-east-1', arn: null },
-    settings: { rule: 'prod-private-only', mode: action === 'alert' ? 'alert' : 'enforce', publicAccess: 'forbidden', privateAccess: 'required', allowedPublicCidrs: [], maxPublicCidrs: 40, maxTagExemptionDays: 30, escalation: { reverts: 3, withinMinutes: 60 }, reminderHours: 24 },
+    settings: { rule: 'prod-private-only', mode: action === 'alert' ? 'alert' : 'enforce', publicAccess: 'forbidden', privateAccess: 'required', allowedPublicCidrs: [], maxPublicCidrs: 40, maxTagExemptionDays: 30, escalation: { reverts: 3, withinMinutes: 60 } },
     observed: { ...config, status: 'ACTIVE', vpcId: 'vpc-0a1b2c3d4e5f60001', tags: {} },
     verdict,
     action,

@@ -185,7 +185,7 @@ const previousPoll = (polls: number): PollResult => ({ done: false, status: 'InP
 function handEvaluation(observed: Endpoint, target: EndpointTarget | null, action: Evaluation['action'] = 'remediate', vpcId: string | null = VPC): Evaluation {
   return {
     cluster: { name: 'team-a', account: ACCOUNT, region: REGION, arn: null },
-    settings: { rule: null, mode: 'enforce', publicAccess: 'restricted', privateAccess: 'required', allowedPublicCidrs: ALLOWED, maxPublicCidrs: 40, maxTagExemptionDays: 30, escalation: { ...DEFAULT_ESCALATION }, reminderHours: 24 },
+    settings: { rule: null, mode: 'enforce', publicAccess: 'restricted', privateAccess: 'required', allowedPublicCidrs: ALLOWED, maxPublicCidrs: 40, maxTagExemptionDays: 30, escalation: { ...DEFAULT_ESCALATION } },
     observed: { endpointPublicAccess: observed.pub, endpointPrivateAccess: observed.priv, publicAccessCidrs: observed.cidrs ?? ['0.0.0.0/0'], status: 'ACTIVE', vpcId, tags: {} },
     verdict: 'violation',
     action,

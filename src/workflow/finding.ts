@@ -1,0 +1,68 @@
+/**
+ * The cluster's Security Hub finding through its lifecycle: one finding per cluster (a stable Id), NEW
+ * while it violates the policy, RESOLVED once remediated or compliant, SUPPRESSED while exempt (the note
+ * names the exemption, its reason and expiry). Imported in the cluster's own account (a finding's
+ * AwsAccountId must be the caller's), at detection (NotifyDetection) and after the outcome (UpdateFinding).
+ */
+import { consoleUrl, derivedClusterArn } from '../alerts/describe';
+import { subjectFromEvaluation, toAsffFinding, type AsffFinding } from '../findings/asff';
+import type { FindingsResult } from '../findings/ports';
+import { partitionOf } from '../findings/arn';
+import type { Evaluation } from '../policy/types';
+import type { WorkflowDeps } from './deps';
+import type { ExecutionState, Outcome } from './types';
+
+export type FindingUpdate = { findingId: string | null; workflowStatus: string | null; compliance: string | null; imported: boolean; error: string | null };
+
+/** The Step Functions console page of an execution, for the finding's SourceUrl. */
+export function executionConsoleUrl(executionArn: string): string {
+  const region = executionArn.split(':')[3] ?? 'us-east-1';
+  const host = partitionOf(region) === 'aws-cn' ? `${region}.console.amazonaws.cn` : partitionOf(region) === 'aws-us-gov' ? `${region}.console.amazonaws-us-gov.com` : `${region}.console.aws.amazon.com`;
+  return `https://${host}/states/home?region=${region}#/v2/executions/details/${encodeURIComponent(executionArn)}`;
+}
+
+/** The judgement a finding reports: the verified result when the guard reverted, else what it judged. */
+function latestEvaluation(state: ExecutionState): Evaluation | null {
+  return state.verification?.evaluation ?? state.assessment?.evaluation ?? null;
+}
+
+// Outcomes that say nothing new about the cluster's settings: no finding is written for them.
+const NO_FINDING: ReadonlySet<Outcome> = new Set(['ignored']);
+
+/** The finding for an execution's latest judgement, or null when there is none to report. */
+export function findingOf(state: ExecutionState, now: number, outcome: Outcome | null, sourceUrl?: string): AsffFinding | null {
+  if (outcome && NO_FINDING.has(outcome)) return null;
+  const evaluation = latestEvaluation(state);
+  if (!evaluation || !state.assessment?.settled) return null;
+  const arn = evaluation.cluster.arn ?? derivedClusterArn(state.cluster);
+  const subject = subjectFromEvaluation(evaluation, { account: state.cluster.account, region: state.cluster.region, arn });
+  return toAsffFinding(subject, { observedAt: new Date(now).toISOString(), sourceUrl: sourceUrl ?? consoleUrl(state.cluster) });
+}
+
+function summary(finding: AsffFinding | null, result: FindingsResult | null, error: string | null): FindingUpdate {
+  const failed = result?.findings.find((f) => f.status === 'failed');
+  const why = error ?? (failed && failed.status === 'failed' ? `${failed.errorCode}: ${failed.errorMessage}` : null);
+  return { findingId: finding?.Id ?? null, workflowStatus: finding?.Workflow.Status ?? null, compliance: finding?.Compliance.Status ?? null, imported: result !== null && result.imported > 0 && !failed, error: why };
+}
+
+/**
+ * Imports the execution's finding. A finding Security Hub refused for good (not enabled in the account,
+ * the findings role missing) is reported in the result and logged, never thrown: the finding is a view
+ * of the outcome, and the outcome is already told. Transient errors are thrown so the state retries.
+ */
+export async function recordFinding(state: ExecutionState, deps: WorkflowDeps, options: { outcome: Outcome | null; sourceUrl?: string }): Promise<FindingUpdate> {
+if (!deps.settings.securityHubFindings || !deps.findings) return summary(null, null, null);
+  const finding = findingOf(state, deps.now(), options.outcome, options.sourceUrl);
+  if (!finding) return summary(null, null, null);
+  const result = await deps.findings.record([finding]);
+  const update = summary(finding, result, null);
+  if (update.error) deps.log.warn('finding not imported', { cluster: state.cluster, findingId: finding.Id, error: update.error });
+  else deps.log.info('finding imported', { cluster: state.cluster, findingId: finding.Id, workflowStatus: finding.Workflow.Status, compliance: finding.Compliance.Status });
+  return update;
+}
+
+/** UpdateFinding: the finding after the outcome, linked to the execution. */
+export async function updateFinding(input: { state: ExecutionState; executionArn?: string }, deps: WorkflowDeps): Promise<FindingUpdate> {
+const outcome = input.state.record?.outcome ?? input.state.notification?.outcome ?? null;
+  return recordFinding(input.state, deps, { outcome, ...(input.executionArn ? { sourceUrl: executionConsoleUrl(input.executionArn) } : {}) });
+}
