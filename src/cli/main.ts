@@ -5,6 +5,7 @@ import { registerEmulatorCommand } from './commands/emulator';
 import { registerDemoCommand, registerSimulateCommand } from './commands/local';
 import { registerScpCommand } from './commands/scp';
 import { registerReportCommand } from './commands/report';
+import { registerRedriveCommand } from './commands/redrive';
 import { EXIT } from './io';
 
 // The SDK warns on every run under Node 20 (it will need Node 22 from 2027); README says so once instead.
@@ -34,5 +35,6 @@ registerSimulateCommand(program);
 registerDemoCommand(program);
 registerScpCommand(program);
 registerReportCommand(program);
+registerRedriveCommand(program);
 
 await program.parseAsync(process.argv);

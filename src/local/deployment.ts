@@ -9,6 +9,7 @@
  * A member account's CloudTrail events reach the guard only where its member stack forwards them,
  * exactly as in AWS: an account without the stack is heard by nobody, and the sweep reports it uncovered.
  */
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateEventBusCommand, EventBridgeClient, PutPermissionCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { INTAKE_RULE_PATTERN } from '../events/rule';
 import type { Emulator } from '../emulator';
@@ -38,8 +39,13 @@ export type Deployed = {
   /** The triage function's ARN: the target of both intake rules. */
   intakeTargetArn: string;
   centralBusArn: string;
+  /** The intake's dead-letter queue (serverless.yml IntakeDeadLetterQueue): undeliverable events and the intake's failure records. */
+  deadLetterQueueArn: string;
   members: MemberDeployment[];
 };
+
+/** The local stage's dead-letter queue name, as serverless.yml names it (`redrive --stage local` finds it). */
+export const DEAD_LETTER_QUEUE_NAME = 'eks-endpoint-guard-local-unprocessed-events';
 
 function client(emulator: Emulator, account: string, region: string, who: string): EventBridgeClient {
   return new EventBridgeClient({ region, endpoint: emulator.url, credentials: emulator.credentialsFor(`arn:aws:iam::${account}:role/${who}`), maxAttempts: 1 });
@@ -59,6 +65,13 @@ export async function deployGuard(emulator: Emulator, central: CentralDeployment
   const intakeTargetArn = `arn:aws:lambda:${homeRegion}:${homeAccount}:function:eks-endpoint-guard-local-triageEvent`;
   const centralBusArn = `arn:aws:events:${homeRegion}:${homeAccount}:event-bus/${CENTRAL_BUS_NAME}`;
   const pattern = JSON.stringify(INTAKE_RULE_PATTERN);
+  const deadLetterQueueArn = `arn:aws:sqs:${homeRegion}:${homeAccount}:${DEAD_LETTER_QUEUE_NAME}`;
+  const sqs = new SQSClient({ region: homeRegion, endpoint: emulator.url, credentials: emulator.credentialsFor(`arn:aws:iam::${homeAccount}:role/cloudformation-deploy`), maxAttempts: 1 });
+  try {
+    await sqs.send(new CreateQueueCommand({ QueueName: DEAD_LETTER_QUEUE_NAME, Attributes: { MessageRetentionPeriod: '1209600' } }));
+  } finally {
+    sqs.destroy();
+  }
 
   const home = client(emulator, homeAccount, homeRegion, 'cloudformation-deploy');
   try {
@@ -70,7 +83,13 @@ export async function deployGuard(emulator: Emulator, central: CentralDeployment
     // The home account's own events arrive on its default bus; the members' on the central bus.
     for (const bus of ['default', CENTRAL_BUS_NAME]) {
       await home.send(new PutRuleCommand({ Name: INTAKE_RULE_NAME, EventBusName: bus, EventPattern: pattern, State: 'ENABLED' }));
-      await home.send(new PutTargetsCommand({ Rule: INTAKE_RULE_NAME, EventBusName: bus, Targets: [{ Id: 'triageEvent', Arn: intakeTargetArn }] }));
+      await home.send(
+        new PutTargetsCommand({
+          Rule: INTAKE_RULE_NAME,
+          EventBusName: bus,
+          Targets: [{ Id: 'triageEvent', Arn: intakeTargetArn, DeadLetterConfig: { Arn: deadLetterQueueArn }, RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 } }],
+        }),
+      );
     }
   } finally {
     home.destroy();
@@ -92,7 +111,7 @@ export async function deployGuard(emulator: Emulator, central: CentralDeployment
       }
     }
   }
-  return { intakeTargetArn, centralBusArn, members };
+  return { intakeTargetArn, centralBusArn, deadLetterQueueArn, members };
 }
 
 /**

@@ -3,6 +3,7 @@
  * emulator through the real AWS SDK, the intake fed by the emulator's CloudTrail events, and the
  * state machine run by LocalRunner.
  */
+import { randomUUID } from 'node:crypto';
 import { EKSClient, DescribeClusterCommand } from '@aws-sdk/client-eks';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -93,6 +94,8 @@ export type LocalGuard = {
   /** The cluster ledger the guard uses (the emulator's DynamoDB). */
   ledger: LedgerPort;
   alerts(): PublishedAlert[];
+  /** What reached the intake function through Lambda Invoke (redrive), in order. */
+  invoked(): DeliveryRecord[];
   /** What reached the operations topic: the stack's alarms (a failed execution), as CloudWatch would send them. */
   operations(): { subject: string; text: string; delivered: boolean; error?: string }[];
   /** The live endpoint settings of a cluster (null when it does not exist). */
@@ -216,8 +219,34 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
     const delivered = id ? heard.get(id) : undefined;
     if (delivered === undefined) return runnerRef.current!.notForwarded(event, notForwardedReason(event));
     if (id) heard.delete(id);
-    return runnerRef.current!.deliver(delivered, { drain });
+    const record = await runnerRef.current!.deliver(delivered, { drain });
+    if (record.error) parkFailure(delivered, record.error);
+    return record;
   };
+  // The intake failed (through its retries, in AWS): Lambda's on-failure destination keeps the event in
+  // the dead-letter queue, in Lambda's own record format, for `redrive` to explain and re-submit.
+  const intakeName = deployed.intakeTargetArn.split(':function:')[1]!;
+  const parkFailure = (event: unknown, error: string) => {
+    const [errorType, ...rest] = error.split(': ');
+    emulator.sendToQueue(deployed.deadLetterQueueArn, {
+      body: JSON.stringify({
+        version: '1.0',
+        timestamp: new Date(emulator.clock.now()).toISOString(),
+        requestContext: { requestId: randomUUID(), functionArn: `${deployed.intakeTargetArn}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+        requestPayload: event,
+        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+        responsePayload: { errorType, errorMessage: rest.join(': ') || error, trace: [] },
+      }),
+    });
+  };
+  // The intake as a function others can invoke (redrive re-submits to it, asynchronously, as EventBridge does).
+  const redriven: DeliveryRecord[] = [];
+  const unregisterIntake = emulator.registerFunction({ account: homeAccount, region: homeRegion, name: intakeName, onFailure: { destination: deployed.deadLetterQueueArn }, maximumRetryAttempts: 2 }, async (event) => {
+    const record = await runnerRef.current!.deliver(event);
+    redriven.push(record);
+    if (record.error) throw Object.assign(new Error(record.error.split(': ').slice(1).join(': ') || record.error), { name: record.error.split(': ')[0] });
+    return { executionName: record.executionName, started: record.started };
+  });
   // Events EventBridge would have delivered while an execution ran: triaged (and recorded in the ledger)
   // at once; the executions they start run after the current one.
   const early: DeliveryRecord[] = [];
@@ -309,9 +338,11 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
       ...undeliveredAlarms,
     ],
     readConfig,
+    invoked: () => [...redriven],
     close: () => {
       unsubscribe();
       stopTarget();
+      unregisterIntake();
       for (const c of reporter.values()) c.destroy();
       alarmSns.destroy();
     },

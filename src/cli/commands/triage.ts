@@ -25,7 +25,7 @@ export function registerTriageCommand(program: Command): void {
   program
     .command('triage')
     .description('Decide whether a CloudTrail event (EventBridge envelope or bare record) is a change to evaluate')
-    .requiredOption('--event <file>', 'the event: an EventBridge "AWS API Call via CloudTrail" envelope or a bare CloudTrail record (JSON)')
+    .requiredOption('--event <file>', 'the event: an EventBridge "AWS API Call via CloudTrail" envelope, a bare CloudTrail record, or a dead-letter message (Lambda failure record) holding one (JSON)')
     .option('--self-role-arn <arn>', "one of the guard's own IAM role ARNs in its home account (repeatable)", collect)
     .option(
       '--cross-account-role-name <name>',
@@ -79,12 +79,13 @@ function optionProblems(opts: TriageCliOptions, { isAccountId, isRoleName, parse
 
 async function triage(opts: TriageCliOptions): Promise<number> {
   // Loaded here, not at the top: `triage` is the only command that reads CloudTrail events.
-  const [arn, { triageEvent }] = await Promise.all([import('../../events/arn'), import('../../events/triage')]);
+  const [arn, { triageEvent }, { unwrapDeadLetter }] = await Promise.all([import('../../events/arn'), import('../../events/triage'), import('../../redrive/dead-letter')]);
   // Report bad options and a bad event file together: one run shows every problem.
   const problems = optionProblems(opts, arn);
   let result: TriageResult | null = null;
   try {
-    result = triageEvent(await readDocument(opts.event, 'event'), {
+    // A message from the dead-letter queue may be Lambda's failure record: its event is the requestPayload.
+    result = triageEvent(unwrapDeadLetter(await readDocument(opts.event, 'event')), {
       selfRoleArns: opts.selfRoleArn ?? [],
       crossAccountRoleName: opts.crossAccountRoleName ?? null,
       homeAccount: opts.homeAccount ?? null,
