@@ -278,7 +278,7 @@ function recheckSection(r: NonNullable<Story['recheck']>): string[] {
     field('Next attempt', `${r.at} (${r.wait})`),
     field('Attempt', `re-check ${r.attempt}`),
     ...(r.incident ? [field('Incident', r.incident)] : []),
-    ...wrap('The guard looks at the cluster again then and fixes it if it can. Repeated attempts will not page again unless it escalates.', WIDTH, '  '),
+    ...wrap('The guard looks at the cluster again then and fixes it if it can. Repeated attempts will not page again unless something changes; a reminder follows while it stays open.', WIDTH, '  '),
   ];
 }
 
@@ -584,7 +584,7 @@ function chatDescription(c: AlertCase, story: Story, url: string): string {
   lines.push(`*Done:* ${story.done.join(' ')}`);
   if (story.failure) lines.push(`*Failure:* ${story.failure.reason}`);
   if (story.recheck) {
-    lines.push(`*Re-check:* ${story.recheck.attempt} at ${story.recheck.at} (${story.recheck.wait}); repeated attempts will not page again unless it escalates`);
+    lines.push(`*Re-check:* ${story.recheck.attempt} at ${story.recheck.at} (${story.recheck.wait}); repeated attempts will not page again unless something changes`);
   }
   if (story.timeToFix) lines.push(`*Time to fix:* ${story.timeToFix}`);
   const ids = [

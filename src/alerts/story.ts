@@ -132,7 +132,7 @@ export function tellStory(c: AlertCase): Story {
     done = [...done, `Scheduled re-check ${recheck.attempt} for ${recheck.at} (${recheck.wait}).`];
     nextSteps = [
       ...nextSteps,
-      { text: `The guard tries again by itself: re-check ${recheck.attempt} at ${recheck.at} (${recheck.wait}). Repeated attempts will not page again unless it escalates.` },
+      { text: `The guard tries again by itself: re-check ${recheck.attempt} at ${recheck.at} (${recheck.wait}). Repeated attempts will not page again unless something changes; a reminder follows while it stays open.` },
     ];
   }
   if (c.reminder) {

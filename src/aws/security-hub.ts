@@ -158,7 +158,10 @@ export function createFindingsPort(clientFor: SecurityHubClientFor, options: Fin
         // One BatchUpdateFindings per distinct Workflow and Note; a finding named twice is sent once.
         const updates = new Map<string, { update: ReturnType<typeof workflowUpdate>; byId: Map<string, Entry[]> }>();
         for (const entry of imported) {
-          const update = workflowUpdate(entry.finding);
+          // A finding that is not exempt says so in its note: a note left by an exemption that has since
+          // ended must not go on saying the cluster is exempt.
+          const own = workflowUpdate(entry.finding);
+          const update = own.Note ? own : { ...own, Note: NOT_EXEMPT_NOTE };
           const key = JSON.stringify([update.Workflow, update.Note ?? null]);
           let group = updates.get(key);
           if (!group) updates.set(key, (group = { update, byId: new Map() }));
@@ -199,6 +202,9 @@ export function createFindingsPort(clientFor: SecurityHubClientFor, options: Fin
     },
   };
 }
+
+/** The note of a finding no exemption applies to (the same text for all, so updates stay batched). */
+export const NOT_EXEMPT_NOTE = { Text: 'No exemption applies: eks-endpoint-guard judges this cluster against the endpoint policy.', UpdatedBy: 'eks-endpoint-guard' };
 
 /** The findings port: each finding imported in its own account and region, through the member findings role outside the home account. */
 export const findingsWiring = ({ clients }: WiringContext): FindingsPort =>

@@ -309,18 +309,37 @@ export function openAlertFingerprint(s: OpenAlertSubject): string {
 
 export type OpenAlertDecision = { next: OpenAlert; decision: OpenAlert['lastDecision'] };
 
+const RECENT_DECISIONS = 8;
+const remember = (open: OpenAlert | null, execution: string, decision: NonNullable<OpenAlert['recent']>[number]['decision']) => [...(open?.recent ?? []), { execution, decision }].slice(-RECENT_DECISIONS);
+
+/** What `execution` decided about this open alert before (a retried step), or null. */
+export function earlierDecision(open: OpenAlert | null, execution: string): NonNullable<OpenAlert['recent']>[number]['decision'] | null {
+  return open?.recent?.findLast((r) => r.execution === execution)?.decision ?? (open && !open.recent && open.lastExecution === execution ? open.lastDecision : null);
+}
+
 /**
- * Whether an open violation is told now: `alert` when it is new (no open alert, or a different
- * fingerprint), `reminder` when the same one was last told `reminderHours` ago or more, `quiet`
- * otherwise. The same execution asking again (a retried step) gets the answer it got before.
+ * Whether an open violation is told now: `alert` when it is new (no open alert, a closed one, a
+ * different fingerprint, or `fresh`: a cluster just created, whatever a deleted namesake left behind),
+ * `reminder` when the same one was last told `reminderHours` ago or more, `quiet` otherwise. The same
+ * execution asking again (a retried step) gets the answer it got before.
  */
-export function decideOpenAlert(current: OpenAlert | null, fingerprint: string, outcome: string, execution: string, now: number, reminderHours: number): OpenAlertDecision {
-  if (current && !current.closedBy && current.lastExecution === execution) return { next: current, decision: current.lastDecision };
-  if (!current || current.closedBy || current.fingerprint !== fingerprint) {
-    return { next: { fingerprint, outcome, firstAlertedAt: now, lastAlertedAt: now, reminders: 0, lastExecution: execution, lastDecision: 'alert' }, decision: 'alert' };
+export function decideOpenAlert(current: OpenAlert | null, fingerprint: string, outcome: string, execution: string, now: number, reminderHours: number, fresh = false): OpenAlertDecision {
+  const before = earlierDecision(current, execution);
+  if (current && before && before !== 'closed') return { next: current, decision: before };
+  if (fresh || !current || current.closedBy || current.fingerprint !== fingerprint) {
+    return { next: { fingerprint, outcome, firstAlertedAt: now, lastAlertedAt: now, reminders: 0, lastExecution: execution, lastDecision: 'alert', recent: remember(current, execution, 'alert') }, decision: 'alert' };
   }
   if (now - current.lastAlertedAt >= reminderHours * 3_600_000) {
-    return { next: { ...current, lastAlertedAt: now, reminders: current.reminders + 1, lastExecution: execution, lastDecision: 'reminder' }, decision: 'reminder' };
+    return { next: { ...current, lastAlertedAt: now, reminders: current.reminders + 1, lastExecution: execution, lastDecision: 'reminder', recent: remember(current, execution, 'reminder') }, decision: 'reminder' };
   }
-  return { next: { ...current, lastExecution: execution, lastDecision: 'quiet' }, decision: 'quiet' };
+  return { next: { ...current, lastExecution: execution, lastDecision: 'quiet', recent: remember(current, execution, 'quiet') }, decision: 'quiet' };
+}
+
+/** Closes an open alert (the outcome fixed it, or the cluster is gone): once, the same on a retry. */
+export function closeOpenAlert(current: OpenAlert | null, execution: string): { next: OpenAlert | null; closed: OpenAlert | null } {
+  if (!current) return { next: null, closed: null };
+  if (earlierDecision(current, execution) === 'closed') return { next: current, closed: current };
+  if (current.closedBy) return { next: current, closed: null };
+  const next = { ...current, closedBy: execution, recent: remember(current, execution, 'closed') };
+  return { next, closed: next };
 }

@@ -93,9 +93,14 @@ export type OpenAlert = {
   lastAlertedAt: number;
   /** Reminders sent since the first alert. */
   reminders: number;
-  /** The execution that last decided, and what it decided: a retried RecordOutcome answers the same. */
+  /** The execution that last decided, and what it decided. */
   lastExecution: string;
   lastDecision: 'alert' | 'reminder' | 'quiet';
+  /**
+   * The latest decisions, by execution (at most 8): a retried RecordOutcome answers what it answered
+   * before, even when another execution decided in between.
+   */
+  recent?: { execution: string; decision: 'alert' | 'reminder' | 'quiet' | 'closed' }[];
   /** The execution whose outcome closed it (fixed, compliant, exempt, deleted): kept so a retried step says the same. */
   closedBy?: string;
 };
@@ -112,6 +117,8 @@ export type ClusterLedger = {
   recheck: RecheckSeries | null;
   /** Set when a tug-of-war was escalated; cleared once the cluster has been quiet for a whole window. */
   escalatedAt: number | null;
+  /** The re-check series last ended, and by which execution (a re-check of an ended series tells nothing). */
+  recheckEnded?: { incident: string; by: string } | null;
   /** The open violation on-call was told about, or null (absent in records written before reminders existed). */
   openAlert: OpenAlert | null;
 };

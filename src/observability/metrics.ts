@@ -31,6 +31,8 @@ export const METRIC_NAMES = {
   sweepCoverage: 'SweepCoveragePercent',
   /** Each failed SNS publish of an alert (each attempt: a retry that then succeeds still counts). */
   alertPublishFailures: 'AlertPublishFailures',
+  /** Each Security Hub finding refused for good (Security Hub not enabled there, the findings role missing). */
+  findingsNotImported: 'FindingsNotImported',
 } as const;
 
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
@@ -103,6 +105,11 @@ export function coverageMetrics(record: Pick<CoverageRecord, 'complete' | 'units
 }
 
 /** The metric of one failed alert publish (NotifyOutcome, in its catch, before it rethrows). */
+/** A finding Security Hub refused: counted, so a whole account losing its findings shows on the dashboard. */
+export function findingNotImportedMetrics(): Metric[] {
+  return [{ name: METRIC_NAMES.findingsNotImported, unit: 'Count', value: 1 }];
+}
+
 export function alertPublishFailureMetrics(): Metric[] {
   return [{ name: METRIC_NAMES.alertPublishFailures, unit: 'Count', value: 1 }];
 }

@@ -10,6 +10,7 @@ import type { EndpointConfig, EndpointTarget } from '../policy/types';
 import type { WorkflowDeps } from './deps';
 import { OUTCOME_EVENT_SOURCE, type GuardEvent } from './outcome-event';
 import { recordFinding } from './finding';
+import type { ClusterLedger } from '../ledger/types';
 import type { ExecutionState } from './types';
 
 export const DETECTION_EVENT_DETAIL_TYPE = 'Endpoint Guard Detection';
@@ -35,12 +36,35 @@ export type DetectionEventDetail = {
   detectedTime: string;
 };
 
-export type DetectionResult = { noticed: boolean; messageId: string | null; eventId: string | null };
+export type DetectionResult = {
+  noticed: boolean;
+  messageId: string | null;
+  eventId: string | null;
+  /** Why no notice was sent: the violation is not news (a re-check, an open alert or a re-check series on the cluster). */
+  skipped?: 'RECHECK' | 'OPEN_ALERT' | 'RECHECK_SERIES' | 'NOT_A_VIOLATION';
+};
+
+/**
+ * Whether a violation about to be reverted is news. A re-check, or a cluster with an alert still open or
+ * a re-check series under way, is a violation on-call has heard of: its outcome (or the next reminder)
+ * says what came of it, and a "reverting" notice every hour would undo the one-alert-then-reminders rule.
+ */
+export function detectionSkipped(state: ExecutionState, ledger: Pick<ClusterLedger, 'openAlert' | 'recheck'>): DetectionResult['skipped'] | null {
+  if (state.trigger.kind === 'recheck') return 'RECHECK';
+  if (ledger.openAlert && !ledger.openAlert.closedBy) return 'OPEN_ALERT';
+  if (ledger.recheck) return 'RECHECK_SERIES';
+  return null;
+}
 
 /** NotifyDetection: one chat notice and one event for a violation about to be reverted. */
 export async function notifyDetection(state: ExecutionState, deps: WorkflowDeps): Promise<DetectionResult> {
   const evaluation = state.assessment?.evaluation;
-  if (!evaluation || evaluation.verdict !== 'violation') return { noticed: false, messageId: null, eventId: null };
+  if (!evaluation || evaluation.verdict !== 'violation') return { noticed: false, messageId: null, eventId: null, skipped: 'NOT_A_VIOLATION' };
+  const skipped = detectionSkipped(state, await deps.ledger.read(state.cluster));
+  if (skipped) {
+    deps.log.info('detection notice not sent', { cluster: state.cluster, reason: skipped });
+    return { noticed: false, messageId: null, eventId: null, skipped };
+  }
   const now = deps.now();
   const actors = state.assessment?.actors ?? [];
   const t = state.trigger;

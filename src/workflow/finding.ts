@@ -9,6 +9,7 @@ import { subjectFromEvaluation, toAsffFinding, type AsffFinding } from '../findi
 import type { FindingsResult } from '../findings/ports';
 import { partitionOf } from '../findings/arn';
 import type { Evaluation } from '../policy/types';
+import { emitMetrics, findingNotImportedMetrics } from '../observability/metrics';
 import type { WorkflowDeps } from './deps';
 import type { ExecutionState, Outcome } from './types';
 
@@ -36,7 +37,10 @@ export function findingOf(state: ExecutionState, now: number, outcome: Outcome |
   if (!evaluation || !state.assessment?.settled) return null;
   const arn = evaluation.cluster.arn ?? derivedClusterArn(state.cluster);
   const subject = subjectFromEvaluation(evaluation, { account: state.cluster.account, region: state.cluster.region, arn });
-  return toAsffFinding(subject, { observedAt: new Date(now).toISOString(), sourceUrl: sourceUrl ?? consoleUrl(state.cluster) });
+  // Stamped with when the cluster was read, not when the import runs: Security Hub ignores an import older
+  // than what it holds, so a late retry of an earlier judgement cannot overwrite a newer one.
+  const judgedAt = state.verification?.evaluation ? state.verification.verifiedAt : (state.assessment?.observedAt ?? now);
+  return toAsffFinding(subject, { observedAt: new Date(Math.min(judgedAt, now)).toISOString(), sourceUrl: sourceUrl ?? consoleUrl(state.cluster) });
 }
 
 function summary(finding: AsffFinding | null, result: FindingsResult | null, error: string | null): FindingUpdate {
@@ -56,7 +60,10 @@ if (!deps.settings.securityHubFindings || !deps.findings) return summary(null, n
   if (!finding) return summary(null, null, null);
   const result = await deps.findings.record([finding]);
   const update = summary(finding, result, null);
-  if (update.error) deps.log.warn('finding not imported', { cluster: state.cluster, findingId: finding.Id, error: update.error });
+  if (update.error) {
+    deps.log.warn('finding not imported', { cluster: state.cluster, findingId: finding.Id, error: update.error });
+    emitMetrics(deps.metrics, findingNotImportedMetrics());
+  }
   else deps.log.info('finding imported', { cluster: state.cluster, findingId: finding.Id, workflowStatus: finding.Workflow.Status, compliance: finding.Compliance.Status });
   return update;
 }

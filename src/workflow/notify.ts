@@ -32,7 +32,9 @@ function shouldPublish(alertCase: AlertCase, state: ExecutionState, deps: Workfl
   if (alertCase.guardRoleMisuse || alertCase.tagChange?.laxer) return true;
   // A violation on-call was told about is now fixed by someone else: closing it is news.
   if (alertCase.closedAlert) return true;
-  if (alertCase.outcome === 'compliant') return deps.settings.notifyCompliant || state.trigger.kind === 'recheck';
+  // A re-check that found the cluster fine ends the series it belongs to: news, unless another
+  // execution's outcome already ended it (and said so).
+  if (alertCase.outcome === 'compliant') return deps.settings.notifyCompliant || (state.trigger.kind === 'recheck' && state.record?.endedSeries !== false);
   return true;
 }
 

@@ -7,7 +7,7 @@
  */
 import { alertSeverity } from '../alerts/render';
 import { reminderHoursOf } from '../policy/compile';
-import { changeOf, decideEscalation, decideOpenAlert, judgedSettings, nextRecheck, openAlertFingerprint, uniqueActors, withoutLease, withRevert } from '../ledger/rules';
+import { changeOf, closeOpenAlert, decideEscalation, decideOpenAlert, judgedSettings, nextRecheck, openAlertFingerprint, uniqueActors, withoutLease, withRevert } from '../ledger/rules';
 import type { ClusterLedger } from '../ledger/types';
 import type { WorkflowDeps } from './deps';
 import { executionName } from './intake';
@@ -123,8 +123,12 @@ export async function recordOutcome(state: ExecutionState, deps: WorkflowDeps): 
       next = { ...next, recheck: { ...plan.series, pending: name } };
     } else if (next.recheck && outcome !== 'ignored') {
       // The series is over: fixed, compliant, exempt, or a refusal that re-checking cannot change.
-      next = { ...next, recheck: null };
+      next = { ...next, recheck: null, recheckEnded: { incident: next.recheck.incident, by: me } };
     }
+    // A re-check that ends its own series is news ("fixed on re-check N"); one whose series another
+    // execution already ended (the owner fixed it, and that outcome said so) is not.
+    const recheckIncident = state.trigger.recheck?.incident ?? null;
+    const endedSeries = state.trigger.kind === 'recheck' && recheckIncident !== null && (ledger.recheck?.incident === recheckIncident || (ledger.recheckEnded?.incident === recheckIncident && ledger.recheckEnded.by === me));
 
     const ignoredReason = coveredElsewhere ? 'ALREADY_HANDLED' : outcome === 'ignored' ? ignoredReasonOf(state) : null;
 
@@ -135,13 +139,16 @@ export async function recordOutcome(state: ExecutionState, deps: WorkflowDeps): 
     const fingerprint = coveredElsewhere ? null : openViolation(outcome, state);
     if (fingerprint) {
       const hours = reminderHoursOf(deps.policy, settings?.rule ?? null);
-      const { next: open, decision } = decideOpenAlert(next.openAlert ?? null, fingerprint, outcome, me, now, hours);
+      // A cluster just created is new, whatever a deleted cluster of the same name left open.
+      const fresh = state.trigger.eventName === 'CreateCluster';
+      const { next: open, decision } = decideOpenAlert(next.openAlert ?? null, fingerprint, outcome, me, now, hours, fresh);
       next = { ...next, openAlert: open };
       publish = decision !== 'quiet';
       if (decision === 'reminder') reminder = { firstAlertedAt: open.firstAlertedAt, count: open.reminders, reminderHours: hours };
-    } else if (next.openAlert && (!next.openAlert.closedBy || next.openAlert.closedBy === me) && (CLOSING.has(outcome) || ignoredReason === 'CLUSTER_DELETED')) {
-      closedAlert = { firstAlertedAt: next.openAlert.firstAlertedAt, outcome: next.openAlert.outcome };
-      if (!next.openAlert.closedBy) next = { ...next, openAlert: { ...next.openAlert, closedBy: me } };
+    } else if (next.openAlert && (CLOSING.has(outcome) || ignoredReason === 'CLUSTER_DELETED')) {
+      const { next: open, closed } = closeOpenAlert(next.openAlert, me);
+      if (closed) closedAlert = { firstAlertedAt: closed.firstAlertedAt, outcome: closed.outcome };
+      if (open !== next.openAlert) next = { ...next, openAlert: open };
     }
     // A misused guard role or a loosened rule is news whatever the re-check series says: always told.
     const alertCase = buildAlertCase(state, now);
@@ -150,6 +157,6 @@ export async function recordOutcome(state: ExecutionState, deps: WorkflowDeps): 
     if (ignoredReason === 'ALREADY_HANDLED') publish = false;
     const severity = severityOf(outcome, state);
     deps.log.info('outcome recorded', { cluster: state.cluster, outcome, severity, publish, recheck: recheck ? { name: recheck.name, nextAt: recheck.nextAt } : null, escalated: escalation !== null });
-    return { next: next === ledger ? null : next, result: { outcome, severity, publish, ignoredReason, escalation, recheck, reminder, closedAlert } };
+    return { next: next === ledger ? null : next, result: { outcome, severity, publish, ignoredReason, escalation, recheck, reminder, closedAlert, endedSeries } };
   });
 }

@@ -139,6 +139,8 @@ export type RecordResult = {
   reminder?: { firstAlertedAt: number; count: number; reminderHours: number } | null;
   /** This outcome closes an open violation on-call was told about (and so is told, even when good news). */
   closedAlert?: { firstAlertedAt: number; outcome: string } | null;
+  /** A re-check that ended its own series (its compliant outcome is news); false when another execution ended it first. */
+  endedSeries?: boolean;
 };
 
 /** What the execution state looks like by the time NotifyOutcome runs; every key but the first three is optional. */

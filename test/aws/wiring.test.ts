@@ -147,6 +147,9 @@ describe('the handlers\' wiring', () => {
     'record-outcome': ['client-dynamodb'],
     // The outcome event (EventBridge) and the alert (SNS).
     'notify-outcome': ['client-eventbridge', 'client-sns'],
+    // The ledger (is the violation news?), the event, the chat notice, the finding opened.
+    'notify-detection': ['client-dynamodb', 'client-eventbridge', 'client-securityhub', 'client-sns'],
+    'update-finding': ['client-securityhub'],
   };
   /** The functions that read AWS Organizations: the client is imported on demand, by these bundles only. */
   const READS_ORGANIZATION = ['evaluate-cluster', 'list-sweep-units', 'verify-remediation'];

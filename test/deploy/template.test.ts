@@ -40,7 +40,7 @@ const FUNCTIONS = {
   verifyRemediation: { file: 'verify-remediation', actions: ['eks:DescribeCluster'], ledger: READ_WRITE, member: ['read'], organizations: true },
   recordOutcome: { file: 'record-outcome', actions: [], ledger: READ_WRITE, member: [] },
   // A chat notice and an event before the revert.
-  notifyDetection: { file: 'notify-detection', actions: ['events:PutEvents', 'sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt', 'securityhub:BatchImportFindings', 'securityhub:BatchUpdateFindings'], ledger: [], member: ['findings'] },
+  notifyDetection: { file: 'notify-detection', actions: ['events:PutEvents', 'sns:Publish', 'kms:GenerateDataKey', 'kms:Decrypt', 'securityhub:BatchImportFindings', 'securityhub:BatchUpdateFindings'], ledger: ['dynamodb:GetItem'], member: ['findings'] },
   // The Security Hub finding after the outcome.
   updateFinding: { file: 'update-finding', actions: ['securityhub:BatchImportFindings', 'securityhub:BatchUpdateFindings'], ledger: [], member: ['findings'] },
   // The outcome event on the home default bus, then the alert.

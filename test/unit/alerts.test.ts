@@ -373,10 +373,10 @@ const rows: Row[] = [
     },
     prose: {
       'WHAT HAPPENED': ['The guard tries again at 2026-03-02T09:28:47.000Z (in 10 minutes).'],
-      'RE-CHECK': ['Repeated attempts will not page again unless it escalates'],
+      'RE-CHECK': ['Repeated attempts will not page again unless something changes'],
       'WHAT WAS DONE': ['Scheduled re-check 1 for 2026-03-02T09:28:47.000Z (in 10 minutes)'],
     },
-    chat: ['*Re-check:* 1 at 2026-03-02T09:28:47.000Z (in 10 minutes); repeated attempts will not page again unless it escalates'],
+    chat: ['*Re-check:* 1 at 2026-03-02T09:28:47.000Z (in 10 minutes); repeated attempts will not page again unless something changes'],
     steps: ['tries again by itself', 'will not page again'],
   },
   {

@@ -156,8 +156,11 @@ describe('state machine definition', () => {
 
     expect(choice.Default).toBeDefined();
     for (const c of choice.Choices ?? []) {
-      expect(c.Variable).toBeDefined();
-      expect(taskResults.some((r) => c.Variable === r || c.Variable!.startsWith(`${r}.`))).toBe(true);
+      const rules = (c as { And?: { Variable?: string }[] }).And ?? [c];
+      for (const rule of rules) {
+        expect(rule.Variable).toBeDefined();
+        expect(taskResults.some((r) => rule.Variable === r || rule.Variable!.startsWith(`${r}.`))).toBe(true);
+      }
     }
   });
 
@@ -193,11 +196,13 @@ describe('state machine definition', () => {
     expect(byType('Succeed')).toEqual(['Done']);
   });
 
-  it('only the failed outcome (or an unexpected error) ends in Failed', () => {
+  it('only a failed outcome on-call was told of (or an unexpected error) ends in Failed: a quiet repeat does not page the operations topic', () => {
     const toFailed = names.filter((n) => successors(states[n]!).includes('Failed')).sort();
 
     expect(toFailed).toEqual(['NotifyOutcome', 'OutcomeIsFailure']);
-    expect(states.OutcomeIsFailure!.Choices).toEqual([{ Variable: '$.notification.outcome', StringEquals: 'failed', Next: 'Failed' }]);
+    expect(states.OutcomeIsFailure!.Choices).toEqual([
+      { And: [{ Variable: '$.notification.outcome', StringEquals: 'failed' }, { Variable: '$.notification.published', BooleanEquals: true }], Next: 'Failed' },
+    ]);
   });
 
   it.each(lambdaTasks)('%s invokes a function of this service that has a real handler', (name) => {

@@ -151,7 +151,7 @@ describe('recordOutcome: the lease and the revert', () => {
 
     const result = await recordOutcome(state(remediatedPath([claimed(ALICE, 'e-1'), claimed(BOB, 'e-2')])), deps(ledger));
 
-    expect(result).toEqual({ outcome: 'remediated', severity: 'warning', publish: true, ignoredReason: null, escalation: null, recheck: null, reminder: null, closedAlert: null });
+    expect(result).toEqual({ outcome: 'remediated', severity: 'warning', publish: true, ignoredReason: null, escalation: null, recheck: null, reminder: null, closedAlert: null, endedSeries: false });
     expect(ledger.get(CLUSTER).reverts).toEqual([{ at: NOW, execution: ME, updateId: 'revert-update-1', actors: [ALICE, BOB], escalated: false }]);
   });
 
@@ -259,6 +259,7 @@ describe('recordOutcome: failures that may pass are re-checked', () => {
       escalation: null,
       reminder: null,
       closedAlert: null,
+      endedSeries: false,
       recheck: {
         name,
         attempt: 1,
@@ -372,7 +373,7 @@ describe('recordOutcome: outcomes a re-check cannot change, and those that need 
 
     const result = await recordOutcome({ ...state(rejected, r.name), trigger: r.input.trigger }, deps(ledger, r.nextAt + MIN));
 
-    expect(result).toEqual({ outcome: 'failed', severity: 'critical', publish: true, ignoredReason: null, escalation: null, recheck: null, reminder: null, closedAlert: null });
+    expect(result).toEqual({ outcome: 'failed', severity: 'critical', publish: true, ignoredReason: null, escalation: null, recheck: null, reminder: null, closedAlert: null, endedSeries: true });
     expect(ledger.get(CLUSTER).recheck).toBeNull();
   });
 
@@ -389,7 +390,7 @@ describe('recordOutcome: outcomes a re-check cannot change, and those that need 
 
     const result = await recordOutcome(state({ ...violationPath(), failure: { Error: 'ClusterNotFoundError', Cause: 'DescribeCluster failed: ResourceNotFoundException' } }), deps(ledger));
 
-    expect(result).toEqual({ outcome: 'ignored', severity: 'info', publish: true, ignoredReason: 'CLUSTER_DELETED', escalation: null, recheck: null, reminder: null, closedAlert: null });
+    expect(result).toEqual({ outcome: 'ignored', severity: 'info', publish: true, ignoredReason: 'CLUSTER_DELETED', escalation: null, recheck: null, reminder: null, closedAlert: null, endedSeries: false });
     expect(ledger.get(CLUSTER).lease).toBeNull();
   });
 
@@ -399,7 +400,7 @@ describe('recordOutcome: outcomes a re-check cannot change, and those that need 
 
     const result = await recordOutcome(s, deps(ledger));
 
-    expect(result).toEqual({ outcome: 'ignored', severity: 'info', publish: false, ignoredReason: 'ALREADY_HANDLED', escalation: null, recheck: null, reminder: null, closedAlert: null });
+    expect(result).toEqual({ outcome: 'ignored', severity: 'info', publish: false, ignoredReason: 'ALREADY_HANDLED', escalation: null, recheck: null, reminder: null, closedAlert: null, endedSeries: false });
     expect(ledger.get(CLUSTER).lease?.holder).toBe(OTHER);
   });
 

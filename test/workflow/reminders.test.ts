@@ -5,7 +5,7 @@
  */
 import { parsePolicy } from '../../src/policy';
 import { parseScenario, simulate, type SimulationReport } from '../../src/local/simulate';
-import { decideOpenAlert, openAlertFingerprint } from '../../src/ledger/rules';
+import { closeOpenAlert, decideOpenAlert, openAlertFingerprint } from '../../src/ledger/rules';
 
 const ACCOUNT = '111122223333';
 const HOUR = 3600;
@@ -95,5 +95,88 @@ describe('decideOpenAlert', () => {
   test('a closed alert is no longer open: the same fingerprint is told again', () => {
     const closed = { fingerprint: fp, outcome: 'alerted', firstAlertedAt: 0, lastAlertedAt: 0, reminders: 0, lastExecution: 'e1', lastDecision: 'alert' as const, closedBy: 'e2' };
     expect(decideOpenAlert(closed, fp, 'alerted', 'e3', 1000, 24).decision).toBe('alert');
+  });
+});
+
+describe('found by the hostile review', () => {
+  const enforce = parsePolicy('version: 1\ndefaults: { mode: enforce, publicAccess: forbidden, privateAccess: required }\n', 'p.yaml');
+  const alertOnly = parsePolicy('version: 1\ndefaults: { mode: alert, publicAccess: forbidden, privateAccess: required }\n', 'p.yaml');
+  const VPC = 'vpc-0a1b2c3d4e5f60001';
+  const SUBNET = 'subnet-0a1b2c3d4e5f60011';
+  const mallory = 'arn:aws:sts::111122223333:assumed-role/Dev/mallory';
+  const world = (over: Record<string, unknown>, vpc: Record<string, unknown> = {}) => ({
+    startTime: '2026-03-01T00:00:00Z',
+    updateSeconds: 60,
+    accounts: [{ id: ACCOUNT }],
+    vpcs: [{ id: VPC, account: ACCOUNT, region: 'eu-west-1', subnetIds: [SUBNET], ...vpc }],
+    clusters: [{ name: 'web', account: ACCOUNT, region: 'eu-west-1', vpcId: VPC, endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['0.0.0.0/0'] }],
+    ...over,
+  });
+  const widen = { call: 'updateClusterConfig', as: mallory, region: 'eu-west-1', cluster: 'web', resourcesVpcConfig: { publicAccessCidrs: ['0.0.0.0/0', '198.51.100.0/24'] } };
+
+  test('a manual action re-checked for 50 hours: one detection notice, one alert and a reminder a day, the executions do not fail again', async () => {
+    const r = await simulate(parseScenario(world({ recheckHorizonHours: 50, steps: [widen] }, { enableDnsHostnames: false })), enforce, { alerts: 'full' });
+    expect(r.notices).toHaveLength(1);
+    const told = r.alerts.filter((a) => a.outcome === 'manual-action-required');
+    expect(told.length).toBeGreaterThanOrEqual(2);
+    expect(told.length).toBeLessThanOrEqual(3);
+    expect(told.slice(1).every((a) => a.subject.includes('still open since'))).toBe(true);
+  });
+
+  test('a fix of a manual action is announced once, not again by the re-check already scheduled', async () => {
+    const fix = { call: 'updateClusterConfig', as: 'arn:aws:sts::111122223333:assumed-role/Admin/olga', region: 'eu-west-1', cluster: 'web', resourcesVpcConfig: { endpointPrivateAccess: true, endpointPublicAccess: false } };
+    const r = await simulate(parseScenario(world({ recheckHorizonHours: 3, steps: [widen, { settle: true }, { advance: 3000 }, fix] }, { enableDnsHostnames: false })), enforce, { alerts: 'full' });
+    expect(r.alerts.filter((a) => a.outcome === 'compliant').map((a) => a.subject)).toEqual([expect.stringMatching(/^\[COMPLIANT\] web .*fixed/)]);
+  });
+
+  test('a cluster deleted with an alert open, then created again open: the new cluster is alerted', async () => {
+    const closed = { name: 'web', account: ACCOUNT, region: 'eu-west-1', vpcId: VPC, endpointPublicAccess: false, endpointPrivateAccess: true };
+    const steps = [
+      { call: 'updateClusterConfig', as: mallory, region: 'eu-west-1', cluster: 'web', resourcesVpcConfig: { endpointPublicAccess: true, publicAccessCidrs: ['0.0.0.0/0'] } },
+      { settle: true },
+      { advance: 3600 },
+      { call: 'deleteCluster', as: mallory, region: 'eu-west-1', cluster: 'web' },
+      { advance: 3600 },
+      { sweep: true },
+      { call: 'createCluster', as: 'arn:aws:sts::111122223333:assumed-role/Dev/carol', region: 'eu-west-1', cluster: 'web', resourcesVpcConfig: { subnetIds: [SUBNET], endpointPublicAccess: true, endpointPrivateAccess: true, publicAccessCidrs: ['0.0.0.0/0'] } },
+    ];
+    const r = await simulate(parseScenario(world({ clusters: [closed], steps })), alertOnly, { alerts: 'full' });
+    const alerted = r.alerts.filter((a) => a.outcome === 'alerted');
+    expect(alerted).toHaveLength(2);
+    expect(alerted[1]!.text).toContain('carol');
+    expect(alerted[1]!.subject).not.toContain('still open');
+  });
+
+  test('a permanent refusal left open: quiet sweeps do not fail their executions (one operations alarm, not one per sweep)', async () => {
+    const policy = parsePolicy('version: 1\ndefaults: { mode: enforce, publicAccess: restricted, privateAccess: optional, allowedPublicCidrs: ["2001:db8::/32"] }\n', 'p.yaml');
+    const cluster = { name: 'web', account: ACCOUNT, region: 'eu-west-1', vpcId: VPC, endpointPublicAccess: true, endpointPrivateAccess: true, publicAccessCidrs: ['2001:db8::/32'] };
+    const open = { call: 'updateClusterConfig', as: mallory, region: 'eu-west-1', cluster: 'web', resourcesVpcConfig: { publicAccessCidrs: ['0.0.0.0/0'] } };
+    const sweeps = Array.from({ length: 3 }, () => [{ advance: 21600 }, { sweep: true }]).flat();
+    const r = await simulate(parseScenario(world({ clusters: [cluster], steps: [open, { settle: true }, ...sweeps] })), policy, { alerts: 'full' });
+    const failed = r.executions.filter((e) => e.outcome === 'failed');
+    expect(failed.length).toBeGreaterThanOrEqual(2);
+    expect(r.alerts.filter((a) => a.outcome === 'failed')).toHaveLength(1);
+    expect(r.operations).toHaveLength(1);
+  });
+});
+
+describe('decideOpenAlert: a retried step answers what it answered, whatever came between', () => {
+  const fp = 'fp';
+  test('A alerts (its answer lost), B is quiet, A retried still alerts; the same for a close', () => {
+    const a = decideOpenAlert(null, fp, 'alerted', 'A', 0, 24);
+    const b = decideOpenAlert(a.next, fp, 'alerted', 'B', 1000, 24);
+    expect(b.decision).toBe('quiet');
+    expect(decideOpenAlert(b.next, fp, 'alerted', 'A', 2000, 24).decision).toBe('alert');
+  });
+  test('a cluster just created is a new alert even with the same fingerprint open', () => {
+    const a = decideOpenAlert(null, fp, 'alerted', 'A', 0, 24);
+    expect(decideOpenAlert(a.next, fp, 'alerted', 'B', 1000, 24, true).decision).toBe('alert');
+  });
+  test('closing is once, and the same on a retry', () => {
+    const a = decideOpenAlert(null, fp, 'alerted', 'A', 0, 24);
+    const c = closeOpenAlert(a.next, 'C');
+    expect(c.closed).not.toBeNull();
+    expect(closeOpenAlert(c.next, 'D').closed).toBeNull();
+    expect(closeOpenAlert(c.next, 'C').closed).not.toBeNull();
   });
 });

@@ -44,6 +44,8 @@ describe('Security Hub findings', () => {
     expect(f).toEqual([expect.objectContaining({ workflowStatus: 'RESOLVED', compliance: 'PASSED' })]);
     // Opened at detection, updated after the outcome: created before it was last updated.
     expect(Date.parse(f[0]!.createdAt)).toBeLessThan(Date.parse(f[0]!.updatedAt));
+    // Not exempt, and its note says so (a note an ended exemption left would otherwise stay).
+    expect(f[0]!.note).toMatch(/^No exemption applies/);
   });
 
   test('an exempt cluster has a SUPPRESSED finding whose note names the exemption, its reason and expiry', () => {
