@@ -39,7 +39,7 @@ export type DeadLetter = {
 
 const asObject = (v: unknown): Record<string, unknown> | null => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
 const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
-const oneLine = (s: string, max = 300) => {
+const oneLine = (s: string, max = 600) => {
   const flat = s.replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
 };
