@@ -1,0 +1,11 @@
+import { emulator, guard, dlq, redrive, realFailure, dump, q, invokedIds, done } from './h.mts';
+const ev = await realFailure();
+emulator.sendToQueue(dlq, { body: 'not an event' });
+console.log('queue', q());
+dump('dry', await redrive([]));
+console.log('queue', q());
+dump('apply', await redrive(['--apply']));
+await emulator.flushEvents();
+console.log('queue', q(), 'invoked', invokedIds(), guard.runner.executions.map((e: any) => [e.name, e.outcome]));
+dump('apply again', await redrive(['--apply', '--json']));
+await done();
