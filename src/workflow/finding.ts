@@ -30,6 +30,18 @@ function latestEvaluation(state: ExecutionState): Evaluation | null {
 // Outcomes that say nothing new about the cluster's settings: no finding is written for them.
 const NO_FINDING: ReadonlySet<Outcome> = new Set(['ignored']);
 
+const RAISED: Record<string, AsffFinding['Severity']['Label']> = { INFORMATIONAL: 'INFORMATIONAL', LOW: 'MEDIUM', MEDIUM: 'HIGH', HIGH: 'CRITICAL', CRITICAL: 'CRITICAL' };
+// Outcomes that leave a violation open the guard could not close, or a fight over the setting: a person
+// must act, so the finding is one level more severe than the settings alone make it.
+const NEEDS_A_PERSON: ReadonlySet<Outcome> = new Set(['failed', 'manual-action-required', 'escalated']);
+
+/** The finding's severity from the outcome: raised one level when the guard could not close it (or fought over it). */
+export function withOutcomeSeverity(finding: AsffFinding, outcome: Outcome | null): AsffFinding {
+  if (!outcome || !NEEDS_A_PERSON.has(outcome) || finding.Compliance.Status !== 'FAILED') return finding;
+  const label = RAISED[finding.Severity.Label]!;
+  return { ...finding, Severity: { Label: label }, FindingProviderFields: { ...finding.FindingProviderFields, Severity: { Label: label } }, ProductFields: { ...finding.ProductFields, 'eks-endpoint-guard/Outcome': outcome } };
+}
+
 /** The finding for an execution's latest judgement, or null when there is none to report. */
 export function findingOf(state: ExecutionState, now: number, outcome: Outcome | null, sourceUrl?: string): AsffFinding | null {
   if (outcome && NO_FINDING.has(outcome)) return null;
@@ -40,7 +52,10 @@ export function findingOf(state: ExecutionState, now: number, outcome: Outcome |
   // Stamped with when the cluster was read, not when the import runs: Security Hub ignores an import older
   // than what it holds, so a late retry of an earlier judgement cannot overwrite a newer one.
   const judgedAt = state.verification?.evaluation ? state.verification.verifiedAt : (state.assessment?.observedAt ?? now);
-  return toAsffFinding(subject, { observedAt: new Date(Math.min(judgedAt, now)).toISOString(), sourceUrl: sourceUrl ?? consoleUrl(state.cluster) });
+  const finding = toAsffFinding(subject, { observedAt: new Date(Math.min(judgedAt, now)).toISOString(), sourceUrl: sourceUrl ?? consoleUrl(state.cluster) });
+  // SourceUrl is the execution (after the outcome); the cluster's console page is always in ProductFields.
+  const linked = { ...finding, ProductFields: { ...finding.ProductFields, 'eks-endpoint-guard/ConsoleUrl': consoleUrl(state.cluster), 'eks-endpoint-guard/Execution': state.executionName } };
+  return withOutcomeSeverity(linked, outcome);
 }
 
 function summary(finding: AsffFinding | null, result: FindingsResult | null, error: string | null): FindingUpdate {

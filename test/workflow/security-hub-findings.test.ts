@@ -78,8 +78,44 @@ describe('Security Hub findings', () => {
     expect(findingOf(again, 'sandbox-a')).toEqual([expect.objectContaining({ workflowStatus: 'NEW', compliance: 'FAILED' })]);
   });
 
+  test('a manual action (no safe revert) raises the severity one level, and the finding links the console and the execution', async () => {
+    const VPC = 'vpc-0a1b2c3d4e5f60001';
+    const r = await simulate(
+      parseScenario({
+        startTime: '2026-04-01T00:00:00Z',
+        accounts: [{ id: HOME }],
+        vpcs: [{ id: VPC, account: HOME, region: 'us-east-1', subnetIds: ['subnet-0a1b2c3d4e5f60011'], enableDnsHostnames: false }],
+        clusters: [{ name: 'web', account: HOME, region: 'us-east-1', vpcId: VPC, endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['0.0.0.0/0'] }],
+        guard: { securityHubFindings: true },
+        recheckHorizonHours: 1,
+        steps: [{ call: 'updateClusterConfig', as: as(HOME), region: 'us-east-1', cluster: 'web', resourcesVpcConfig: { publicAccessCidrs: ['0.0.0.0/0', '198.51.100.0/24'] } }],
+      }),
+      policy,
+    );
+    expect(findingOf(r, 'web')).toEqual([expect.objectContaining({ workflowStatus: 'NEW', compliance: 'FAILED', severity: 'CRITICAL' })]);
+  });
+
   test('off by default: no finding is imported', async () => {
     const r = await run([open(HOME, 'prod-api')], [closed('prod-api')], false);
     expect(r.findings).toBeUndefined();
+  });
+});
+
+describe('findingOf', () => {
+  test('links the cluster console and names the execution; SourceUrl is the execution page when given', async () => {
+    const { findingOf: build, executionConsoleUrl } = await import('../../src/workflow/finding');
+    const { parsePolicy: parse, evaluateCluster, parseObservedCluster } = await import('../../src/policy');
+    const p = parse('version: 1\ndefaults: { publicAccess: forbidden, privateAccess: required }\n', 'p');
+    const observed = parseObservedCluster({ name: 'x', arn: 'arn:aws:eks:eu-west-1:111122223333:cluster/x', status: 'ACTIVE', resourcesVpcConfig: { endpointPublicAccess: true, endpointPrivateAccess: false, publicAccessCidrs: ['0.0.0.0/0'] }, tags: {} });
+    const evaluation = evaluateCluster(p, observed, { now: 0 });
+    const state = { cluster: { name: 'x', account: '111122223333', region: 'eu-west-1' }, executionName: 'evt-1', startedAt: 0, trigger: { kind: 'event' }, assessment: { settled: true, evaluation, observedAt: 1000 } } as never;
+    const arn = 'arn:aws:states:eu-west-1:111122223333:execution:sm:evt-1';
+    const f = build(state, 5000, 'alerted', executionConsoleUrl(arn))!;
+    expect(f.SourceUrl).toBe(`https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${encodeURIComponent(arn)}`);
+    expect(f.ProductFields['eks-endpoint-guard/ConsoleUrl']).toMatch(/^https:\/\/console\.aws\.amazon\.com\/eks\/home\?region=eu-west-1#\/clusters\/x$/);
+    expect(f.ProductFields['eks-endpoint-guard/Execution']).toBe('evt-1');
+    // Stamped with when the cluster was read (1000), not the import (5000).
+    expect(f.UpdatedAt).toBe(new Date(1000).toISOString());
+    expect(f.Severity.Label).toBe('HIGH');
   });
 });
