@@ -4,18 +4,23 @@
  * a re-submitted event that fails again lands in the same queue again. The intake names each execution
  * after the CloudTrail event id: an event submitted twice still runs once.
  */
-import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { QueueMessage } from '../redrive/dead-letter';
 import { call } from './errors';
 
 export type DeadLetterQueue = {
   url: string;
-  /** Receives every message (up to `max`), hidden for `visibilitySeconds` so a message is read once. */
-  receiveAll(options: { max: number; visibilitySeconds: number }): Promise<QueueMessage[]>;
+  /**
+   * Receives every message (up to `max`), hidden for `visibilitySeconds` so a message is read once. A
+   * failure part way returns what was received with the error, so the caller can release them.
+   */
+  receiveAll(options: { max: number; visibilitySeconds: number }): Promise<{ messages: QueueMessage[]; capped: boolean; error: Error | null }>;
   /** Makes messages visible again at once (a dry run leaves the queue as it found it). */
   release(messages: readonly QueueMessage[]): Promise<void>;
   delete(messages: readonly QueueMessage[]): Promise<void>;
+  /** Messages hidden now (another run's, or one that failed and has not released them yet). */
+  inFlight(): Promise<number>;
 };
 
 const BATCH = 10;
@@ -37,18 +42,24 @@ export function createDeadLetterQueue(client: SQSClient, url: string): DeadLette
       const seen = new Map<string, QueueMessage>();
       // A receive may return fewer than are there (SQS samples servers): stop only after an empty one.
       while (seen.size < max) {
-        const out = await call({ operation: 'ReceiveMessage', detail: `queue ${url}` }, () =>
+        let out;
+        try {
+          out = await call({ operation: 'ReceiveMessage', detail: `queue ${url}` }, () =>
           client.send(
             new ReceiveMessageCommand({
               QueueUrl: url,
               MaxNumberOfMessages: Math.min(BATCH, max - seen.size),
               VisibilityTimeout: visibilitySeconds,
-              WaitTimeSeconds: 0,
+              // Long polling asks every SQS server: a short poll may answer empty while messages are there.
+              WaitTimeSeconds: 1,
               MessageAttributeNames: ['All'],
               MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
             }),
           ),
-        );
+          );
+        } catch (err) {
+          return { messages: [...seen.values()], capped: false, error: err as Error };
+        }
         const messages = out.Messages ?? [];
         if (messages.length === 0) break;
         for (const m of messages) {
@@ -64,7 +75,7 @@ export function createDeadLetterQueue(client: SQSClient, url: string): DeadLette
           });
         }
       }
-      return [...seen.values()];
+      return { messages: [...seen.values()], capped: seen.size >= max, error: null };
     },
     async release(messages) {
       for (const batch of chunks(messages, BATCH)) {
@@ -73,6 +84,12 @@ export function createDeadLetterQueue(client: SQSClient, url: string): DeadLette
         );
         batchFailures('ChangeMessageVisibilityBatch', out.Failed);
       }
+    },
+    async inFlight() {
+      const out = await call({ operation: 'GetQueueAttributes', detail: `queue ${url}` }, () =>
+        client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] })),
+      );
+      return Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
     },
     async delete(messages) {
       for (const batch of chunks(messages, BATCH)) {
@@ -85,12 +102,20 @@ export function createDeadLetterQueue(client: SQSClient, url: string): DeadLette
   };
 }
 
-export type IntakeInvoker = { functionName: string; submit(event: Record<string, unknown>): Promise<void> };
+export type IntakeInvoker = {
+  functionName: string;
+  /** Checks the function exists and may be invoked (a DryRun invocation), before any event is sent. */
+  check(): Promise<void>;
+  submit(event: Record<string, unknown>): Promise<void>;
+};
 
 /** Re-submits events to the intake function as EventBridge does: an asynchronous invocation (202). */
 export function createIntakeInvoker(client: LambdaClient, functionName: string): IntakeInvoker {
   return {
     functionName,
+    async check() {
+      await call({ operation: 'Invoke (DryRun)', detail: `function ${functionName}` }, () => client.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'DryRun' })));
+    },
     async submit(event) {
       const out = await call({ operation: 'Invoke', detail: `function ${functionName}` }, () =>
         client.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(event)) })),

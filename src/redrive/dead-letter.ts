@@ -8,7 +8,13 @@
 import { triageEvent, type TriageResult } from '../events/triage';
 import { InputError } from '../errors';
 
-export type DeadLetterKind = 'eventbridge-delivery-failure' | 'lambda-failure' | 'malformed';
+/**
+ * `eventbridge-delivery-failure`: the rule could not deliver (an intake event, re-submitted; or the sweep's
+ * schedule, which is not: the next sweep runs as scheduled); `lambda-failure`: the intake ran and failed;
+ * `cloudtrail-record`: a bare CloudTrail record someone put there (re-submitted as it is, as the intake
+ * takes those too); `malformed`: nothing in it can run.
+ */
+export type DeadLetterKind = 'eventbridge-delivery-failure' | 'lambda-failure' | 'cloudtrail-record' | 'malformed';
 
 /** One queue message, as the SQS adapter reads it. */
 export type QueueMessage = {
@@ -61,7 +67,9 @@ function triageOf(event: unknown): { triage: DeadLetter['triage']; problem: stri
     const t = triageEvent(event, { selfRoleArns: [] });
     return { triage: { eventId: t.eventId, eventName: t.eventName, cluster: t.cluster, decision: t.decision, reason: t.reason }, problem: null };
   } catch (err) {
-    return { triage: null, problem: err instanceof InputError ? err.problems.join('; ') : (err as Error).message };
+    // The first problem says what it is not; the rest repeat it for each field.
+    const problems = err instanceof InputError ? err.problems : [(err as Error).message];
+    return { triage: null, problem: `${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more problem(s))` : ''}` };
   }
 }
 
@@ -89,12 +97,20 @@ export function explainDeadLetter(message: QueueMessage): DeadLetter {
   const { triage, problem } = triageOf(doc);
   const code = message.attributes.ERROR_CODE ?? null;
   const errorMessage = message.attributes.ERROR_MESSAGE ?? null;
-  if (problem) {
-    return malformed(`not an EventBridge CloudTrail event nor a Lambda failure record: ${problem}${code ? ` (EventBridge: ${code}${errorMessage ? `: ${errorMessage}` : ''})` : ''}`);
-  }
+  const reason = code ? `${code}${errorMessage ? `: ${errorMessage}` : ''}` : null;
   const rule = message.attributes.RULE_ARN ? ` by rule ${message.attributes.RULE_ARN}` : '';
   const target = message.attributes.TARGET_ARN ? ` to ${message.attributes.TARGET_ARN}` : '';
-  const why = code ? `${code}${errorMessage ? `: ${errorMessage}` : ''}` : 'no reason given (no ERROR_CODE attribute)';
+  if (doc.source === 'aws.events' && doc['detail-type'] === 'Scheduled Event') {
+    // The sweep's schedule shares the queue: nothing to re-submit, the next scheduled sweep runs as usual.
+    return { ...base, kind: 'eventbridge-delivery-failure', explanation: oneLine(`EventBridge could not start the scheduled sweep${rule}${target}${reason ? `: ${reason}` : ''}; nothing to re-submit (the next sweep runs on schedule): delete it`), error: code ? { code, message: errorMessage ?? '' } : null, event: null, triage: null };
+  }
+  if (problem) {
+    return malformed(`${reason ? `EventBridge could not deliver it (${reason}), and ` : ''}it is not a CloudTrail event nor a Lambda failure record: ${problem}`);
+  }
+  const why = reason ?? 'no reason given (no ERROR_CODE attribute)';
+  if (!('detail' in doc) && !code) {
+    return { ...base, kind: 'cloudtrail-record', explanation: 'a bare CloudTrail record (no EventBridge envelope, no reason attributes): re-submitted as it is', error: null, event: doc, triage };
+  }
   return {
     ...base,
     kind: 'eventbridge-delivery-failure',

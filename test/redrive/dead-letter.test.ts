@@ -22,7 +22,9 @@ describe('explainDeadLetter', () => {
     ['a Lambda failure record of a bare CloudTrail record', message(failureRecord(event)), 'lambda-failure', /the intake ran and failed/, true],
     ['a body that is not JSON', message('not json {'), 'malformed', /the body is not JSON/, false],
     ['a JSON array', message([1, 2]), 'malformed', /not an object/, false],
-    ['JSON that is no event', message({ hello: 'world' }, { ERROR_CODE: 'NO_RESOURCE' }), 'malformed', /not an EventBridge CloudTrail event nor a Lambda failure record: .*\(EventBridge: NO_RESOURCE\)/, false],
+    ['JSON that is no event: the EventBridge reason first', message({ hello: 'world' }, { ERROR_CODE: 'NO_RESOURCE' }), 'malformed', /^EventBridge could not deliver it \(NO_RESOURCE\), and it is not a CloudTrail event nor a Lambda failure record: /, false],
+    ['the sweep schedule EventBridge could not start', message({ version: '0', id: 's', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '111122223333', time: '2026-01-01T06:00:00Z', region: 'us-east-1', resources: [], detail: {} }, { ERROR_CODE: 'NO_PERMISSIONS', ERROR_MESSAGE: 'not authorized' }), 'eventbridge-delivery-failure', /could not start the scheduled sweep: NO_PERMISSIONS: not authorized; nothing to re-submit/, false],
+    ['a bare CloudTrail record put there by hand', message(event), 'cloudtrail-record', /a bare CloudTrail record/, true],
     ['a Lambda failure record whose event was malformed', message(failureRecord({ detail: { eventName: 42 } })), 'malformed', /a Lambda failure record from .* whose event is not a CloudTrail event/, false],
   ])('%s', (_name, msg, kind, explanation, hasEvent) => {
     const letter = explainDeadLetter(msg);

@@ -112,3 +112,49 @@ test('bad input exits 2 naming each problem; an unknown queue says which', async
   expect(unknown.code).not.toBe(0);
   expect(unknown.stderr).toMatch(/eks-endpoint-guard-nosuch-unprocessed-events/);
 });
+
+describe('a flaky queue and a careless operator (found by review)', () => {
+  const events = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ version: '0', id: `e${i}`, 'detail-type': 'AWS API Call via CloudTrail', source: 'aws.eks', account: ACCOUNT, time: '2026-05-01T00:00:00Z', region: REGION, resources: [], detail: { eventVersion: '1.09', eventSource: 'eks.amazonaws.com', eventName: 'UpdateClusterConfig', eventTime: '2026-05-01T00:00:00Z', eventID: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, awsRegion: REGION, recipientAccountId: ACCOUNT, sourceIPAddress: '203.0.113.9', userAgent: 'aws-cli/2', userIdentity: { type: 'IAMUser', arn: `arn:aws:iam::${ACCOUNT}:user/alice`, accountId: ACCOUNT }, requestParameters: { name: 'prod-api', resourcesVpcConfig: { endpointPublicAccess: true } }, responseElements: { update: { id: `u-${i}`, status: 'InProgress', type: 'EndpointAccessUpdate' } } } }));
+  const fill = (n: number) => events(n).forEach((e) => emulator.sendToQueue(DLQ, { body: JSON.stringify(e), attributes: { ERROR_CODE: 'SDK_CLIENT_ERROR', ERROR_MESSAGE: 'throttled' } }));
+
+  test('--max stops early: said so, exit 1, the rest left for the next run', async () => {
+    fill(15);
+    const r = await redrive(['--max', '10']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('10 message(s)');
+    expect(r.stdout).toMatch(/PROBLEM: stopped at --max 10/);
+    expect(emulator.queueMessages(DLQ).filter((m) => m.state === 'available')).toHaveLength(15);
+  });
+
+  test('reading fails part way: what was read is reported and released, exit 1 (not 2)', async () => {
+    fill(12);
+    emulator.setFault({ kind: 'server-error', service: 'sqs', operation: 'ReceiveMessage', times: 100 });
+    const r = await redrive(['--json']);
+    emulator.clearFaults();
+    expect(r.code).toBe(1);
+    const out = JSON.parse(r.stdout) as { complete: boolean; problems: string[] };
+    expect(out.complete).toBe(false);
+    expect(out.problems[0]).toMatch(/reading the queue stopped after 0 message\(s\)/);
+  });
+
+  test('a delete that fails after the intake took the event says so, and the message stays for the next run', async () => {
+    fill(1);
+    emulator.setFault({ kind: 'server-error', service: 'sqs', operation: 'DeleteMessageBatch', times: 10 });
+    const r = await redrive(['--apply']);
+    emulator.clearFaults();
+    await emulator.flushEvents();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/re-submitted, but its message\(s\) NOT deleted/);
+    expect(guard.invoked()).toHaveLength(1);
+    expect(emulator.queueMessages(DLQ).map((m) => m.state)).toEqual(['available']);
+  });
+
+  test('a wrong function name stops before anything is read or sent (exit 2, with the hint)', async () => {
+    fill(1);
+    const r = await redrive(['--apply', '--function-name', 'no-such-function']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no-such-function.*check --stage or --function-name/);
+    expect(emulator.queueMessages(DLQ).map((m) => m.state)).toEqual(['available']);
+  });
+});

@@ -41,7 +41,15 @@ export function registerRedriveCommand(program: Command): void {
     .action((opts: RedriveOptions) => runCommand(() => redrive(opts)));
 }
 
-type Outcome = { eventId: string; messageIds: string[]; status: 'would-submit' | 'submitted' | 'failed'; error: string | null };
+type Outcome = {
+  eventId: string;
+  messageIds: string[];
+  /** `submitted-not-deleted`: the intake took the event but its messages could not be deleted (the next run sends it again; the intake runs it once). */
+  status: 'would-submit' | 'submitted' | 'submitted-not-deleted' | 'failed';
+  error: string | null;
+};
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 async function redrive(opts: RedriveOptions): Promise<number> {
   const region = opts.region ?? (process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined);
@@ -58,56 +66,115 @@ async function redrive(opts: RedriveOptions): Promise<number> {
   const sqs = new SQSClient(common);
   const lambda = new LambdaClient(common);
   try {
-    const url = opts.queueUrl ?? (await adapters.queueUrlOf(sqs, `eks-endpoint-guard-${opts.stage}-unprocessed-events`));
+    const queueName = `eks-endpoint-guard-${opts.stage}-unprocessed-events`;
+    let url = opts.queueUrl;
+    if (!url) {
+      try {
+        url = await adapters.queueUrlOf(sqs, queueName);
+      } catch (err) {
+        throw new InputError([`${messageOf(err)}: check --stage (default dev) and --region (the central stack's), or give --queue-url`]);
+      }
+    }
     const functionName = opts.functionName ?? `eks-endpoint-guard-${opts.stage}-triageEvent`;
     const queue = adapters.createDeadLetterQueue(sqs, url);
+    const invoker = adapters.createIntakeInvoker(lambda, functionName);
+    // Before anything is read or sent: a wrong function name would fail every event, one by one.
+    if (opts.apply) {
+      try {
+        await invoker.check();
+      } catch (err) {
+        throw new InputError([`${messageOf(err)}: check --stage or --function-name (the intake function to re-submit to)`]);
+      }
+    }
+    const troubles: string[] = [];
     // Hidden while this run works on them (5 minutes), so a second run at the same time reads none twice.
-    const messages = await queue.receiveAll({ max: Number(opts.max), visibilitySeconds: 300 });
+    const read = await queue.receiveAll({ max: Number(opts.max), visibilitySeconds: 300 });
+    if (read.error) troubles.push(`reading the queue stopped after ${read.messages.length} message(s): ${messageOf(read.error)}`);
+    if (read.capped) troubles.push(`stopped at --max ${opts.max}: more messages may be in the queue; run again for the rest`);
+    const messages = read.messages;
     const letters = messages.map(explainDeadLetter);
     const plan = planRedrive(letters);
     const byId = new Map(messages.map((m) => [m.messageId, m]));
+    const release = async (list: typeof messages) => {
+      if (list.length === 0) return;
+      try {
+        await queue.release(list);
+      } catch (err) {
+        troubles.push(`${list.length} message(s) could not be made visible again (they are, within 5 minutes): ${messageOf(err)}`);
+      }
+    };
     const outcomes: Outcome[] = [];
     if (!opts.apply) {
       for (const s of plan.submit) outcomes.push({ eventId: s.eventId, messageIds: s.messageIds, status: 'would-submit', error: null });
-      await queue.release(messages);
+      await release(messages);
     } else {
-      const invoker = adapters.createIntakeInvoker(lambda, functionName);
       for (const s of plan.submit) {
         const own = s.messageIds.map((id) => byId.get(id)!);
         try {
           await invoker.submit(s.event);
+        } catch (err) {
+          await release(own);
+          outcomes.push({ eventId: s.eventId, messageIds: s.messageIds, status: 'failed', error: messageOf(err) });
+          continue;
+        }
+        try {
           await queue.delete(own);
           outcomes.push({ eventId: s.eventId, messageIds: s.messageIds, status: 'submitted', error: null });
         } catch (err) {
-          await queue.release(own).catch(() => undefined);
-          outcomes.push({ eventId: s.eventId, messageIds: s.messageIds, status: 'failed', error: (err as Error).message });
+          await release(own);
+          outcomes.push({ eventId: s.eventId, messageIds: s.messageIds, status: 'submitted-not-deleted', error: messageOf(err) });
         }
       }
       // Malformed messages stay: nothing in them can run, and a person should read them.
-      await queue.release(plan.keep.map((k) => byId.get(k.messageId)!));
+      await release(plan.keep.map((k) => byId.get(k.messageId)!));
     }
-    const failed = outcomes.filter((o) => o.status === 'failed').length;
-    const result = { schemaVersion: 1, queueUrl: url, functionName, dryRun: !opts.apply, messages: letters.map(({ event: _event, ...rest }) => rest), events: outcomes, kept: plan.keep.map((k) => k.messageId) };
+    let inFlight: number | null = null;
+    try {
+      inFlight = await queue.inFlight();
+    } catch (err) {
+      troubles.push(`could not count the messages in flight: ${messageOf(err)}`);
+    }
+    const failed = outcomes.filter((o) => o.status === 'failed' || o.status === 'submitted-not-deleted').length;
+    const result = {
+      schemaVersion: 1,
+      queueUrl: url,
+      functionName,
+      dryRun: !opts.apply,
+      messages: letters.map(({ event: _event, ...rest }) => rest),
+      events: outcomes,
+      kept: plan.keep.map((k) => k.messageId),
+      complete: !read.error && !read.capped,
+      inFlight,
+      problems: troubles,
+    };
     if (opts.json) printJson(result);
     else process.stdout.write(renderText(result, letters));
-    return plan.keep.length > 0 || failed > 0 ? EXIT.VIOLATION : EXIT.OK;
+    return plan.keep.length > 0 || failed > 0 || troubles.length > 0 ? EXIT.VIOLATION : EXIT.OK;
   } finally {
     sqs.destroy();
     lambda.destroy();
   }
 }
 
-const KIND_WORDS: Record<DeadLetter['kind'], string> = { 'eventbridge-delivery-failure': 'EventBridge delivery failure', 'lambda-failure': 'intake failure (Lambda record)', malformed: 'malformed' };
+const KIND_WORDS: Record<DeadLetter['kind'], string> = {
+  'eventbridge-delivery-failure': 'EventBridge delivery failure',
+  'lambda-failure': 'intake failure (Lambda record)',
+  'cloudtrail-record': 'bare CloudTrail record',
+  malformed: 'malformed',
+};
 
-function renderText(r: { queueUrl: string; functionName: string; dryRun: boolean; events: Outcome[]; kept: string[] }, letters: DeadLetter[]): string {
+function renderText(r: { queueUrl: string; functionName: string; dryRun: boolean; events: Outcome[]; kept: string[]; inFlight: number | null; problems: string[] }, letters: DeadLetter[]): string {
   const lines = [`${letters.length} message(s) in ${r.queueUrl}`];
   for (const l of letters) {
-    const what = l.triage ? `${l.triage.eventName} ${l.triage.eventId}${l.triage.cluster ? ` on ${l.triage.cluster.account}/${l.triage.cluster.region}/${l.triage.cluster.name}` : ''}` : '(no event)';
+    const ignored = l.triage?.decision === 'ignore' ? ` (the intake will ignore it: ${l.triage.reason})` : '';
+    const what = l.triage ? `${l.triage.eventName} ${l.triage.eventId}${l.triage.cluster ? ` on ${l.triage.cluster.account}/${l.triage.cluster.region}/${l.triage.cluster.name}` : ''}${ignored}` : '(no event)';
     lines.push(`  ${l.messageId}  ${KIND_WORDS[l.kind]}: ${what}`, `      why: ${l.explanation}`, `      received ${l.receiveCount} time(s)${l.sentAt ? `, dead-lettered ${l.sentAt}` : ''}`);
   }
-  const word = { 'would-submit': 'would re-submit', submitted: 're-submitted', failed: 'FAILED to re-submit' } as const;
+  const word = { 'would-submit': 'would re-submit', submitted: 're-submitted', 'submitted-not-deleted': 're-submitted, but its message(s) NOT deleted (the next run sends it again; the intake runs it once)', failed: 'FAILED to re-submit' } as const;
   for (const e of r.events) lines.push(`${word[e.status]} event ${e.eventId} to ${r.functionName} (message${e.messageIds.length > 1 ? 's' : ''} ${e.messageIds.join(', ')})${e.error ? `: ${e.error}` : ''}`);
   if (r.kept.length > 0) lines.push(`kept ${r.kept.length} message(s) with nothing to run (read them, then delete them by hand): ${r.kept.join(', ')}`);
-  if (r.dryRun) lines.push(letters.length === 0 ? 'dry run: the queue is empty.' : 'dry run: nothing was sent or deleted; the messages are visible again. Run again with --apply to re-submit.');
+  for (const p of r.problems) lines.push(`PROBLEM: ${p}`);
+  if (r.inFlight) lines.push(`${r.inFlight} more message(s) in flight: another run holds them, or one that failed (visible again within 5 minutes)`);
+  if (r.dryRun) lines.push(letters.length === 0 ? `dry run: no message to read${r.inFlight ? ' now' : '; the queue is empty'}.` : 'dry run: nothing was sent or deleted; the messages are visible again. Run again with --apply to re-submit.');
   return `${lines.join('\n')}\n`;
 }
