@@ -788,7 +788,9 @@ function check(scenarioDoc: Doc, policy: Policy, { report, events, snapshot, rem
     if (x.alerts.length < expected[0] || x.alerts.length > expected[1]) {
       fail(`invariant 4: ${what}: ${x.alerts.length} alerts, expected ${expected[0] === expected[1] ? expected[0] : `${expected[0]}-${expected[1]}`}: ${x.alerts.map((a) => a.subject).join(' | ')}`);
     }
-    if (x.outcome === 'compliant' && !notifyCompliant && x.eventName !== 'Recheck' && x.alerts.some((a) => a.severity === 'info')) {
+    // A compliant outcome that closes a violation told before (alert mode, manual action) is news too.
+    const closesOpen = (openOn.get(key)?.length ?? 0) > 0 || (failuresOn.get(key)?.length ?? 0) > 0;
+    if (x.outcome === 'compliant' && !notifyCompliant && x.eventName !== 'Recheck' && !closesOpen && x.alerts.some((a) => a.severity === 'info')) {
       fail(`invariant 4: ${what}: an info alert for a quiet compliant outcome (only a guard-role misuse or a laxer tag change is news)`);
     }
     for (const a of x.alerts) {
