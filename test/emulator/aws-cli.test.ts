@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { manualClock, startEmulator, type Emulator } from '../../src/emulator';
+import { awsCliEnv } from './helpers';
 
 const run = promisify(execFile);
 const ACCOUNT = '111122223333';
@@ -50,21 +51,8 @@ function cliError(code: string, operation: string, message: string): RegExp {
 type CliResult = { code: number; stdout: string; stderr: string; json: Record<string, any> };
 
 async function aws(...args: string[]): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('AWS_')) delete env[k];
-  Object.assign(env, {
-    AWS_ENDPOINT_URL: emulator.url,
-    // A 12-digit access key id acts as local-user in that account.
-    AWS_ACCESS_KEY_ID: ACCOUNT,
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    // The CLI's own retries stay on (as users run it): a deterministic refusal still fails every
-    // attempt, while a transport hiccup of a loaded CI machine does not fail the test. Refusals the
-    // tests expect (not found, condition failed) are never retried by the CLI.
-    AWS_MAX_ATTEMPTS: '3',
-    AWS_PAGER: '',
-  });
+  // Refusals the tests expect (not found, condition failed) are never retried by the CLI.
+  const env = awsCliEnv(ACCOUNT, { AWS_ENDPOINT_URL: emulator.url });
   const argv = [...args, '--output', 'json', ...(needsEndpointFlag ? ['--endpoint-url', emulator.url] : [])];
   try {
     const { stdout, stderr } = await run(AWS, argv, { env });

@@ -74,3 +74,14 @@ export function clusterIn(emulator: Emulator, account: string, region: string, n
   if (!found) throw new Error(`no cluster ${name} in ${account} ${region}`);
   return found;
 }
+
+/**
+ * The environment the real AWS CLI runs in against the emulator: none of the machine's AWS settings or
+ * files, a 12-digit access key id (a user of that account in the emulator), the CLI's own retries on (as
+ * users run it: a refusal still fails every attempt, a loaded machine's transport hiccup does not).
+ */
+export function awsCliEnv(account: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('AWS_')) delete env[k];
+  return { ...env, AWS_ACCESS_KEY_ID: account, AWS_SECRET_ACCESS_KEY: 'local', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_MAX_ATTEMPTS: '3', AWS_PAGER: '', ...extra };
+}

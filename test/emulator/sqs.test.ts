@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { InputError } from '../../src/errors';
 import { manualClock, md5OfAttributes, parseEmulatorState, startEmulator, type Emulator, type EmulatorState } from '../../src/emulator';
-import { rejectionOf } from './helpers';
+import { awsCliEnv, rejectionOf } from './helpers';
 
 const ACCOUNT = '111122223333';
 const OTHER = '444455556666';
@@ -559,16 +559,7 @@ describe('the AWS CLI', () => {
   const AWS = process.env.AWS_CLI ?? 'aws';
 
   async function aws(...args: string[]): Promise<{ code: number; stderr: string; json: Record<string, any> }> {
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of Object.keys(env)) if (k.startsWith('AWS_')) delete env[k];
-    Object.assign(env, {
-      AWS_ACCESS_KEY_ID: ACCOUNT,
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-      AWS_MAX_ATTEMPTS: '3',
-      AWS_PAGER: '',
-    });
+    const env = awsCliEnv(ACCOUNT);
     // --endpoint-url works with every CLI version (AWS_ENDPOINT_URL only from 1.29 / 2.13).
     const argv = [...args, '--region', REGION, '--output', 'json', '--endpoint-url', emulator.url];
     try {
