@@ -181,7 +181,8 @@ export default class GuardPackagingPlugin {
   stateMachineTimeoutSeconds() {
     // serverless-step-functions copies its configuration into `service` only when it compiles; read the source.
     const config = this.serverless.configurationInput?.stepFunctions ?? this.serverless.service.stepFunctions;
-    const machines = Object.values(config?.stateMachines ?? {});
+    // The enforcement workflows (Standard) wait under MAX_WAIT_SECONDS; the Express tracker's 5 minutes bound one tracking run only.
+    const machines = Object.values(config?.stateMachines ?? {}).filter((m) => String(m?.type ?? 'STANDARD').toUpperCase() !== 'EXPRESS');
     const timeouts = machines.map((m) => m?.definition?.TimeoutSeconds).filter((t) => typeof t === 'number');
     return timeouts.length > 0 ? Math.min(...timeouts) : undefined;
   }

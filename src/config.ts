@@ -61,6 +61,11 @@ const envSchema = z.object({
   MEMBER_READ_ROLE_NAME: unsetWhenEmpty(roleName),
   /** The member write role: assumed in other accounts for UpdateClusterConfig only (remediateCluster). */
   MEMBER_WRITE_ROLE_NAME: unsetWhenEmpty(roleName),
+  /**
+   * The stack's change reader role (eks:DescribeUpdate and eks:DescribeCluster only): the Express update
+   * tracker polls the home account's clusters as this role (Task `Credentials`). Unset: through pollChange.
+   */
+  CHANGE_READER_ROLE_ARN: unsetWhenEmpty(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, { error: 'not an IAM role ARN' })),
   /** The member findings role: assumed in other accounts for Security Hub BatchImportFindings/BatchUpdateFindings only. */
   MEMBER_FINDINGS_ROLE_NAME: unsetWhenEmpty(roleName),
   /** Import one Security Hub finding per cluster, updated through its lifecycle (the stack parameter SecurityHubFindings). */

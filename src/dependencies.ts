@@ -152,7 +152,8 @@ export function buildDependencies(config: Config, wiring: Wiring, options: Build
       },
     });
   };
-  const settings = { shadowMode: config.SHADOW_MODE, notifyCompliant: config.NOTIFY_COMPLIANT, maxWaitSeconds: config.MAX_WAIT_SECONDS, securityHubFindings: config.SECURITY_HUB_FINDINGS };
+  const tracking = { homeRegion: config.AWS_REGION, homeAccount: config.HOME_ACCOUNT_ID ?? null, changeReaderRoleArn: config.CHANGE_READER_ROLE_ARN ?? null, memberReadRoleName: governance.memberReadRoleName };
+  const settings = { shadowMode: config.SHADOW_MODE, notifyCompliant: config.NOTIFY_COMPLIANT, maxWaitSeconds: config.MAX_WAIT_SECONDS, securityHubFindings: config.SECURITY_HUB_FINDINGS, tracking };
   const eks = port('eks');
   const ledger = port('ledger');
   const executions = options.executions ?? port('executions');

@@ -297,6 +297,12 @@ export class EmulatorCore {
     return this.env.iam.delete(account, name);
   }
 
+  /** Sets how long updates and cluster creations started from now on take (until the next loadState or reset). */
+  setUpdateSeconds(seconds: number): void {
+    if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError(`updateSeconds must be a non-negative number of seconds, not ${seconds}`);
+    this.env.settings.updateMs = seconds * 1000;
+  }
+
   /** Starts an update "by EKS" (a platform version patch): the cluster stays ACTIVE but refuses other updates until it ends. */
   startPlatformUpdate(input: PlatformUpdateInput): WireUpdate {
     const cluster = this.env.world.cluster(input.account, input.region, input.cluster);

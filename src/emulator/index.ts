@@ -89,6 +89,8 @@ export type Emulator = {
   setFault(fault: Fault): void;
   clearFaults(): void;
   startPlatformUpdate(input: PlatformUpdateInput): WireUpdate;
+  /** Sets how long updates and cluster creations started from now on take, in emulated seconds (until the next loadState or reset). */
+  setUpdateSeconds(seconds: number): void;
   credentialsFor(principalArn: string, opts?: { sourceIp?: string; userAgent?: string }): Credentials;
   /** Creates or replaces an IAM role (e.g. a member stack deployed during a scenario); its account becomes strict. Throws an InputError naming bad fields. */
   putRole(role: RoleInput): RoleRecord;
@@ -148,6 +150,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     setFault: (fault) => core.setFault(fault),
     clearFaults: () => core.clearFaults(),
     startPlatformUpdate: (input) => core.startPlatformUpdate(input),
+    setUpdateSeconds: (seconds) => core.setUpdateSeconds(seconds),
     credentialsFor: (arn, opts) => core.credentialsFor(arn, opts),
     putRole: (role) => core.putRole(role),
     deleteRole: (account, name) => core.deleteRole(account, name),

@@ -6,45 +6,87 @@ import { projectRoot } from './paths';
 /** Where the state machine definition lives: the same file serverless.yml deploys. */
 export const DEFINITION_FILE = 'statemachine/enforce-endpoint.asl.yml';
 
-type TaskState = { Type: 'Task'; Resource: unknown };
-export type Definition = { StartAt: string; States: Record<string, { Type: string; Resource?: unknown; SecondsPath?: string }> };
+type TaskState = { Type: 'Task'; Resource: unknown; Credentials?: { RoleArn?: string; 'RoleArn.$'?: string } };
+export type Definition = { StartAt: string; TimeoutSeconds?: number; States: Record<string, { Type: string; Resource?: unknown; SecondsPath?: string; Seconds?: number; Next?: string; Parameters?: unknown }> };
+
+/** The Express update tracker the enforcement workflow starts (statemachine/track-change.asl.yml), and its logical id in serverless.yml. */
+export const TRACKER_DEFINITION_FILE = 'statemachine/track-change.asl.yml';
+export const TRACKER_LOGICAL_ID = 'TrackChangeStateMachine';
 
 /** The Step Functions service integrations the definition uses, which the local runner carries out itself. */
-export const SERVICE_INTEGRATIONS = ['arn:aws:states:::states:startExecution'] as const;
+export const SERVICE_INTEGRATIONS = ['arn:aws:states:::states:startExecution', 'arn:aws:states:::states:startExecution.sync:2'] as const;
 export type ServiceIntegration = (typeof SERVICE_INTEGRATIONS)[number];
 
+/** An AWS SDK integration task (`arn:aws:states:::aws-sdk:SERVICE:ACTION`) and the role it acts as (`Credentials`). */
+export type SdkTask = { service: string; action: string; roleArn: string | null; roleArnPath: string | null };
+
+export type LoadedDefinition = {
+  definition: Definition;
+  taskFunctions: Record<string, string>;
+  integrations: Record<string, ServiceIntegration>;
+  sdkTasks: Record<string, SdkTask>;
+};
+
+const SDK_RESOURCE = /^arn:aws:states:::aws-sdk:([a-z0-9]+):([A-Za-z0-9]+)$/;
+
 /**
- * Reads the deployed definition, the Lambda function each Task state invokes (`Fn::GetAtt: [function, Arn]`)
- * and the Task states that call a Step Functions service integration instead.
+ * The Lambda function each Task state invokes (`Fn::GetAtt: [function, Arn]`), the Task states that call a
+ * Step Functions service integration instead, and those that call an AWS SDK integration.
  */
-export function loadDefinition(): { definition: Definition; taskFunctions: Record<string, string>; integrations: Record<string, ServiceIntegration> } {
-  const definition = parse(readFileSync(join(projectRoot(), DEFINITION_FILE), 'utf8')) as Definition;
+export function analyzeDefinition(definition: Definition, file: string): LoadedDefinition {
   const taskFunctions: Record<string, string> = {};
   const integrations: Record<string, ServiceIntegration> = {};
+  const sdkTasks: Record<string, SdkTask> = {};
   for (const [name, state] of Object.entries(definition.States)) {
     if (state.Type !== 'Task') continue;
-    const resource = (state as TaskState).Resource;
+    const { Resource: resource, Credentials: credentials } = state as TaskState;
     if (typeof resource === 'string' && (SERVICE_INTEGRATIONS as readonly string[]).includes(resource)) {
       integrations[name] = resource as ServiceIntegration;
       continue;
     }
+    const sdk = typeof resource === 'string' ? SDK_RESOURCE.exec(resource) : null;
+    if (sdk) {
+      sdkTasks[name] = { service: sdk[1]!, action: sdk[2]!, roleArn: credentials?.RoleArn ?? null, roleArnPath: credentials?.['RoleArn.$'] ?? null };
+      continue;
+    }
     const getAtt = (resource as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
-    if (!getAtt) throw new Error(`${DEFINITION_FILE}: Task state ${name} neither invokes a Lambda function of this service nor a supported service integration`);
+    if (!getAtt) throw new Error(`${file}: Task state ${name} neither invokes a Lambda function of this service nor a supported integration`);
     taskFunctions[name] = getAtt[0];
   }
-  return { definition, taskFunctions, integrations };
+  return { definition, taskFunctions, integrations, sdkTasks };
+}
+
+/** Reads a definition the stack deploys (default: the enforcement workflow), analyzed as analyzeDefinition does. */
+export function loadDefinition(file: string = DEFINITION_FILE): LoadedDefinition {
+  return analyzeDefinition(parse(readFileSync(join(projectRoot(), file), 'utf8')) as Definition, file);
+}
+
+/** The local ARN of a state machine of the stack, by its serverless.yml logical id. */
+export function localStateMachineArn(logicalId: string, account: string, region: string): string {
+  const name = logicalId === TRACKER_LOGICAL_ID ? 'track-change' : logicalId;
+  return `arn:aws:states:${region}:${account}:stateMachine:eks-endpoint-guard-local-${name}`;
+}
+
+/** `{Ref: LogicalId}` anywhere in a state (the tracker's ARN in TrackChange's Parameters), as CloudFormation resolves it. */
+function resolveRefs(value: unknown, account: string, region: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => resolveRefs(v, account, region));
+  if (value === null || typeof value !== 'object') return value;
+  const ref = (value as { Ref?: unknown }).Ref;
+  if (typeof ref === 'string' && Object.keys(value).length === 1) return localStateMachineArn(ref, account, region);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveRefs(v, account, region)]));
 }
 
 /**
  * The definition as Step Functions sees it after deployment: CloudFormation replaces each
- * `Fn::GetAtt` with the function's ARN. Locally those ARNs are placeholders; the runner maps Task
- * states to the real handlers.
+ * `Fn::GetAtt` with the function's ARN and each `Ref` with the state machine's. Locally those ARNs are
+ * placeholders; the runner maps Task states to the real handlers.
  */
 export function resolvedDefinition(definition: Definition, taskFunctions: Record<string, string>, account: string, region: string): Definition {
   const states = Object.fromEntries(
-    Object.entries(definition.States).map(([name, state]) =>
-      state.Type === 'Task' && taskFunctions[name] ? [name, { ...state, Resource: `arn:aws:lambda:${region}:${account}:function:eks-endpoint-guard-local-${taskFunctions[name]}` }] : [name, state],
-    ),
+    Object.entries(definition.States).map(([name, state]) => {
+      const resolved = resolveRefs(state, account, region) as typeof state;
+      return state.Type === 'Task' && taskFunctions[name] ? [name, { ...resolved, Resource: `arn:aws:lambda:${region}:${account}:function:eks-endpoint-guard-local-${taskFunctions[name]}` }] : [name, resolved];
+    }),
   );
   return { ...definition, States: states };
 }

@@ -19,6 +19,9 @@ export const CENTRAL_BUS_NAME = 'eks-endpoint-guard-events';
 export const MEMBER_READ_ROLE_NAME = 'eks-endpoint-guard-member-read';
 export const MEMBER_WRITE_ROLE_NAME = 'eks-endpoint-guard-member-write';
 export const MEMBER_FINDINGS_ROLE_NAME = 'eks-endpoint-guard-member-findings';
+/** The Express update tracker's execution role, and the home account's change reader role it polls as (serverless.yml). */
+export const TRACKER_ROLE_NAME = 'eks-endpoint-guard-local-track-change';
+export const CHANGE_READER_ROLE_NAME = 'eks-endpoint-guard-local-change-reader';
 const INTAKE_RULE_NAME = 'eks-endpoint-guard-local-eks-changes';
 const FORWARD_RULE_NAME = 'eks-endpoint-guard-forward-eks-changes';
 const FORWARD_ROLE_NAME = 'eks-endpoint-guard-forward-events';
@@ -31,6 +34,8 @@ export type CentralDeployment = {
   homeRegion: string;
   /** The role every guard function runs as (one role locally; one per function when deployed). */
   functionRoleArn: string;
+  /** The Express update tracker's role: the change reader and the member read roles trust it too. */
+  trackerRoleArn: string;
   /** The organization the bus admits (aws:PrincipalOrgID); null: no organization, the member accounts are named. */
   organizationId: string | null;
 };
@@ -95,6 +100,8 @@ export async function deployGuard(emulator: Emulator, central: CentralDeployment
     home.destroy();
   }
 
+  // The change reader: the tracker polls the home account's clusters as this role (Task Credentials).
+  emulator.putRole({ account: homeAccount, name: CHANGE_READER_ROLE_NAME, trust: [central.trackerRoleArn] });
   for (const member of members) {
     deployMemberRoles(emulator, member.account, central);
     for (const region of member.regions) {
@@ -115,13 +122,14 @@ export async function deployGuard(emulator: Emulator, central: CentralDeployment
 }
 
 /**
- * The member stack's roles (created once per account): read for every function, write for remediation
+ * The member stack's roles (created once per account): read for every function and the update tracker, write for remediation
  * only, findings for Security Hub imports only, all trusting exactly the guard's function role (and, in an organization, only from inside it).
  * The home account needs none: the functions act there with their own role.
  */
 function deployMemberRoles(emulator: Emulator, account: string, central: CentralDeployment): void {
   if (account === central.homeAccount) return;
-  for (const name of [MEMBER_READ_ROLE_NAME, MEMBER_WRITE_ROLE_NAME, MEMBER_FINDINGS_ROLE_NAME]) {
-    emulator.putRole({ account, name, trust: [central.functionRoleArn], orgCondition: central.organizationId !== null });
-  }
+  const orgCondition = central.organizationId !== null;
+  // The read role also trusts the update tracker (its SDK tasks poll DescribeUpdate as this role).
+  emulator.putRole({ account, name: MEMBER_READ_ROLE_NAME, trust: [central.functionRoleArn, central.trackerRoleArn], orgCondition });
+  for (const name of [MEMBER_WRITE_ROLE_NAME, MEMBER_FINDINGS_ROLE_NAME]) emulator.putRole({ account, name, trust: [central.functionRoleArn], orgCondition });
 }

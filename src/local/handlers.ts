@@ -14,6 +14,7 @@ import { handler as triageEvent } from '../../handlers/triage-event';
 import { handler as verifyRemediation } from '../../handlers/verify-remediation';
 import { handler as waitForChange } from '../../handlers/wait-for-change';
 import { handler as waitForRevert } from '../../handlers/wait-for-revert';
+import { handler as pollChange } from '../../handlers/poll-change';
 
 export type LambdaFn = (event: never, context: never) => Promise<unknown>;
 
@@ -29,6 +30,7 @@ export const LAMBDA_HANDLERS: Record<string, LambdaFn> = {
   preflightCheck,
   remediateCluster,
   waitForRevert,
+  pollChange,
   verifyRemediation,
   recordOutcome,
   notifyOutcome,

@@ -26,8 +26,9 @@ import { matchesIntakeRule } from '../events/rule';
 import type { LedgerPort } from '../ledger/types';
 import type { Log } from '../workflow/deps';
 import type { Emulator } from '../emulator';
-import { deployGuard, MEMBER_FINDINGS_ROLE_NAME, MEMBER_READ_ROLE_NAME, MEMBER_WRITE_ROLE_NAME, type MemberDeployment } from './deployment';
-import { LocalRunner, type DeliveryRecord, type ExecutionRecord, type ProgressEvent, type PublishedAlert } from './runner';
+import { CHANGE_READER_ROLE_NAME, deployGuard, MEMBER_FINDINGS_ROLE_NAME, MEMBER_READ_ROLE_NAME, MEMBER_WRITE_ROLE_NAME, TRACKER_ROLE_NAME, type MemberDeployment } from './deployment';
+import { LocalRunner, type DeliveryRecord, type ExecutionRecord, type ProgressEvent, type PublishedAlert, type RunnerHooks } from './runner';
+import { createSdkIntegrations } from './sdk-integrations';
 
 export const GUARD_ROLE_NAME = 'eks-endpoint-guard-remediate';
 export const ALERT_TOPIC_NAME = 'eks-endpoint-guard-alerts';
@@ -63,6 +64,8 @@ export type LocalGuardOptions = {
   /** Runs before each Task state of any execution (simulate's `during` steps act here), before pending events are delivered. */
   beforeTask?: (task: { state: string; execution: string }) => Promise<void>;
   log?: Log;
+  /** The benchmark's knobs of the runner: another enforcement definition, and modelled Task latencies. */
+  runner?: Pick<RunnerHooks, 'definition' | 'taskLatencyMs'>;
 };
 
 /** The ledger table as serverless.yml declares it (key `pk`); an existing table is kept. */
@@ -136,6 +139,7 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
     AWS_ENDPOINT_URL: emulator.url,
     MAX_WAIT_SECONDS: String(options.maxWaitSeconds ?? 3600),
     LEDGER_TABLE: LEDGER_TABLE_NAME,
+    CHANGE_READER_ROLE_ARN: `arn:aws:iam::${homeAccount}:role/${CHANGE_READER_ROLE_NAME}`,
   });
 
   // What deploying creates: the alert topic and the ledger table (both calls are idempotent here).
@@ -205,7 +209,10 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
   // The intake hears what the deployed rules deliver: the home account's default bus, and the central
   // bus fed by the member stacks. CloudTrail's own feed is read beside it, in order, so the report can
   // say what happened to every event: passed to the intake, filtered by the rule, or never forwarded.
-  const deployed = await deployGuard(emulator, { homeAccount, homeRegion, functionRoleArn: `arn:aws:iam::${homeAccount}:role/${GUARD_ROLE_NAME}`, organizationId: snapshot.organization?.id ?? null }, members);
+  const trackerRoleArn = `arn:aws:iam::${homeAccount}:role/${TRACKER_ROLE_NAME}`;
+  const deployed = await deployGuard(emulator, { homeAccount, homeRegion, functionRoleArn: `arn:aws:iam::${homeAccount}:role/${GUARD_ROLE_NAME}`, trackerRoleArn, organizationId: snapshot.organization?.id ?? null }, members);
+  // The tracker's SDK tasks, as Step Functions runs them: as the tracker's role, assuming the Credentials role.
+  const sdkIntegrations = createSdkIntegrations({ emulator, stateMachineSession: `arn:aws:sts::${homeAccount}:assumed-role/${TRACKER_ROLE_NAME}/eks-endpoint-guard-local`, instrument });
   const heard = new Map<string, unknown>();
   const stopTarget = emulator.onTarget(deployed.intakeTargetArn, (event) => {
     const id = eventIdOf(event);
@@ -291,6 +298,9 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
     onProgress: options.onProgress,
     beforeTask: deliverWithoutDraining,
     onExecutionFinished: raiseAlarms,
+    awsSdk: sdkIntegrations.call,
+    home: { account: homeAccount, region: homeRegion },
+    ...options.runner,
   });
   runnerRef.current = runner;
 
@@ -345,6 +355,7 @@ export async function startLocalGuard(options: LocalGuardOptions): Promise<Local
       unregisterIntake();
       for (const c of reporter.values()) c.destroy();
       alarmSns.destroy();
+      sdkIntegrations.close();
     },
   };
   return guard;

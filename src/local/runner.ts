@@ -15,7 +15,7 @@ import type { ExecutionPort } from '../workflow/ports';
 import type { ExecutionInput, ExecutionState, Outcome, RecordResult } from '../workflow/types';
 import type { NotifyResult } from '../workflow/notify';
 import type { IntakeResult } from '../workflow/intake';
-import { loadDefinition, loadNestedDefinition, resolvedDefinition, resolvedNestedDefinition, SWEEP_DEFINITION_FILE } from './definition';
+import { analyzeDefinition, DEFINITION_FILE, loadDefinition, loadNestedDefinition, localStateMachineArn, resolvedDefinition, resolvedNestedDefinition, SWEEP_DEFINITION_FILE, TRACKER_DEFINITION_FILE, TRACKER_LOGICAL_ID, type Definition, type LoadedDefinition, type SdkTask } from './definition';
 import type { CoverageRecord } from '../sweep/types';
 import type { RecordCoverageResult } from '../sweep/record-coverage';
 import { LAMBDA_HANDLERS } from './handlers';
@@ -39,8 +39,15 @@ export type ExecutionRecord = {
   /** Every state entered, and every retry: what a Standard workflow bills. */
   stateTransitions: number;
   states: string[];
-  /** Lambda invocations by the state machine (Task states entered, and their retries). */
+  /** Lambda invocations by the state machine and its trackers (Task states entered, and their retries). */
   lambdaInvocations: number;
+  /** The same, by function. */
+  lambdaByFunction: Record<string, number>;
+  /**
+   * The Express update tracker runs this execution started (billed per request and per 100 ms of
+   * duration, not per transition): how many, their billed milliseconds (emulated), and the states they entered.
+   */
+  tracker: { executions: number; billedMs: number; transitions: number };
   awsCalls: Record<string, number>;
   alerts: PublishedAlert[];
   finalConfig: EndpointConfig | null;
@@ -81,7 +88,26 @@ export type RunnerHooks = {
   /** Runs once per finished execution (the local guard raises the stack's alarms here). */
   onExecutionFinished?: (record: ExecutionRecord) => Promise<void>;
   onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Carries out an AWS SDK integration task (`arn:aws:states:::aws-sdk:SERVICE:ACTION`) against the
+   * emulator through the real SDK, as the role of the task's `Credentials` (which aws-local-stepfunctions
+   * does not evaluate: the runner does, from the state's input). Returns the response as Step Functions
+   * does, with PascalCase field names; throws errors named as Step Functions names them (`Eks.…`).
+   */
+  awsSdk?: (call: SdkCall) => Promise<unknown>;
+  /** The stack's account and region: where its state machines run, and so the region their SDK integrations call. */
+  home?: { account: string; region: string };
+  /** Run this enforcement definition instead of the deployed file (the benchmark's baselines). */
+  definition?: Definition;
+  /**
+   * Emulated milliseconds each Task takes, by kind (default 0): the benchmark's model of a Lambda
+   * invocation, an SDK call and starting a nested execution, so lags include more than the waits.
+   */
+  taskLatencyMs?: { lambda: number; sdk: number; execution: number };
 };
+
+/** One AWS SDK integration call of a Task state. */
+export type SdkCall = { state: string; service: string; action: string; parameters: Record<string, unknown>; roleArn: string | null; region: string };
 
 function lambdaContext(functionName: string): Context {
   return {
@@ -155,6 +181,18 @@ function readPath(input: unknown, path: string): unknown {
     .reduce<unknown>((node, key) => (node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), input);
 }
 
+/** The role an SDK task acts as: its `Credentials.RoleArn`, or `RoleArn.$` read from the state's input. */
+function roleArnOf(task: SdkTask, stateInput: unknown): string | null {
+  if (task.roleArnPath) {
+    const value = readPath(stateInput, task.roleArnPath);
+    if (typeof value !== 'string' || value === '') {
+      throw Object.assign(new Error(`The value for the field 'RoleArn.$' must be a role ARN; ${task.roleArnPath} is ${JSON.stringify(value ?? null)}`), { name: 'States.Runtime' });
+    }
+    return value;
+  }
+  return task.roleArn;
+}
+
 type Queued = { name: string; input: ExecutionInput; queuedAt: number };
 
 /** A re-check the guard scheduled that has not run yet. */
@@ -168,7 +206,13 @@ export class LocalRunner {
   private sweepMachine?: { machine: StateMachine; loaded: ReturnType<typeof loadNestedDefinition> };
   // Re-checks start at once but sleep in their first Wait: run them when the clock reaches their time.
   private readonly scheduled: Queued[] = [];
-  private readonly loaded = loadDefinition();
+  private loadedDefinition?: LoadedDefinition;
+  private get loaded(): LoadedDefinition {
+    this.loadedDefinition ??= this.hooks.definition ? analyzeDefinition(this.hooks.definition, `${DEFINITION_FILE} (overridden)`) : loadDefinition();
+    return this.loadedDefinition;
+  }
+  /** The Express update tracker's machine, compiled on first use. */
+  private trackerMachine?: { machine: StateMachine; loaded: LoadedDefinition };
   readonly executions: ExecutionRecord[] = [];
 
   /** The ExecutionPort the intake uses locally: names are unique, like a Standard workflow's. */
@@ -393,6 +437,102 @@ export class LocalRunner {
     return machine;
   }
 
+  /** Advances the emulated clock by the modelled time of one Task (see RunnerHooks.taskLatencyMs). */
+  private latency(kind: 'lambda' | 'sdk' | 'execution'): void {
+    const ms = this.hooks.taskLatencyMs?.[kind] ?? 0;
+    if (ms > 0) this.hooks.clock.advance(ms);
+  }
+
+  /**
+   * Runs one execution of the Express update tracker (statemachine/track-change.asl.yml) to its end, on
+   * the emulated clock, and returns its output; a failed or timed-out run throws `States.TaskFailed`, as
+   * the parent's `.sync` Task sees it. Its SDK tasks go to `awsSdk` as the role their `Credentials` name.
+   */
+  private async runTracker(input: unknown, parent: { execution: string; childName: string; byFunction: Record<string, number>; tracker: ExecutionRecord['tracker'] }): Promise<unknown> {
+    if (!this.trackerMachine) {
+      const loaded = loadDefinition(TRACKER_DEFINITION_FILE);
+      const home = this.hooks.home ?? { account: '000000000000', region: 'local' };
+      const machine = new StateMachine(resolvedDefinition(loaded.definition, loaded.taskFunctions, home.account, home.region) as unknown as StateMachineDefinition, {
+        validationOptions: { checkArn: false, checkPaths: true },
+      });
+      this.trackerMachine = { machine, loaded };
+    }
+    const { machine, loaded } = this.trackerMachine;
+    const { definition, taskFunctions, sdkTasks } = loaded;
+    const clock = this.hooks.clock;
+    const started = clock.now();
+    const timeoutMs = (definition.TimeoutSeconds ?? 300) * 1000;
+    let timedOut = false;
+    // aws-local-stepfunctions hands a Task its Parameters only; `Credentials` are evaluated against the
+    // state's own input, which the event log carries (StateEntered comes before the Task runs).
+    const rawInputs = new Map<string, unknown>();
+    const logCaughtUp = () => new Promise<void>((resolve) => setImmediate(resolve));
+    // eslint-disable-next-line prefer-const -- assigned below, used by the handlers once the run has started
+    let execution: ReturnType<StateMachine['run']>;
+    const beforeTask = async (state: string) => {
+      await logCaughtUp();
+      if (clock.now() - started > timeoutMs) {
+        timedOut = true;
+        execution.abort();
+        return false;
+      }
+      await this.hooks.beforeTask?.({ state, execution: parent.execution });
+      return true;
+    };
+    const handlers: Record<string, (params: unknown) => Promise<never>> = {};
+    for (const [stateName, fn] of Object.entries(taskFunctions)) {
+      const handler = LAMBDA_HANDLERS[fn];
+      if (!handler) throw new Error(`tracker state ${stateName} invokes ${fn}, which has no handler in src/local/handlers.ts`);
+      handlers[stateName] = async (params: unknown) => {
+        parent.byFunction[fn] = (parent.byFunction[fn] ?? 0) + 1;
+        if (!(await beforeTask(stateName))) return {} as never;
+        this.latency('lambda');
+        return (await handler(params as never, lambdaContext(fn) as never)) as never;
+      };
+    }
+    for (const [stateName, task] of Object.entries(sdkTasks)) {
+      handlers[stateName] = async (params: unknown) => {
+        if (!(await beforeTask(stateName))) return {} as never;
+        if (!this.hooks.awsSdk) throw new Error(`tracker state ${stateName} calls ${task.service}:${task.action}, and this runner has no awsSdk hook`);
+        const roleArn = roleArnOf(task, rawInputs.get(stateName));
+        this.latency('sdk');
+        const region = this.hooks.home?.region ?? 'us-east-1';
+        return (await this.hooks.awsSdk({ state: stateName, service: task.service, action: task.action, parameters: params as Record<string, unknown>, roleArn, region })) as never;
+      };
+    }
+    parent.tracker.executions += 1;
+    execution = machine.run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: handlers,
+        waitTimeOverrides: Object.fromEntries(Object.entries(definition.States).filter(([, st]) => st.Type === 'Wait').map(([n]) => [n, this.hooks.waitMs ?? 0])),
+        retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((n) => [n, 0])),
+      },
+      context: { Execution: { Name: parent.childName, StartTime: new Date(started).toISOString() } },
+    });
+    const logReader = (async () => {
+      for await (const ev of execution.eventLogs) {
+        if (ev.type === 'StateRetried') parent.tracker.transitions += 1;
+        if (ev.type !== 'StateEntered') continue;
+        parent.tracker.transitions += 1;
+        rawInputs.set(ev.state.name, ev.state.input);
+        const state = definition.States[ev.state.name];
+        if (state?.Type !== 'Wait') continue;
+        const seconds = state.SecondsPath ? Number(readPath(ev.state.input, state.SecondsPath)) : Number(state.Seconds ?? 0);
+        if (Number.isFinite(seconds) && seconds > 0) clock.advance(seconds * 1000);
+      }
+    })();
+    try {
+      return await execution.result;
+    } catch (err) {
+      const cause = timedOut ? `States.Timeout: the tracker ran past its TimeoutSeconds (${timeoutMs / 1000} s)` : `${(err as Error).name}: ${(err as Error).message}`;
+      throw Object.assign(new Error(`the tracker execution ${parent.childName} failed: ${cause}`), { name: 'States.TaskFailed' });
+    } finally {
+      await logReader;
+      // Express bills each execution's duration in 100 ms steps.
+      parent.tracker.billedMs += Math.max(100, Math.ceil((clock.now() - started) / 100) * 100);
+    }
+  }
+
   private async run(queued: Queued): Promise<ExecutionRecord> {
     const { name, input, queuedAt } = queued;
     const { definition, taskFunctions, integrations } = this.loaded;
@@ -402,7 +542,9 @@ export class LocalRunner {
     const alertsBefore = this.hooks.publishedAlerts().length;
     const states: string[] = [];
     let transitions = 0;
-    let invocations = 0;
+    const byFunction: Record<string, number> = {};
+    const tracker = { executions: 0, billedMs: 0, transitions: 0 };
+    const latency = this.latency.bind(this);
     // A failed execution has no output to read: keep what NotifyOutcome/NotifyFailure returned.
     let notification: NotifyResult | undefined;
     // And what RecordOutcome decided: when the alert cannot be published, the outcome still happened.
@@ -424,7 +566,7 @@ export class LocalRunner {
         return [
           stateName,
           async (stateInput: unknown) => {
-            invocations += 1;
+            byFunction[fn] = (byFunction[fn] ?? 0) + 1;
             await logCaughtUp();
             // Step Functions ends an execution at the definition's TimeoutSeconds (emulated time here).
             if (timeoutMs !== null && clock.now() - startedClock > timeoutMs) {
@@ -433,6 +575,7 @@ export class LocalRunner {
               return {} as never;
             }
             await this.hooks.beforeTask?.({ state: stateName, execution: name });
+            latency('lambda');
             const result = await handler(stateInput as never, lambdaContext(fn) as never);
             if (fn === 'notifyOutcome') notification = result as NotifyResult;
             if (fn === 'recordOutcome') recorded = result as RecordResult;
@@ -444,6 +587,26 @@ export class LocalRunner {
     const stateMachineArn = `arn:aws:states:${input.cluster.region}:${input.cluster.account}:stateMachine:eks-endpoint-guard-local`;
     // Step Functions service integrations, carried out against the local runner itself.
     for (const [stateName, integration] of Object.entries(integrations)) {
+      if (integration === 'arn:aws:states:::states:startExecution.sync:2') {
+        // A nested execution of the Express update tracker, run to its end before the Task returns (.sync).
+        taskHandlers[stateName] = async (params: unknown) => {
+          await logCaughtUp();
+          if (timeoutMs !== null && clock.now() - startedClock > timeoutMs) {
+            timedOut = true;
+            execution.abort();
+            return {} as never;
+          }
+          const p = params as { StateMachineArn: string; Input: unknown };
+          const trackerArn = localStateMachineArn(TRACKER_LOGICAL_ID, input.cluster.account, input.cluster.region);
+          if (p.StateMachineArn !== trackerArn) throw Object.assign(new Error(`${stateName} starts ${p.StateMachineArn}, which is not the stack's tracker (${trackerArn})`), { name: 'StepFunctions.StateMachineDoesNotExistException' });
+          latency('execution');
+          const startDate = new Date(clock.now()).toISOString();
+          const childName = `${name}-${stateName}-${tracker.executions + 1}`;
+          const output = await this.runTracker(p.Input, { execution: name, childName, byFunction, tracker });
+          return { ExecutionArn: `${trackerArn.replace(':stateMachine:', ':express:')}:${childName}`, Output: output, Status: 'SUCCEEDED', StartDate: startDate, StopDate: new Date(clock.now()).toISOString() } as never;
+        };
+        continue;
+      }
       if (integration !== 'arn:aws:states:::states:startExecution') continue;
       taskHandlers[stateName] = async (params: unknown) => {
         await logCaughtUp();
@@ -462,7 +625,7 @@ export class LocalRunner {
       overrides: {
         taskResourceLocalHandlers: taskHandlers,
         waitTimeOverrides: Object.fromEntries(waitStates.map(([n]) => [n, this.hooks.waitMs ?? 0])),
-        retryIntervalOverrides: Object.fromEntries(Object.keys(taskFunctions).map((n) => [n, 0])),
+        retryIntervalOverrides: Object.fromEntries([...Object.keys(taskFunctions), ...Object.keys(integrations)].map((n) => [n, 0])),
       },
       context: { Execution: { Id: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`, Name: name, StartTime: new Date(startedClock).toISOString() }, StateMachine: { Id: stateMachineArn, Name: 'eks-endpoint-guard-local' } },
     });
@@ -476,7 +639,7 @@ export class LocalRunner {
           transitions += 1;
           states.push(ev.state.name);
           const state = definition.States[ev.state.name];
-          const seconds = state?.Type === 'Wait' && state.SecondsPath ? Number(readPath(ev.state.input, state.SecondsPath)) : null;
+          const seconds = state?.Type !== 'Wait' ? null : state.SecondsPath ? Number(readPath(ev.state.input, state.SecondsPath)) : typeof state.Seconds === 'number' ? state.Seconds : null;
           const elapsedSeconds = Math.round((clock.now() - startedClock) / 1000);
           this.hooks.onProgress?.({ kind: 'state', execution: name, cluster: input.cluster, state: ev.state.name, type: state?.Type ?? '?', waitSeconds: seconds, elapsedSeconds });
           if (seconds !== null && Number.isFinite(seconds) && seconds > 0) {
@@ -514,7 +677,9 @@ export class LocalRunner {
       outcome,
       stateTransitions: transitions,
       states,
-      lambdaInvocations: invocations,
+      lambdaInvocations: Object.values(byFunction).reduce((a, b) => a + b, 0),
+      lambdaByFunction: byFunction,
+      tracker,
       awsCalls: diff(this.hooks.awsCallCounts(), callsBefore),
       alerts,
       finalConfig: await this.hooks.readConfig(input.cluster),

@@ -33,6 +33,8 @@ export const METRIC_NAMES = {
   alertPublishFailures: 'AlertPublishFailures',
   /** Each Security Hub finding refused for good (Security Hub not enabled there, the findings role missing). */
   findingsNotImported: 'FindingsNotImported',
+  /** Each wait the Express update tracker failed, so the workflow waited minutes in a Wait state instead. */
+  trackerFailures: 'TrackerFailures',
 } as const;
 
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];

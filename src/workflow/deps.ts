@@ -3,6 +3,7 @@ import type { MetricsSink } from '../observability/metrics';
 import type { LedgerPort } from '../ledger/types';
 import type { OrganizationPort } from '../org/types';
 import type { Policy } from '../policy';
+import type { TrackingSettings } from './tracking';
 import type { AlertPort, Ec2Port, EksPort, ExecutionPort, OutcomeEventPort } from './ports';
 
 /** The structured logger the use cases write to (Powertools Logger satisfies it). */
@@ -20,6 +21,8 @@ export type WorkflowSettings = {
   maxWaitSeconds: number;
   /** Import one Security Hub finding per cluster (the stack parameter SecurityHubFindings); off unless set. */
   securityHubFindings?: boolean;
+  /** How the Express tracker polls (the stack's region and account, its roles); absent: through pollChange. */
+  tracking?: TrackingSettings;
 };
 
 /** What the state machine's steps are given: ports, the policy, settings and a clock. */

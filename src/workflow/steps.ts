@@ -13,6 +13,8 @@ import { parseObservedCluster, type ObservedCluster } from '../policy';
 import type { ClusterRef, EndpointConfig, EndpointTarget, Evaluation } from '../policy/types';
 import { busyWaitSeconds, pollWaitSeconds } from './backoff';
 import { triggerChange } from './changes';
+import { trackerFailure, trackOf, type TrackResult } from './tracking';
+import { METRIC_NAMES } from '../observability/metrics';
 import type { WorkflowDeps } from './deps';
 import type { AlertCase, EvaluateResult, ExecutionState, LeaseResult, PollResult, PreflightProblem, PreflightResult, RemediateResult, VerifyResult } from './types';
 
@@ -21,8 +23,24 @@ export class WorkflowStateError extends GuardError {
   override readonly name = 'WorkflowStateError';
 }
 
-const NOT_DONE_UPDATE = new Set(['InProgress']);
-const NOT_DONE_CLUSTER = new Set(['CREATING', 'UPDATING', 'PENDING']);
+/** Statuses that mean "not done yet" (the Express tracker's Choice states test the same ones). */
+export const NOT_DONE_UPDATE: ReadonlySet<string> = new Set(['InProgress']);
+export const NOT_DONE_CLUSTER: ReadonlySet<string> = new Set(['CREATING', 'UPDATING', 'PENDING']);
+
+/** Is an update (or, without one, a new cluster) done, given the status EKS reports for it? */
+export function changeDone(updateId: string | null, status: string): boolean {
+  return updateId ? !NOT_DONE_UPDATE.has(status) : !NOT_DONE_CLUSTER.has(status);
+}
+
+/** The status of an update, or without one of the cluster itself (a new cluster being created). */
+async function changeStatus(cluster: ClusterRef, updateId: string | null, deps: Pick<WorkflowDeps, 'eks'>): Promise<{ status: string; errors: PollResult['errors'] }> {
+  if (updateId) {
+    const update = await deps.eks.describeUpdate(cluster, updateId);
+    return { status: update.status, errors: update.errors };
+  }
+  const described = await deps.eks.describeCluster(cluster);
+  return { status: typeof described.status === 'string' ? described.status : 'UNKNOWN', errors: [] };
+}
 
 /** The wait budget counts from the start of the execution, or for the guard's own revert from its call. */
 function budgetExceeded(state: ExecutionState, deps: WorkflowDeps, since = state.startedAt): boolean {
@@ -31,28 +49,43 @@ function budgetExceeded(state: ExecutionState, deps: WorkflowDeps, since = state
 
 async function pollUpdate(cluster: ClusterRef, updateId: string | null, previous: PollResult | undefined, state: ExecutionState, deps: WorkflowDeps, since = state.startedAt): Promise<PollResult> {
   const polls = (previous?.polls ?? 0) + 1;
-  let status: string;
-  let errors: PollResult['errors'] = [];
-  if (updateId) {
-    const update = await deps.eks.describeUpdate(cluster, updateId);
-    status = update.status;
-    errors = update.errors;
-  } else {
-    // No update to follow (a new cluster): wait for the cluster itself to settle.
-    const described = await deps.eks.describeCluster(cluster);
-    status = typeof described.status === 'string' ? described.status : 'UNKNOWN';
-  }
-  const done = updateId ? !NOT_DONE_UPDATE.has(status) : !NOT_DONE_CLUSTER.has(status);
+  const { status, errors } = await changeStatus(cluster, updateId, deps);
+  const done = changeDone(updateId, status);
   const timedOut = !done && budgetExceeded(state, deps, since);
   deps.log.info('change polled', { cluster, updateId, status, polls, done, timedOut });
-  return { done, status, errors, polls, waitSeconds: pollWaitSeconds(polls), timedOut };
+  // Not done: the Express tracker polls next (or, should it fail, a Wait state of waitSeconds).
+  const track = done || timedOut ? null : trackOf(cluster, updateId, deps.settings.tracking);
+  return { done, status, errors, polls, waitSeconds: pollWaitSeconds(polls), timedOut, track };
+}
+
+/**
+ * The tracker's last run failed and the workflow waited in a Wait state instead: said in the log and
+ * counted (TrackerFailures), since every wait then costs minutes of lag until the cause is fixed.
+ */
+function reportTrackerFailure(result: TrackResult | undefined, state: ExecutionState, deps: WorkflowDeps): void {
+  const failure = trackerFailure(result);
+  if (!failure) return;
+  deps.log.warn('the update tracker failed; waited in the workflow instead', { cluster: state.cluster, error: failure.Error, cause: failure.Cause });
+  deps.metrics?.add({ name: METRIC_NAMES.trackerFailures, unit: 'Count', value: 1 });
+}
+
+/**
+ * PollChange, inside the Express tracker, for a cluster in another region than the stack's (SDK
+ * integrations reach their own region only): one poll, through the member read role there.
+ */
+export async function pollChange(input: { cluster: ClusterRef; updateId: string | null }, deps: Pick<WorkflowDeps, 'eks'>): Promise<{ done: boolean; status: string }> {
+  if (!input?.cluster?.name || !input.cluster.account || !input.cluster.region) throw new WorkflowStateError('PollChange needs {cluster: {account, region, name}, updateId}');
+  const updateId = input.updateId ?? null;
+  const { status } = await changeStatus(input.cluster, updateId, deps);
+  return { done: changeDone(updateId, status), status };
 }
 
 /** WaitForChange: is the triggering change (an update, or a new cluster's creation) finished yet? */
 export async function waitForChange(state: ExecutionState, deps: WorkflowDeps): Promise<PollResult> {
   const { trigger } = state;
-  if (trigger.waitFor === 'none') return { done: true, status: 'none', errors: [], polls: 0, waitSeconds: 0, timedOut: false };
+  if (trigger.waitFor === 'none') return { done: true, status: 'none', errors: [], polls: 0, waitSeconds: 0, timedOut: false, track: null };
   const updateId = trigger.waitFor === 'update' ? trigger.updateId : null;
+  reportTrackerFailure(state.changeTracking, state, deps);
   return pollUpdate(state.cluster, updateId, state.change, state, deps);
 }
 
@@ -61,6 +94,7 @@ export async function waitForRevert(state: ExecutionState, deps: WorkflowDeps): 
   const updateId = state.remediation?.updateId;
   if (!updateId) throw new WorkflowStateError('WaitForRevert needs $.remediation.updateId');
   await renewLease(state, deps);
+  reportTrackerFailure(state.revertTracking, state, deps);
   return pollUpdate(state.cluster, updateId, state.revert, state, deps, state.remediation?.at ?? state.startedAt);
 }
 

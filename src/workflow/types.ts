@@ -6,6 +6,7 @@
 import type { Actor, WaitFor } from '../events/triage';
 import type { ChangeRecord, JudgedSettings } from '../ledger/types';
 import type { ClusterRef, EndpointConfig, EndpointTarget, Evaluation } from '../policy/types';
+import type { Track, TrackResult } from './tracking';
 
 /**
  * Why an execution exists: a CloudTrail event (an endpoint change, a cluster creation or a tag change), a
@@ -53,6 +54,8 @@ export type PollResult = {
   waitSeconds: number;
   /** The overall wait budget ran out: the workflow stops and alerts. */
   timedOut: boolean;
+  /** Not done (and not timed out): what the Express tracker polls next (src/workflow/tracking.ts). */
+  track?: Track | null;
 };
 
 /** Result of AcquireLease: may this execution enforce the cluster now? */
@@ -152,6 +155,9 @@ export type ExecutionState = ExecutionInput & {
   preflight?: PreflightResult;
   remediation?: RemediateResult;
   revert?: PollResult;
+  /** The Express tracker's last run for the change and for the revert, or the error its Catch kept. */
+  changeTracking?: TrackResult;
+  revertTracking?: TrackResult;
   verification?: VerifyResult;
   /** NotifyOutcome's result (UpdateFinding runs after it). */
   notification?: { outcome: Outcome; finding?: boolean };

@@ -138,6 +138,7 @@ describe('the handlers\' wiring', () => {
     'sweep-unit': ['client-eks', 'client-sfn'],
     'record-coverage': ['client-dynamodb', 'client-sns'],
     'wait-for-change': ['client-eks'],
+    'poll-change': ['client-eks'],
     'acquire-lease': ['client-dynamodb'],
     'evaluate-cluster': ['client-dynamodb', 'client-eks'],
     'remediate-cluster': ['client-dynamodb', 'client-eks'],

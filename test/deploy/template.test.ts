@@ -37,6 +37,8 @@ const FUNCTIONS = {
   preflightCheck: { file: 'preflight-check', actions: ['ec2:DescribeVpcs', 'ec2:DescribeVpcAttribute', 'ec2:DescribeDhcpOptions'], ledger: [], member: ['read'] },
   remediateCluster: { file: 'remediate-cluster', actions: ['eks:UpdateClusterConfig', 'eks:DescribeCluster'], ledger: READ_WRITE, member: ['read', 'write'] },
   waitForRevert: { file: 'wait-for-revert', actions: ['eks:DescribeUpdate', 'eks:DescribeCluster'], ledger: READ_WRITE, member: ['read'] },
+  // Inside the Express tracker, for clusters in another region than the stack's (SDK integrations reach their own only).
+  pollChange: { file: 'poll-change', actions: ['eks:DescribeUpdate', 'eks:DescribeCluster'], ledger: [], member: ['read'] },
   verifyRemediation: { file: 'verify-remediation', actions: ['eks:DescribeCluster'], ledger: READ_WRITE, member: ['read'], organizations: true },
   recordOutcome: { file: 'record-outcome', actions: [], ledger: READ_WRITE, member: [] },
   // A chat notice and an event before the revert.
@@ -66,6 +68,9 @@ const TASKS: Record<string, FunctionName> = {
 
 const STATE_MACHINE_ARN = { 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:eks-endpoint-guard-dev-enforce-endpoint' };
 const LEDGER_ARN = { 'Fn::GetAtt': ['LedgerTable', 'Arn'] };
+/** The Express tracker's role in this account for its SDK tasks (by name: a GetAtt would be circular). */
+const CHANGE_READER_ARN = 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/eks-endpoint-guard/eks-endpoint-guard-dev-change-reader-${AWS::Region}';
+const CHANGE_READER = /^arn:\$\{AWS::Partition\}:iam::\$\{AWS::AccountId\}:role\/eks-endpoint-guard\/eks-endpoint-guard-[a-z0-9]+-change-reader-\$\{AWS::Region\}$/;
 
 const CLUSTER_ARNS = { 'Fn::Sub': 'arn:${AWS::Partition}:eks:*:${AWS::AccountId}:cluster/*' };
 const ORGANIZATION = 'o-zz9y8x7w6v';
@@ -594,6 +599,8 @@ describe('IAM', () => {
       expect(statement.Action).toBe('sts:AssumeRole');
       // The Organizations reader is one exact role ARN (a parameter); any wildcard account needs the org condition.
       if (JSON.stringify(statement.Resource) === '{"Ref":"OrganizationsRoleArn"}') continue;
+      // The tracker's change reader: one role of this account, by name.
+      if (CHANGE_READER.test((statement.Resource as { 'Fn::Sub'?: string })['Fn::Sub'] ?? '')) continue;
       expect(JSON.stringify(statement.Resource)).toContain('iam::*');
       if (JSON.stringify(statement.Resource).includes('iam::*')) {
         expect(statement.Condition).toEqual({ StringEquals: { 'aws:ResourceOrgID': { Ref: 'OrganizationId' } } });
@@ -603,7 +610,8 @@ describe('IAM', () => {
 
   it('hands the member stack exactly the roles that assume each member role (outputs)', () => {
     const joined = (dev.template!.Outputs!.MemberReadTrustedRoleArns as { Value: { 'Fn::Join': [string, { 'Fn::GetAtt': [string, string] }[]] } }).Value['Fn::Join'];
-    const readers = FUNCTION_NAMES.filter((name) => (FUNCTIONS[name].member as readonly string[]).includes('read'));
+    // Every function that reads in member accounts, and the Express tracker (its SDK tasks' Credentials).
+    const readers = [...FUNCTION_NAMES.filter((name) => (FUNCTIONS[name].member as readonly string[]).includes('read')), 'trackChangeStateMachine'];
     const writers = FUNCTION_NAMES.filter((name) => (FUNCTIONS[name].member as readonly string[]).includes('write'));
 
     expect(joined[0]).toBe(',');
@@ -670,12 +678,23 @@ describe('IAM', () => {
     const startTasks = Object.entries(States).filter(([, s]) => s.Resource === 'arn:aws:states:::states:startExecution');
 
     expect(startTasks.map(([name, s]) => [name, s.Parameters?.['StateMachineArn.$']])).toEqual([['ScheduleRecheck', '$$.StateMachine.Id']]);
-    expect(statements.filter((s) => asList(s.Action).some((a) => a.startsWith('states:')))).toEqual([{ Effect: 'Allow', Action: 'states:StartExecution', Resource: STATE_MACHINE_ARN }]);
+    // And the Express tracker, waited for (.sync:2): its executions, and the rule Step Functions waits through.
+    const syncTasks = Object.entries(States).filter(([, s]) => s.Resource === 'arn:aws:states:::states:startExecution.sync:2');
+    expect(syncTasks.map(([name]) => name).sort()).toEqual(['TrackChange', 'TrackRevert']);
+    expect(statements.filter((s) => asList(s.Action).some((a) => a.startsWith('states:')))).toEqual([
+      { Effect: 'Allow', Action: 'states:StartExecution', Resource: STATE_MACHINE_ARN },
+      { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: 'TrackChangeStateMachine' } },
+      { Effect: 'Allow', Action: ['states:DescribeExecution', 'states:StopExecution'], Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:express:eks-endpoint-guard-dev-track-change:*' } },
+    ]);
+    expect(statements.filter((s) => asList(s.Action).some((a) => a.startsWith('events:')))).toEqual([
+      { Effect: 'Allow', Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'], Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule' } },
+    ]);
     // Its own ARN, built from the state machine's name: the same name the resource gets.
     expect(resource(dev.template!, 'EnforceEndpointStateMachine').Properties.RoleArn).toEqual({ 'Fn::GetAtt': ['EnforceEndpointStateMachineRole', 'Arn'] });
     expect(STATE_MACHINE_ARN['Fn::Sub']).toMatch(new RegExp(`:stateMachine:${resource(dev.template!, 'EnforceEndpointStateMachine').Properties.StateMachineName as string}$`));
-    // Resource "*" only for the log-delivery actions, which have no resource-level permissions.
-    const wildcard = statements.filter((s) => JSON.stringify(s.Resource).includes('*'));
+    // Resource "*" only for the log-delivery actions, which have no resource-level permissions (and the
+    // tracker's own executions, whose names Step Functions makes up).
+    const wildcard = statements.filter((s) => JSON.stringify(s.Resource).includes('*') && !JSON.stringify(s.Resource).includes(':express:eks-endpoint-guard-dev-track-change:*'));
     expect(wildcard.flatMap((s) => asList(s.Action)).every((a) => a.startsWith('logs:') && /Deliver|ResourcePolic|DescribeLogGroups/.test(a))).toBe(true);
     expect(role.Properties.AssumeRolePolicyDocument).toEqual({
       Version: '2012-10-17',
@@ -745,6 +764,56 @@ describe('state machine', () => {
         if (state.resolved) expect(retry.ErrorEquals).toContain('TransientAwsError');
       }
     }
+  });
+});
+
+describe('the Express update tracker', () => {
+  const states = () => (JSON.parse((resource(dev.template!, 'TrackChangeStateMachine').Properties.DefinitionString as { 'Fn::Sub': [string, unknown] })['Fn::Sub'][0]) as { States: Record<string, { Resource?: string; Credentials?: Record<string, string> }> }).States;
+
+  it('is an Express workflow with error logging, without execution data, run by its own role', () => {
+    const sm = resource(dev.template!, 'TrackChangeStateMachine').Properties;
+
+    expect(sm.StateMachineType).toBe('EXPRESS');
+    expect(sm.StateMachineName).toBe('eks-endpoint-guard-dev-track-change');
+    expect(sm.LoggingConfiguration).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
+    expect(sm.RoleArn).toEqual({ 'Fn::GetAtt': ['TrackChangeStateMachineRole', 'Arn'] });
+  });
+
+  it('polls EKS only through SDK tasks whose Credentials come from the input, and pollChange', () => {
+    const sdk = Object.entries(states()).filter(([, s]) => s.Resource?.startsWith('arn:aws:states:::aws-sdk:'));
+
+    expect(sdk.map(([n, s]) => [n, s.Resource]).sort()).toEqual([
+      ['DescribeCluster', 'arn:aws:states:::aws-sdk:eks:describeCluster'],
+      ['DescribeUpdate', 'arn:aws:states:::aws-sdk:eks:describeUpdate'],
+    ]);
+    for (const [, s] of sdk) expect(s.Credentials).toEqual({ 'RoleArn.$': '$.track.roleArn' });
+  });
+
+  it('may assume only the change reader and the member read roles (in the organization), and invoke only pollChange', () => {
+    const statements = statementsOf(resource(dev.template!, 'TrackChangeStateMachineRole')).map((s) => s.statement);
+    const nonLog = statements.filter((s) => !asList(s.Action).every((a) => a.startsWith('logs:')));
+
+    expect(nonLog).toEqual([
+      { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: { 'Fn::Sub': CHANGE_READER_ARN } },
+      assumeMember('read'),
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': ['PollChangeLambdaFunction', 'Arn'] } },
+    ]);
+    expect(resource(dev.template!, 'TrackChangeStateMachineRole').Properties.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
+    });
+  });
+
+  it('polls this account\'s clusters as a change reader that can describe them in this region and do nothing else, trusting only the tracker', () => {
+    const role = resource(dev.template!, 'ChangeReaderRole').Properties;
+
+    expect(role.RoleName).toEqual({ 'Fn::Sub': 'eks-endpoint-guard-dev-change-reader-${AWS::Region}' });
+    expect(role.Path).toBe('/eks-endpoint-guard/');
+    expect(role.AssumeRolePolicyDocument).toEqual({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: { 'Fn::GetAtt': ['TrackChangeStateMachineRole', 'Arn'] } }, Action: 'sts:AssumeRole' }] });
+    expect(statementsOf(resource(dev.template!, 'ChangeReaderRole')).map((s) => s.statement)).toEqual([
+      { Effect: 'Allow', Action: ['eks:DescribeUpdate', 'eks:DescribeCluster'], Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:cluster/*' } },
+    ]);
+    for (const name of ['waitForChange', 'waitForRevert'] as const) expect(fn(dev.template!, name).Environment.Variables.CHANGE_READER_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['ChangeReaderRole', 'Arn'] });
   });
 });
 
@@ -893,12 +962,12 @@ describe('dashboard', () => {
     }
   });
 
-  it('charts both state machines\' failed and timed-out executions, every function\'s errors and the dead-letter queue', () => {
+  it('charts the state machines\' failed and timed-out executions, every function\'s errors and the dead-letter queue', () => {
     const { body, lines } = dashboard(dev.template!);
     const of = (namespace: string, name: string) => lines.filter((l) => l.namespace === namespace && l.name === name).map((l) => l.dimensions);
 
     for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
-      expect(of('AWS/States', metric)).toEqual([{ StateMachineArn: '${EnforceEndpointStateMachine}' }, { StateMachineArn: '${SweepOrganizationStateMachine}' }]);
+      expect(of('AWS/States', metric)).toEqual([{ StateMachineArn: '${EnforceEndpointStateMachine}' }, { StateMachineArn: '${SweepOrganizationStateMachine}' }, { StateMachineArn: '${TrackChangeStateMachine}' }]);
     }
     expect(of('AWS/Lambda', 'Errors').map((d) => d.FunctionName).sort()).toEqual(FUNCTION_NAMES.map((name) => `\${${capitalized(name)}LambdaFunction}`).sort());
     expect(of('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toEqual([{ QueueName: '${IntakeDeadLetterQueue.QueueName}' }]);

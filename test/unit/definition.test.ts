@@ -6,7 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import { LAMBDA_HANDLERS } from '../../src/local/handlers';
-import { loadDefinition } from '../../src/local/definition';
+import { loadDefinition, TRACKER_DEFINITION_FILE, TRACKER_LOGICAL_ID } from '../../src/local/definition';
+import { NOT_DONE_CLUSTER, NOT_DONE_UPDATE } from '../../src/workflow/steps';
+import { TRACK_MAX_POLLS, TRACK_POLL_SECONDS } from '../../src/workflow/tracking';
 
 type Retrier = { ErrorEquals: string[]; MaxAttempts?: number; IntervalSeconds?: number; BackoffRate?: number };
 type Catcher = { ErrorEquals: string[]; Next: string; ResultPath?: string };
@@ -40,6 +42,11 @@ const TRANSIENT = new Set(['TransientAwsError', 'Lambda.ServiceException', 'Lamb
 const TRANSIENT_SFN = new Set(['StepFunctions.SdkClientException', 'StepFunctions.AWSStepFunctionsException', 'States.Timeout']);
 /** The tasks of the end of every path: their failures do not go back to RecordOutcome. */
 const CLOSERS = new Set(['RecordOutcome', 'ScheduleRecheck', 'NotifyOutcome']);
+/** The tracker Tasks: their failure falls back to a Wait state, then the function polls itself. */
+const TRACKERS: Record<string, { poll: string; pause: string; result: string; track: string }> = {
+  TrackChange: { poll: 'WaitForChange', pause: 'PauseBeforeChangePoll', result: '$.changeTracking', track: '$.change.track' },
+  TrackRevert: { poll: 'WaitForRevert', pause: 'PauseBeforeRevertPoll', result: '$.revertTracking', track: '$.revert.track' },
+};
 /** Tasks whose failure must not hold the revert up: a short retry, then on along the path. */
 const COURTESIES = new Set(['NotifyDetection', 'UpdateFinding']);
 
@@ -58,8 +65,8 @@ describe('state machine definition', () => {
   it('starts with the re-check choice, then WaitForChange, and has every Task of the workflow', () => {
     expect(definition.StartAt).toBe('IsRecheck');
     expect(states.IsRecheck!.Default).toBe('WaitForChange');
-    expect(tasks.sort()).toEqual(['AcquireLease', 'EvaluateCluster', 'NotifyDetection', 'NotifyOutcome', 'PreflightCheck', 'RecordOutcome', 'RemediateCluster', 'ScheduleRecheck', 'UpdateFinding', 'VerifyRemediation', 'WaitForChange', 'WaitForRevert']);
-    expect(integrations).toEqual({ ScheduleRecheck: 'arn:aws:states:::states:startExecution' });
+    expect(tasks.sort()).toEqual(['AcquireLease', 'EvaluateCluster', 'NotifyDetection', 'NotifyOutcome', 'PreflightCheck', 'RecordOutcome', 'RemediateCluster', 'ScheduleRecheck', 'TrackChange', 'TrackRevert', 'UpdateFinding', 'VerifyRemediation', 'WaitForChange', 'WaitForRevert']);
+    expect(integrations).toEqual({ ScheduleRecheck: 'arn:aws:states:::states:startExecution', TrackChange: 'arn:aws:states:::states:startExecution.sync:2', TrackRevert: 'arn:aws:states:::states:startExecution.sync:2' });
   });
 
   it.each(lambdaTasks.filter((n) => !COURTESIES.has(n)))('%s retries only transient errors, for more than 15 minutes on average and with a bound', (name) => {
@@ -106,7 +113,22 @@ describe('state machine definition', () => {
     expect(states.DetectionSent!.Default).toBe('NotifyDetection');
   });
 
-  it.each(tasks.filter((n) => !CLOSERS.has(n) && !COURTESIES.has(n)))('%s catches everything else into RecordOutcome', (name) => {
+  it.each(Object.entries(TRACKERS))('%s runs the Express tracker and waits for it; polls again after it, and falls back to a Wait state when it fails', (name, t) => {
+    const s = states[name]! as State & { Parameters?: Record<string, unknown>; ResultSelector?: Record<string, string> };
+
+    expect(s.Parameters).toEqual({ StateMachineArn: { Ref: TRACKER_LOGICAL_ID }, Input: { 'track.$': t.track, count: { n: 0 }, 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id' } });
+    expect(s.ResultSelector).toEqual({ 'done.$': '$.Output.done', 'status.$': '$.Output.status', 'polls.$': '$.Output.polls' });
+    expect(s.ResultPath).toBe(t.result);
+    expect(s.Next).toBe(t.poll);
+    for (const r of s.Retry ?? []) for (const error of r.ErrorEquals) expect(error).toMatch(/^StepFunctions\./);
+    expect(s.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: t.result, Next: t.pause }]);
+    expect(states[t.pause]).toMatchObject({ Type: 'Wait', Next: t.poll });
+    // The poll's Choice sends an unfinished change to the tracker, never straight to a Wait.
+    const settled = names.find((n) => states[n]!.Type === 'Choice' && (states[n]!.Choices ?? []).some((c) => c.Next === name))!;
+    expect(states[t.poll]!.Next).toBe(settled);
+  });
+
+  it.each(tasks.filter((n) => !CLOSERS.has(n) && !COURTESIES.has(n) && !TRACKERS[n]))('%s catches everything else into RecordOutcome', (name) => {
     const catchers = states[name]!.Catch ?? [];
 
     expect(catchers).toHaveLength(1);
@@ -152,7 +174,7 @@ describe('state machine definition', () => {
 
   it.each(byType('Choice'))('%s branches only on what a Task stored (or the trigger), and has a Default', (name) => {
     const choice = states[name]!;
-    const taskResults = [...new Set([...tasks.map((t) => states[t]!.ResultPath!), '$.trigger'])];
+    const taskResults = [...new Set([...tasks.filter((t) => !TRACKERS[t]).map((t) => states[t]!.ResultPath!), '$.trigger'])];
 
     expect(choice.Default).toBeDefined();
     for (const c of choice.Choices ?? []) {
@@ -221,5 +243,52 @@ describe('state machine definition', () => {
     const timeout = (definition as unknown as { TimeoutSeconds?: number }).TimeoutSeconds;
 
     expect(timeout).toBeGreaterThan(3600);
+  });
+});
+
+describe('Express update tracker definition', () => {
+  const tracker = loadDefinition(TRACKER_DEFINITION_FILE);
+  const t = tracker.definition.States as unknown as Record<string, State & { Credentials?: Record<string, string>; Parameters?: Record<string, unknown>; ResultSelector?: Record<string, string> }>;
+  const choiceStatuses = (name: string) =>
+    (t[name]!.Choices ?? []).flatMap((c) => (c.Or ?? [c]).map((r) => (r as { StringEquals?: string }).StringEquals)).sort();
+
+  it('lasts at most the 5 minutes an Express execution may run, with room for its polls and their retries', () => {
+    expect(tracker.definition.TimeoutSeconds).toBeLessThanOrEqual(300);
+    expect(TRACK_MAX_POLLS * TRACK_POLL_SECONDS).toBeLessThanOrEqual(tracker.definition.TimeoutSeconds! - 30);
+  });
+
+  it('polls EKS through SDK integrations as the role the input names (Credentials), and other regions through pollChange', () => {
+    expect(tracker.sdkTasks).toEqual({
+      DescribeUpdate: { service: 'eks', action: 'describeUpdate', roleArn: null, roleArnPath: '$.track.roleArn' },
+      DescribeCluster: { service: 'eks', action: 'describeCluster', roleArn: null, roleArnPath: '$.track.roleArn' },
+    });
+    expect(tracker.taskFunctions).toEqual({ PollChange: 'pollChange' });
+    expect(typeof LAMBDA_HANDLERS.pollChange).toBe('function');
+    expect(t.PollVia!.Choices).toEqual([
+      { Variable: '$.track.via', StringEquals: 'lambda', Next: 'PollChange' },
+      { Variable: '$.track.updateId', IsNull: true, Next: 'DescribeCluster' },
+    ]);
+  });
+
+  it('treats as unfinished exactly the statuses the functions do', () => {
+    expect(choiceStatuses('UpdateInProgress')).toEqual([...NOT_DONE_UPDATE].sort());
+    expect(choiceStatuses('ClusterInProgress')).toEqual([...NOT_DONE_CLUSTER].sort());
+  });
+
+  it('retries only transient errors, briefly, and catches nothing (the parent falls back)', () => {
+    for (const name of ['DescribeUpdate', 'DescribeCluster', 'PollChange']) {
+      expect(t[name]!.Catch).toBeUndefined();
+      for (const r of t[name]!.Retry ?? []) {
+        expect(r.ErrorEquals).not.toContain('States.ALL');
+        expect(r.MaxAttempts).toBeLessThanOrEqual(3);
+      }
+    }
+  });
+
+  it('stops after maxPolls polls, waiting pollSeconds between them, and says whether the change is done', () => {
+    expect(t.PollsLeft!.Choices).toEqual([{ Variable: '$.count.n', NumericGreaterThanEqualsPath: '$.track.maxPolls', Next: 'StillInProgress' }]);
+    expect(t.PauseBeforePoll).toMatchObject({ Type: 'Wait', SecondsPath: '$.track.pollSeconds', Next: 'PollVia' });
+    expect(t.Settled).toMatchObject({ Type: 'Pass', Parameters: { done: true }, End: true });
+    expect(t.StillInProgress).toMatchObject({ Type: 'Pass', Parameters: { done: false }, End: true });
   });
 });

@@ -23,10 +23,13 @@ import {
   remediateCluster,
   updateToken,
   verifyRemediation,
+  pollChange,
   waitForChange,
   waitForRevert,
   WorkflowStateError,
 } from '../../src/workflow/steps';
+import { trackOf, TRACK_MAX_POLLS, TRACK_POLL_SECONDS, type TrackingSettings } from '../../src/workflow/tracking';
+import type { Metric } from '../../src/observability/metrics';
 import { triggerChange } from '../../src/workflow/changes';
 import type { ExecutionState, PollResult, RemediateResult, Trigger } from '../../src/workflow/types';
 import { FakeLedger } from './fakes/ledger';
@@ -207,7 +210,7 @@ describe('waitForChange', () => {
 
     const result = await waitForChange(state('team-a', { trigger: trigger({ kind: 'sweep', waitFor: 'none', updateId: null }) }), d);
 
-    expect(result).toEqual({ done: true, status: 'none', errors: [], polls: 0, waitSeconds: 0, timedOut: false });
+    expect(result).toEqual({ done: true, status: 'none', errors: [], polls: 0, waitSeconds: 0, timedOut: false, track: null });
     expect(d.eksFake.calls).toEqual([]);
   });
 
@@ -224,7 +227,8 @@ describe('waitForChange', () => {
 
     const result = await waitForChange(s, d);
 
-    expect(result).toEqual({ done: false, status: 'InProgress', errors: [], polls, waitSeconds, timedOut: false });
+    // The tracker follows it next (through pollChange: these fakes configure no tracking roles); waitSeconds is its fallback.
+    expect(result).toEqual({ done: false, status: 'InProgress', errors: [], polls, waitSeconds, timedOut: false, track: { cluster: ref('prod-api'), updateId: 'user-update-1', via: 'lambda', roleArn: null, pollSeconds: 10, maxPolls: 26 } });
     expect(d.eksFake.calls).toEqual([{ op: 'describeUpdate', args: [ref('prod-api'), 'user-update-1'] }]);
   });
 
@@ -1082,5 +1086,86 @@ describe('verifyRemediation', () => {
     const s = assessed('prod-api', { ...handEvaluation({ pub: false, priv: true }, null, 'none'), verdict: 'compliant' });
 
     await expect(verifyRemediation(s, d)).resolves.toMatchObject({ compliant: false, evaluation: { observed: { endpointPublicAccess: true } } });
+  });
+});
+
+describe('the Express tracker\'s input (trackOf)', () => {
+  const HOME = '111122223333';
+  const settings: TrackingSettings = { homeRegion: 'us-east-1', homeAccount: HOME, changeReaderRoleArn: `arn:aws:iam::${HOME}:role/guard/change-reader`, memberReadRoleName: 'eks-endpoint-guard-member-read' };
+  const at = (account: string, region: string): ClusterRef => ({ name: 'prod-api', account, region });
+
+  it.each<[where: string, cluster: ClusterRef, over: Partial<TrackingSettings>, via: 'sdk' | 'lambda', roleArn: string | null]>([
+    ['home account, home region: SDK integration as the change reader', at(HOME, 'us-east-1'), {}, 'sdk', `arn:aws:iam::${HOME}:role/guard/change-reader`],
+    ['member account, home region: SDK integration as the member read role', at('444455556666', 'us-east-1'), {}, 'sdk', 'arn:aws:iam::444455556666:role/eks-endpoint-guard-member-read'],
+    ['member account in GovCloud: the partition of the cluster\'s region', at('444455556666', 'us-gov-west-1'), { homeRegion: 'us-gov-west-1' }, 'sdk', 'arn:aws-us-gov:iam::444455556666:role/eks-endpoint-guard-member-read'],
+    ['another region: SDK integrations cannot reach it, pollChange does', at('444455556666', 'eu-west-1'), {}, 'lambda', null],
+    ['home account without a change reader role: pollChange', at(HOME, 'us-east-1'), { changeReaderRoleArn: null }, 'lambda', null],
+    ['member account without a member read role name: pollChange', at('444455556666', 'us-east-1'), { memberReadRoleName: null }, 'lambda', null],
+  ])('%s', (_where, cluster, over, via, roleArn) => {
+    expect(trackOf(cluster, 'u-1', { ...settings, ...over })).toEqual({ cluster, updateId: 'u-1', via, roleArn, pollSeconds: TRACK_POLL_SECONDS, maxPolls: TRACK_MAX_POLLS });
+  });
+
+  it('follows a new cluster (no update id) by its status', () => {
+    expect(trackOf(at(HOME, 'us-east-1'), null, settings)).toMatchObject({ updateId: null, via: 'sdk' });
+  });
+
+  it('gives no tracker input for a change that is done or out of budget (the workflow goes on, or stops)', async () => {
+    const done = deps({ eks: fakeEks({ updates: { 'user-update-1': update('user-update-1', 'Successful') } }), settings: { tracking: settings } });
+    expect((await waitForChange(state('prod-api'), done)).track).toBeNull();
+    const late = deps({ elapsedSeconds: 7200, eks: fakeEks({ updates: { 'user-update-1': update('user-update-1', 'InProgress') } }), settings: { tracking: settings } });
+    expect(await waitForChange(state('prod-api', { change: previousPoll(9) }), late)).toMatchObject({ timedOut: true, track: null });
+  });
+});
+
+describe('pollChange (inside the tracker, for other regions)', () => {
+  it.each<[status: string, done: boolean]>([
+    ['InProgress', false],
+    ['Successful', true],
+    ['Failed', true],
+    ['Cancelled', true],
+  ])('an update %s: done %p', async (status, done) => {
+    const d = deps({ eks: fakeEks({ updates: { 'user-update-1': update('user-update-1', status) } }) });
+    expect(await pollChange({ cluster: ref('prod-api'), updateId: 'user-update-1' }, d)).toEqual({ done, status });
+  });
+
+  it.each<[status: string, done: boolean]>([
+    ['CREATING', false],
+    ['ACTIVE', true],
+  ])('a new cluster %s: done %p', async (status, done) => {
+    const d = deps({ eks: fakeEks({ clusters: { 'dev-sandbox': described('dev-sandbox', { pub: true, priv: false }, { status }) } }) });
+    expect(await pollChange({ cluster: ref('dev-sandbox'), updateId: null }, d)).toEqual({ done, status });
+  });
+
+  it('refuses an input without a cluster, naming what it needs', async () => {
+    await expect(pollChange({} as never, deps())).rejects.toThrow(/PollChange needs \{cluster/);
+  });
+
+  it('throws transient EKS errors for the tracker to retry', async () => {
+    const eks = fakeEks();
+    eks.describeUpdate = async () => { throw new TransientAwsError('DescribeUpdate failed: ThrottlingException'); };
+    await expect(pollChange({ cluster: ref('prod-api'), updateId: 'u' }, deps({ eks }))).rejects.toBeInstanceOf(TransientAwsError);
+  });
+});
+
+describe('a failed tracker run', () => {
+  it('is logged and counted (TrackerFailures) by the next poll, which still polls', async () => {
+    const warnings: unknown[] = [];
+    const metrics: Metric[] = [];
+    const d = { ...deps({ eks: fakeEks({ updates: { 'user-update-1': update('user-update-1', 'InProgress') } }) }), log: { ...silentLog, warn: (m: string, extra?: unknown) => warnings.push([m, extra]) }, metrics: { add: (m: Metric) => metrics.push(m) } };
+
+    const result = await waitForChange(state('prod-api', { change: previousPoll(1), changeTracking: { Error: 'States.TaskFailed', Cause: 'AccessDenied' } }), d);
+
+    expect(result).toMatchObject({ done: false, polls: 2, waitSeconds: 60 });
+    expect(metrics).toEqual([{ name: 'TrackerFailures', unit: 'Count', value: 1 }]);
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('a successful run is no failure', async () => {
+    const metrics: Metric[] = [];
+    const d = { ...deps({ eks: fakeEks({ updates: { 'user-update-1': update('user-update-1', 'Successful') } }) }), metrics: { add: (m: Metric) => metrics.push(m) } };
+
+    await waitForChange(state('prod-api', { changeTracking: { done: true, status: 'Successful', polls: 3 } }), d);
+
+    expect(metrics).toEqual([]);
   });
 });
