@@ -207,6 +207,8 @@ export type SimulationReport = {
     alerts: { subject: string; severity: string; outcome: string }[];
     stateTransitions: number;
     lambdaInvocations: number;
+    /** The Express update tracker runs of the execution: how many, and their billed seconds (emulated). */
+    tracker: { executions: number; billedSeconds: number };
     awsCalls: Record<string, number>;
     /** False when the outcome's alert could not be published (the execution failed; the operations alarm fired). */
     alertDelivered: boolean;
@@ -370,6 +372,7 @@ async function summarize(delivery: DeliveryRecord, readConfig: (c: ClusterRef) =
     alerts: e.alerts.map(({ subject, severity, outcome }) => ({ subject, severity, outcome })),
     stateTransitions: e.stateTransitions,
     lambdaInvocations: e.lambdaInvocations,
+    tracker: { executions: e.tracker.executions, billedSeconds: e.tracker.billedMs / 1000 },
     awsCalls: e.awsCalls,
     alertDelivered: e.alertDelivered,
   });
@@ -378,7 +381,7 @@ async function summarize(delivery: DeliveryRecord, readConfig: (c: ClusterRef) =
   if (delivery.event === null) return [];
   const reason = delivery.error ?? t?.reason ?? (delivery.started ? null : 'DUPLICATE_EVENT');
   const finalConfig = base.cluster ? await readConfig(base.cluster) : null;
-  return [{ ...base, outcome: 'ignored', reason, finalConfig, alerts: [], stateTransitions: 0, lambdaInvocations: 0, awsCalls: {}, alertDelivered: true }];
+  return [{ ...base, outcome: 'ignored', reason, finalConfig, alerts: [], stateTransitions: 0, lambdaInvocations: 0, tracker: { executions: 0, billedSeconds: 0 }, awsCalls: {}, alertDelivered: true }];
 }
 
 /**
