@@ -140,7 +140,7 @@ export function memberTemplate(): CfnTemplate {
       },
       CentralReadRoleArns: {
         Type: 'CommaDelimitedList',
-        Description: 'The central function roles the read role trusts (central stack output MemberReadTrustedRoleArns)',
+        Description: 'The central roles the read role trusts: the reading functions and the update tracker (central stack output MemberReadTrustedRoleArns)',
       },
       CentralWriteRoleArn: {
         Type: 'String',

@@ -596,6 +596,7 @@ export class LocalRunner {
             execution.abort();
             return {} as never;
           }
+          await this.hooks.beforeTask?.({ state: stateName, execution: name });
           const p = params as { StateMachineArn: string; Input: unknown };
           const trackerArn = localStateMachineArn(TRACKER_LOGICAL_ID, input.cluster.account, input.cluster.region);
           if (p.StateMachineArn !== trackerArn) throw Object.assign(new Error(`${stateName} starts ${p.StateMachineArn}, which is not the stack's tracker (${trackerArn})`), { name: 'StepFunctions.StateMachineDoesNotExistException' });

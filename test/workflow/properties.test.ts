@@ -65,7 +65,7 @@ import { World as EmulatorWorld } from '../../src/emulator/world';
 import type { CloudTrailEvent, EmulatorSnapshot } from '../../src/emulator';
 import { GUARD_ROLE_NAME, LEDGER_TABLE_NAME } from '../../src/local/local-guard';
 import { MEMBER_READ_ROLE_NAME, MEMBER_WRITE_ROLE_NAME } from '../../src/local/deployment';
-import { loadDefinition } from '../../src/local/definition';
+import { loadDefinition, TRACKER_DEFINITION_FILE } from '../../src/local/definition';
 import { executionName } from '../../src/workflow/intake';
 import type { ClusterLedger } from '../../src/ledger/types';
 
@@ -99,10 +99,15 @@ const THROTTLED_OPERATIONS = ['DescribeCluster', 'DescribeUpdate', 'UpdateCluste
 const JUDGED_EVENTS = new Set(['UpdateClusterConfig', 'CreateCluster', 'TagResource', 'UntagResource']);
 const OUTCOMES = new Set(['ignored', 'compliant', 'exempt', 'alerted', 'remediated', 'escalated', 'manual-action-required', 'failed']);
 /**
- * The Task states a racing person can act before: every Lambda Task of the definition (the runner calls
- * `beforeTask` for these; ScheduleRecheck is a Step Functions integration, not a Lambda).
+ * The Task states a racing person can act before: every Lambda Task of the definition, the tracker's
+ * Tasks and its poll (the runner calls `beforeTask` for these; ScheduleRecheck only starts a later execution).
  */
-const TASK_STATES = Object.keys(loadDefinition().taskFunctions);
+const TASK_STATES = [
+  ...Object.keys(loadDefinition().taskFunctions),
+  // The tracker: the Task that starts it, and its poll (the runner calls beforeTask for both).
+  ...Object.entries(loadDefinition().integrations).filter(([, r]) => r.endsWith('.sync:2')).map(([name]) => name),
+  ...Object.keys(loadDefinition(TRACKER_DEFINITION_FILE).sdkTasks).filter((name) => name === 'DescribeUpdate'),
+];
 /** The session simulate's `as: guard-role` steps use (src/local/simulate.ts): the guard's role, not the guard. */
 const BORROWED_SESSION = 'borrowed-session';
 
@@ -885,8 +890,8 @@ function describeCase(scenarioDoc: Doc, policyDoc: Doc): string {
 
 // ---------------------------------------------------------------------------------------------------------
 describe('the guard end to end, on random worlds, policies and stories', () => {
-  test('the racing person can act before every Lambda Task state of the definition', () => {
-    expect(TASK_STATES).toEqual(['WaitForChange', 'AcquireLease', 'EvaluateCluster', 'NotifyDetection', 'PreflightCheck', 'RemediateCluster', 'WaitForRevert', 'VerifyRemediation', 'RecordOutcome', 'NotifyOutcome', 'UpdateFinding']);
+  test('the racing person can act before every Lambda Task state of the definition, and while the tracker polls', () => {
+    expect(TASK_STATES).toEqual(['WaitForChange', 'AcquireLease', 'EvaluateCluster', 'NotifyDetection', 'PreflightCheck', 'RemediateCluster', 'WaitForRevert', 'VerifyRemediation', 'RecordOutcome', 'NotifyOutcome', 'UpdateFinding', 'TrackChange', 'TrackRevert', 'DescribeUpdate']);
   });
 
   test(
