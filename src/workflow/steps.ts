@@ -54,7 +54,8 @@ async function pollUpdate(cluster: ClusterRef, updateId: string | null, previous
   const timedOut = !done && budgetExceeded(state, deps, since);
   deps.log.info('change polled', { cluster, updateId, status, polls, done, timedOut });
   // Not done: the Express tracker polls next (or, should it fail, a Wait state of waitSeconds).
-  const track = done || timedOut ? null : trackOf(cluster, updateId, deps.settings.tracking);
+  const budgetLeftSeconds = deps.settings.maxWaitSeconds - (deps.now() - since) / 1000;
+  const track = done || timedOut ? null : trackOf(cluster, updateId, deps.settings.tracking, budgetLeftSeconds);
   return { done, status, errors, polls, waitSeconds: pollWaitSeconds(polls), timedOut, track };
 }
 

@@ -60,11 +60,16 @@ export function trackingRoleArn(cluster: ClusterRef, settings: TrackingSettings)
   return `arn:${partitionOf(cluster.region)}:iam::${cluster.account}:role/${settings.memberReadRoleName}`;
 }
 
-/** The tracker's input for one wait. Without settings (a test's fakes), it polls through the function. */
-export function trackOf(cluster: ClusterRef, updateId: string | null, settings: TrackingSettings | undefined): Track {
+/**
+ * The tracker's input for one wait. Without settings (a test's fakes), it polls through the function.
+ * A run polls no longer than the wait budget has left (`budgetLeftSeconds`), so the function that judges
+ * the budget polls again when it runs out, not up to a whole run later.
+ */
+export function trackOf(cluster: ClusterRef, updateId: string | null, settings: TrackingSettings | undefined, budgetLeftSeconds = Infinity): Track {
   const roleArn = settings ? trackingRoleArn(cluster, settings) : null;
   const via: TrackVia = settings && roleArn !== null && cluster.region === settings.homeRegion ? 'sdk' : 'lambda';
-  return { cluster, updateId, via, roleArn: via === 'sdk' ? roleArn : null, pollSeconds: TRACK_POLL_SECONDS, maxPolls: TRACK_MAX_POLLS };
+  const maxPolls = Math.max(1, Math.min(TRACK_MAX_POLLS, Math.ceil(budgetLeftSeconds / TRACK_POLL_SECONDS)));
+  return { cluster, updateId, via, roleArn: via === 'sdk' ? roleArn : null, pollSeconds: TRACK_POLL_SECONDS, maxPolls };
 }
 
 /** The tracker's run failed (its Catch kept the error): the workflow waited in a Wait state instead. */

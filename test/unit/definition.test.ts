@@ -287,7 +287,11 @@ describe('Express update tracker definition', () => {
 
   it('stops after maxPolls polls, waiting pollSeconds between them, and says whether the change is done', () => {
     expect(t.PollsLeft!.Choices).toEqual([{ Variable: '$.count.n', NumericGreaterThanEqualsPath: '$.track.maxPolls', Next: 'StillInProgress' }]);
-    expect(t.PauseBeforePoll).toMatchObject({ Type: 'Wait', SecondsPath: '$.track.pollSeconds', Next: 'PollVia' });
+    // A run waits before every poll, so it lasts at least one interval (no spinning around an exhausted budget).
+    expect(tracker.definition.StartAt).toBe('PauseBeforePoll');
+    expect(t.PauseBeforePoll).toMatchObject({ Type: 'Wait', SecondsPath: '$.track.pollSeconds', Next: 'CountPoll' });
+    expect(t.CountPoll).toMatchObject({ Type: 'Pass', Parameters: { 'n.$': 'States.MathAdd($.count.n, 1)' }, ResultPath: '$.count', Next: 'PollVia' });
+    for (const name of ['UpdateInProgress', 'ClusterInProgress', 'ChangeInProgress']) expect(t[name]!.Choices![0]!.Next).toBe('PollsLeft');
     expect(t.Settled).toMatchObject({ Type: 'Pass', Parameters: { done: true }, End: true });
     expect(t.StillInProgress).toMatchObject({ Type: 'Pass', Parameters: { done: false }, End: true });
   });

@@ -1105,6 +1105,17 @@ describe('the Express tracker\'s input (trackOf)', () => {
     expect(trackOf(cluster, 'u-1', { ...settings, ...over })).toEqual({ cluster, updateId: 'u-1', via, roleArn, pollSeconds: TRACK_POLL_SECONDS, maxPolls: TRACK_MAX_POLLS });
   });
 
+  it.each<[budgetLeftSeconds: number, maxPolls: number]>([
+    [Infinity, TRACK_MAX_POLLS],
+    [3600, TRACK_MAX_POLLS],
+    [95, 10],
+    [10, 1],
+    [0.5, 1],
+    [-5, 1],
+  ])('with %p s of wait budget left, a run polls at most %p times', (budget, maxPolls) => {
+    expect(trackOf(at(HOME, 'us-east-1'), 'u-1', settings, budget).maxPolls).toBe(maxPolls);
+  });
+
   it('follows a new cluster (no update id) by its status', () => {
     expect(trackOf(at(HOME, 'us-east-1'), null, settings)).toMatchObject({ updateId: null, via: 'sdk' });
   });

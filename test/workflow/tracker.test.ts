@@ -25,7 +25,7 @@ const policy = parsePolicy(readFileSync('test/fixtures/workflow/policy.yaml', 'u
 
 type Harness = { emulator: Emulator; guard: LocalGuard };
 
-async function harness(clusters: { name: string; account: string; region: string }[]): Promise<Harness> {
+async function harness(clusters: { name: string; account: string; region: string }[], maxWaitSeconds?: number): Promise<Harness> {
   const { startTime: _s, ...base } = parse(readFileSync('test/fixtures/workflow/world.yaml', 'utf8')) as Record<string, unknown>;
   const state = {
     ...base,
@@ -33,7 +33,7 @@ async function harness(clusters: { name: string; account: string; region: string
     clusters: clusters.map((c) => ({ ...c, endpointPublicAccess: false, endpointPrivateAccess: true, ...(c.account === HOME && c.region === REGION ? { vpcId: 'vpc-0a1b2c3d4e5f60001' } : {}) })),
   } as unknown as EmulatorState;
   const emulator = await startEmulator({ state, clock: manualClock(Date.UTC(2026, 0, 1)) });
-  const guard = await startLocalGuard({ emulator, policy, homeAccount: HOME, homeRegion: REGION });
+  const guard = await startLocalGuard({ emulator, policy, homeAccount: HOME, homeRegion: REGION, ...(maxWaitSeconds ? { maxWaitSeconds } : {}) });
   return { emulator, guard };
 }
 
@@ -136,6 +136,18 @@ describe('the Express update tracker', () => {
     expect(polls).toBeLessThanOrEqual(20);
     expect(e.alerts.filter((a) => a.outcome === 'remediated')).toHaveLength(1);
     expect(e.finalConfig).toMatchObject({ endpointPublicAccess: false });
+  });
+
+  it('stops tracking when the wait budget runs out, not a whole run later, and schedules a re-check', async () => {
+    const cluster = { name: 'prod-api', account: HOME, region: REGION };
+    h = await harness([cluster], 125);
+
+    const e = await openToInternet(h, cluster, 3000, 300);
+
+    expect(e.outcome).toBe('failed');
+    expect(e.elapsedSeconds).toBeGreaterThanOrEqual(125);
+    expect(e.elapsedSeconds).toBeLessThanOrEqual(125 + TRACK_POLL_SECONDS + 5);
+    expect(h.guard.runner.pendingRechecks().map((r) => r.cluster.name)).toEqual(['prod-api']);
   });
 
   it('rides out EKS throttling its polls (the tracker retries them) without falling back', async () => {
