@@ -54,10 +54,20 @@ export type CompiledMatch = {
   tags: readonly (readonly [string, string])[] | null;
   ous: ReadonlySet<string> | null;
   accountTags: readonly (readonly [string, string])[] | null;
+  /**
+   * The characters every one of `clusters` needs in a name, as two 32-bit words of `charBit` positions
+   * (0 and 0 when the block names no globs): a name whose own characters lack one of them matches none
+   * of the globs, so a rule is ruled out with two AND operations before any glob runs (see `ruleChoice`).
+   */
+  needLo: number;
+  needHi: number;
 };
 
-/** Effective settings fixed at compile time, with the allowlist already parsed. */
-export type SettingsTemplate = { settings: Readonly<EffectiveSettings>; allowed: readonly Cidr[] };
+/**
+ * Effective settings fixed at compile time, with the allowlist already parsed and already written out as
+ * violation messages quote it (`allowedText`), so a violating cluster costs no join per CIDR.
+ */
+export type SettingsTemplate = { settings: Readonly<EffectiveSettings>; allowed: readonly Cidr[]; allowedText: string };
 
 export type CompiledRule = { name: string; match: CompiledMatch; template: SettingsTemplate };
 export type CompiledExemption = { entry: PolicyExemption; match: CompiledMatch; until: number | null };
@@ -67,17 +77,55 @@ export type CompiledPolicy = {
   rules: readonly CompiledRule[];
   /** Null for a policy small enough that trying every rule in turn is as fast. */
   index: RuleIndex | null;
+  /** Each rule's `needLo` and `needHi`, side by side in policy order (rule i at 2i and 2i+1): the character filter reads them without touching the rule objects. */
+  needs: Int32Array;
   exemptions: readonly CompiledExemption[];
   exemptionTag: string;
   /** True when some rule or exemption matches on `ous` or `accountTags`: only then is the organization read. */
   usesOrganization: boolean;
 };
 
+const STAR = 42; // '*'
+const QUESTION = 63; // '?'
+
+// The 64 characters an EKS name may hold (letters, digits, `-`, `_`) each get a bit of their own, so
+// the filter is exact for real names; any other character shares a bit by its low six bits, which only
+// makes the filter let more rules through to the real match, never fewer.
+const CHAR_BITS = (() => {
+  const table = new Uint8Array(128);
+  for (let c = 0; c < 128; c += 1) table[c] = c & 63;
+  const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_';
+  for (let i = 0; i < alphabet.length; i += 1) table[alphabet.charCodeAt(i)] = i;
+  return table;
+})();
+const charBit = (c: number): number => (c < 128 ? CHAR_BITS[c]! : c & 63);
+
 /**
  * Compiles one match block. Any listed account, region or glob may hold; every listed tag must be
  * present with exactly that value. Pure; the result does not refer back to `match`.
  */
 export function compileMatch(match: Match): CompiledMatch {
+  // A name matching some glob holds every literal character of that glob, so it holds the characters
+  // all the globs share: intersecting the globs' masks keeps this a necessary condition for the block.
+  let needLo = 0;
+  let needHi = 0;
+  if (match.clusters) {
+    needLo = -1;
+    needHi = -1;
+    for (const glob of match.clusters) {
+      let lo = 0;
+      let hi = 0;
+      for (let i = 0; i < glob.length; i += 1) {
+        const c = glob.charCodeAt(i);
+        if (c === STAR || c === QUESTION) continue;
+        const bit = charBit(c);
+        if (bit < 32) lo |= 1 << bit;
+        else hi |= 1 << (bit - 32);
+      }
+      needLo &= lo;
+      needHi &= hi;
+    }
+  }
   return {
     accounts: match.accounts ? new Set(match.accounts) : null,
     regions: match.regions ? new Set(match.regions) : null,
@@ -86,6 +134,8 @@ export function compileMatch(match: Match): CompiledMatch {
     ous: match.ous ? new Set(match.ous) : null,
     // An empty mapping names nothing: it must not make the block depend on the organization.
     accountTags: match.accountTags && Object.keys(match.accountTags).length > 0 ? Object.entries(match.accountTags) : null,
+    needLo,
+    needHi,
   };
 }
 
@@ -137,7 +187,7 @@ export function matchState(m: CompiledMatch, subject: MatchSubject): MatchState 
 function template(settings: EffectiveSettings): SettingsTemplate {
   Object.freeze(settings.allowedPublicCidrs);
   Object.freeze(settings.escalation);
-  return { settings: Object.freeze(settings), allowed: parseAllowlist(settings.allowedPublicCidrs) };
+  return { settings: Object.freeze(settings), allowed: parseAllowlist(settings.allowedPublicCidrs), allowedText: settings.allowedPublicCidrs.join(', ') };
 }
 
 /**
@@ -184,8 +234,13 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   );
   const exemptions = policy.exemptions.map((e): CompiledExemption => ({ entry: e, match: compileMatch(e.match), until: expiryInstant(e.expires) }));
   const index = policy.rules.length > INDEX_MIN_RULES ? buildIndex(policy.rules.map((r) => r.match)) : null;
+  const needs = new Int32Array(rules.length * 2);
+  rules.forEach((r, i) => {
+    needs[2 * i] = r.match.needLo;
+    needs[2 * i + 1] = r.match.needHi;
+  });
   const usesOrganization = [...rules.map((r) => r.match), ...exemptions.map((e) => e.match)].some(needsAccountContext);
-  return Object.freeze({ defaults, rules: Object.freeze(rules), index, exemptions: Object.freeze(exemptions), exemptionTag: policy.exemptionTag, usesOrganization });
+  return Object.freeze({ defaults, rules: Object.freeze(rules), index, needs, exemptions: Object.freeze(exemptions), exemptionTag: policy.exemptionTag, usesOrganization });
 }
 
 type CacheEntry = { compiled: CompiledPolicy; rules: unknown; exemptions: unknown; defaults: unknown; exemptionTag: string; counts: [number, number] };
@@ -233,7 +288,9 @@ export function compiledPolicy(policy: Policy): CompiledPolicy {
  * globs share (the name must contain it). A rule with none of these (a glob such as `*a*`) is always a
  * candidate. A subject's candidates are the rules filed under its account, its region, its tags, the
  * prefixes, suffixes and three-character pieces of its name, and those always tried; they are tried in
- * policy order, so the first candidate that matches is the first rule that matches.
+ * policy order, so the first candidate that matches is the first rule that matches. Before its match
+ * block is judged, a candidate whose globs all need a character the name lacks is passed over (the
+ * character filter, `CompiledPolicy.needs`): that is how rules no index can file (`*9*9*7*`) stay cheap.
  */
 export type RuleIndex = {
   byAccount: ReadonlyMap<string, readonly number[]>;
@@ -332,29 +389,32 @@ function buildIndex(matches: readonly Match[]): RuleIndex {
   };
 }
 
-/** Every candidate list of the index for this subject; each list is in policy order. */
+/**
+ * Every candidate list of the index for this subject; each list is in policy order. Written without
+ * helper closures: it runs once per evaluated cluster.
+ */
 function candidateLists(index: RuleIndex, subject: MatchSubject): (readonly number[])[] {
   const lists: (readonly number[])[] = [];
-  const add = (list: readonly number[] | undefined) => {
-    if (list !== undefined) lists.push(list);
-  };
-  if (subject.account !== null) add(index.byAccount.get(subject.account));
-  if (subject.region !== null) add(index.byRegion.get(subject.region));
+  let list: readonly number[] | undefined;
+  if (subject.account !== null && (list = index.byAccount.get(subject.account)) !== undefined) lists.push(list);
+  if (subject.region !== null && (list = index.byRegion.get(subject.region)) !== undefined) lists.push(list);
   if (index.byTag.size > 0) {
     for (const key in subject.tags) {
-      if (Object.hasOwn(subject.tags, key)) add(index.byTag.get(key)?.get(subject.tags[key]!));
+      if (Object.hasOwn(subject.tags, key) && (list = index.byTag.get(key)?.get(subject.tags[key]!)) !== undefined) lists.push(list);
     }
   }
   const name = subject.name;
   for (const length of index.prefixLengths) {
     if (length > name.length) break;
-    add(index.byPrefix.get(name.slice(0, length)));
+    if ((list = index.byPrefix.get(name.slice(0, length))) !== undefined) lists.push(list);
   }
   for (const length of index.suffixLengths) {
     if (length > name.length) break;
-    add(index.bySuffix.get(name.slice(name.length - length)));
+    if ((list = index.bySuffix.get(name.slice(name.length - length))) !== undefined) lists.push(list);
   }
-  if (index.byGram.size > 0) for (let i = 0; i + GRAM <= name.length; i += 1) add(index.byGram.get(name.slice(i, i + GRAM)));
+  if (index.byGram.size > 0) {
+    for (let i = 0; i + GRAM <= name.length; i += 1) if ((list = index.byGram.get(name.slice(i, i + GRAM))) !== undefined) lists.push(list);
+  }
   if (index.always.length > 0) lists.push(index.always);
   return lists;
 }
@@ -367,17 +427,40 @@ function candidateLists(index: RuleIndex, subject: MatchSubject): (readonly numb
  */
 export function ruleChoice(compiled: CompiledPolicy, subject: MatchSubject): { index: number; unknown: boolean } {
   const rules = compiled.rules;
-  const judge = (i: number) => matchState(rules[i]!.match, subject);
   if (compiled.index === null) {
     for (let i = 0; i < rules.length; i += 1) {
-      const state = judge(i);
+      const state = matchState(rules[i]!.match, subject);
       if (state !== 'no-match') return { index: i, unknown: state === 'unknown' };
     }
-    return { index: -1, unknown: false };
+    return NO_RULE;
   }
+  // The name's characters, once per subject: a candidate whose globs need a character the name lacks is
+  // skipped without running them (rules no index can file, such as `*9*9*7*`, are mostly skipped here).
+  const name = subject.name;
+  let haveLo = 0;
+  let haveHi = 0;
+  for (let i = 0; i < name.length; i += 1) {
+    const bit = charBit(name.charCodeAt(i));
+    if (bit < 32) haveLo |= 1 << bit;
+    else haveHi |= 1 << (bit - 32);
+  }
+  // Skipping on the filter cannot turn an `unknown` into a wrong no-match: a block none of whose globs
+  // can hold is a no-match whatever the organization says, as `matchState` itself would find.
+  const needs = compiled.needs;
   const lists = candidateLists(compiled.index, subject);
+  if (lists.length === 1) {
+    // One list (the usual case for a name-filed rule set): no merge needed.
+    const list = lists[0]!;
+    for (let h = 0; h < list.length; h += 1) {
+      const i = list[h]!;
+      if (((needs[2 * i]! & ~haveLo) | (needs[2 * i + 1]! & ~haveHi)) !== 0) continue;
+      const state = matchState(rules[i]!.match, subject);
+      if (state !== 'no-match') return { index: i, unknown: state === 'unknown' };
+    }
+    return NO_RULE;
+  }
   // Walk the candidate lists together in increasing rule position (a k-way merge; k is small).
-  const heads = lists.map(() => 0);
+  const heads = new Array<number>(lists.length).fill(0);
   let last = -1;
   for (;;) {
     let next = -1;
@@ -390,16 +473,19 @@ export function ruleChoice(compiled: CompiledPolicy, subject: MatchSubject): { i
         from = l;
       }
     }
-    if (next === -1) return { index: -1, unknown: false };
+    if (next === -1) return NO_RULE;
     heads[from]! += 1;
     if (next === last) continue;
     last = next;
     // A rule left out of every candidate list has a cluster-side key the subject fails, so it is a
     // plain no-match: an unknown one is always among the candidates, in its place in policy order.
-    const state = judge(next);
+    if (((needs[2 * next]! & ~haveLo) | (needs[2 * next + 1]! & ~haveHi)) !== 0) continue;
+    const state = matchState(rules[next]!.match, subject);
     if (state !== 'no-match') return { index: next, unknown: state === 'unknown' };
   }
 }
+
+const NO_RULE: { index: number; unknown: boolean } = Object.freeze({ index: -1, unknown: false });
 
 /**
  * The position of the first rule whose match holds, or -1 for the defaults. Throws

@@ -32,10 +32,17 @@ const isWorldOpenText = (text: string) => {
  * per settings list and remembered, not on every call.
  */
 export function findViolations(settings: EffectiveSettings, config: EndpointConfig): Violation[] {
-  return violationsWith(settings, parseAllowlist(settings.allowedPublicCidrs), config);
+  return violationsWith(settings, parseAllowlist(settings.allowedPublicCidrs), settings.allowedPublicCidrs.join(', '), config);
 }
 
-function violationsWith(settings: EffectiveSettings, allowed: readonly Cidr[], config: EndpointConfig): Violation[] {
+/** True when some block of `allowed` contains `block`; a plain loop, as it runs per observed CIDR. */
+function allowedContains(allowed: readonly Cidr[], block: Cidr): boolean {
+  for (let i = 0; i < allowed.length; i += 1) if (cidrContains(allowed[i]!, block)) return true;
+  return false;
+}
+
+/** `allowed` and `allowedText` are the parsed blocks of `settings.allowedPublicCidrs` and their `, `-joined text. */
+function violationsWith(settings: EffectiveSettings, allowed: readonly Cidr[], allowedText: string, config: EndpointConfig): Violation[] {
   const violations: Violation[] = [];
   if (settings.privateAccess === 'required' && !config.endpointPrivateAccess) {
     violations.push({ code: 'PRIVATE_ACCESS_REQUIRED', message: 'private endpoint access is off, but the policy requires it' });
@@ -47,12 +54,12 @@ function violationsWith(settings: EffectiveSettings, allowed: readonly Cidr[], c
   if (settings.publicAccess === 'restricted') {
     for (const text of config.publicAccessCidrs) {
       const block = parseCidr(text);
-      if (block && allowed.some((a) => cidrContains(a, block))) continue;
+      if (block && allowedContains(allowed, block)) continue;
       const what = !block ? 'is not a valid CIDR block' : isWorldOpen(block) ? 'admits the whole internet' : 'is not inside any allowed CIDR';
       violations.push({
         code: 'PUBLIC_CIDR_NOT_ALLOWED',
         cidr: text,
-        message: `public endpoint CIDR ${text} ${what} (allowed: ${settings.allowedPublicCidrs.join(', ')})`,
+        message: `public endpoint CIDR ${text} ${what} (allowed: ${allowedText})`,
       });
     }
   }
@@ -79,7 +86,9 @@ function tagInstant(value: string): number | null {
 }
 
 function findExemption(policy: CompiledPolicy, settings: EffectiveSettings, cluster: ObservedCluster, subject: MatchSubject, now: number, warnings: Warning[]): Exemption | null {
-  for (const [index, { entry: e, match, until }] of policy.exemptions.entries()) {
+  const exemptions = policy.exemptions;
+  for (let index = 0; index < exemptions.length; index += 1) {
+    const { entry: e, match, until } = exemptions[index]!;
     const state = matchState(match, subject);
     if (state === 'no-match') continue;
     if (state === 'unknown') {
@@ -148,7 +157,7 @@ export function evaluateCluster(policy: Policy, cluster: ObservedCluster, option
   const settings = settingsFrom(chosen);
   if (options.forceMode) settings.mode = options.forceMode;
   const config = cluster.config;
-  const violations = violationsWith(settings, chosen.allowed, config);
+  const violations = violationsWith(settings, chosen.allowed, chosen.allowedText, config);
   const warnings: Warning[] = [];
 
   if (config.endpointPublicAccess && !config.endpointPrivateAccess && !config.publicAccessCidrs.some(isWorldOpenText)) {

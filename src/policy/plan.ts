@@ -16,15 +16,36 @@ export function narrowCidrs(observed: readonly string[], allowed: readonly strin
 }
 
 function narrowWith(observed: readonly string[], allowed: readonly string[], allowedBlocks: readonly Cidr[], max: number): string[] {
-  const narrowed: string[] = [];
+  // Plain loops and a linear duplicate check: lists are short (EKS allows 40 blocks) and this runs for
+  // every violating cluster. A longer list (an observed document is not bound by EKS's limit) switches
+  // to a Set, so the check never turns quadratic.
+  const unique: string[] = [];
+  let seen: Set<string> | null = null;
+  const keep = (text: string) => {
+    if (seen !== null) {
+      if (!seen.has(text)) {
+        seen.add(text);
+        unique.push(text);
+      }
+    } else if (!unique.includes(text)) {
+      unique.push(text);
+      if (unique.length > 32) seen = new Set(unique);
+    }
+  };
   for (const text of observed) {
     const block = parseCidr(text);
     // An unparsable observed entry cannot be proved safe: drop it.
     if (!block) continue;
-    if (allowedBlocks.some((a) => cidrContains(a, block))) narrowed.push(text);
-    else narrowed.push(...allowedBlocks.filter((a) => cidrContains(block, a)).map((a) => a.text));
+    let inside = false;
+    for (const a of allowedBlocks) {
+      if (cidrContains(a, block)) {
+        inside = true;
+        break;
+      }
+    }
+    if (inside) keep(text);
+    else for (const a of allowedBlocks) if (cidrContains(block, a)) keep(a.text);
   }
-  const unique = [...new Set(narrowed)];
   // The fallback is deduplicated too: a policy may repeat an allowlist entry, and a target with a
   // repeated block would change when planned again.
   return unique.length === 0 || unique.length > max ? [...new Set(allowed)] : unique;

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import {
+  AccountContextUnknownError,
   evaluateCluster,
   findViolations,
   parseObservedCluster,
@@ -15,8 +16,10 @@ import {
   validatePolicy,
   type EffectiveSettings,
   type MatchSubject,
+  type ObservedCluster,
   type Policy,
 } from '../../src/policy';
+import type { AccountContext } from '../../src/org/types';
 
 const VALID = new URL('../fixtures/policies/valid/', import.meta.url);
 const NOW = Date.parse('2026-06-01T00:00:00Z');
@@ -145,7 +148,8 @@ describe('first matching rule wins, however many rules (small policies scan, lar
       { requiredKeys: [] },
     )
     .filter((m) => Object.keys(m).length > 0);
-  const policyArb = fc.array(matchArb, { maxLength: 60 }).map((matches) =>
+  // `size: 'max'`: lengths spread over 0 to 60, so that many policies are large enough for the index.
+  const policyArb = fc.array(matchArb, { maxLength: 60, size: 'max' }).map((matches) =>
     validatePolicy({ version: 1, defaults: { publicAccess: 'forbidden' }, rules: matches.map((match, i) => ({ name: `r${i}`, match })) }),
   );
   const subjectArb = fc.record({
@@ -174,5 +178,221 @@ describe('first matching rule wins, however many rules (small policies scan, lar
     expect(at('other-api')).toBe('suffix');
     expect(at('other', { env: 'prod' })).toBe('tagged');
     expect(at('other')).toBe('any');
+  });
+});
+
+describe('compiled, indexed evaluation equals a naive reference evaluation', () => {
+  /**
+   * The reference judges everything from the validated document as written: each rule in order with
+   * the plain definitions of the match keys (a RegExp per glob, list lookups, no index, no character
+   * filter, no compiled template), the first that is not a no-match decides; exemptions likewise, their
+   * ends read with Date.parse on the spot. Violations and the target come from the uncompiled public
+   * forms (`findViolations`, `planTarget`) applied to the reference settings.
+   */
+  const NUM_RUNS = Number(process.env.PROPERTY_RUNS ?? 200);
+  const DAY_MS = 24 * 60 * 60 * 1000;
+  const globRe = (glob: string) => new RegExp(`^${glob.replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
+  type Block = Policy['rules'][number]['match'];
+  type State = 'match' | 'no-match' | 'unknown';
+
+  function naiveState(m: Block, s: MatchSubject): State {
+    if (m.accounts && !(s.account !== null && m.accounts.includes(s.account))) return 'no-match';
+    if (m.regions && !(s.region !== null && m.regions.includes(s.region))) return 'no-match';
+    if (m.clusters && !m.clusters.some((g) => globRe(g).test(s.name))) return 'no-match';
+    if (m.tags && !Object.entries(m.tags).every(([k, v]) => Object.hasOwn(s.tags, k) && s.tags[k] === v)) return 'no-match';
+    const accountTags = m.accountTags && Object.keys(m.accountTags).length > 0 ? m.accountTags : undefined;
+    if (!m.ous && !accountTags) return 'match';
+    const context = s.accountContext;
+    if (context === null || context === undefined) return 'unknown';
+    if (m.ous && !context.ouPath.some((id) => m.ous!.includes(id))) return 'no-match';
+    if (accountTags && !Object.entries(accountTags).every(([k, v]) => Object.hasOwn(context.tags, k) && context.tags[k] === v)) return 'no-match';
+    return 'match';
+  }
+
+  const naiveUntil = (expires: string) => (/^\d{4}-\d{2}-\d{2}$/.test(expires) ? Date.parse(`${expires}T00:00:00Z`) + DAY_MS : Date.parse(expires));
+
+  type Reference =
+    | { throws: { kind: 'rule' | 'exemption'; index: number } }
+    | { throws: null; settings: EffectiveSettings; exemption: string | null };
+
+  function reference(policy: Policy, s: MatchSubject, now: number, forceMode: 'alert' | undefined): Reference {
+    let chosen = -1;
+    for (let i = 0; i < policy.rules.length; i += 1) {
+      const state = naiveState(policy.rules[i]!.match, s);
+      if (state === 'unknown') return { throws: { kind: 'rule', index: i } };
+      if (state === 'match') {
+        chosen = i;
+        break;
+      }
+    }
+    const d = policy.defaults;
+    const r = chosen === -1 ? undefined : policy.rules[chosen]!;
+    const settings: EffectiveSettings = {
+      rule: r?.name ?? null,
+      mode: forceMode ?? r?.mode ?? d.mode,
+      publicAccess: r?.publicAccess ?? d.publicAccess,
+      privateAccess: r?.privateAccess ?? d.privateAccess,
+      allowedPublicCidrs: [...(r?.allowedPublicCidrs ?? d.allowedPublicCidrs)],
+      maxPublicCidrs: r?.maxPublicCidrs ?? d.maxPublicCidrs,
+      maxTagExemptionDays: r?.maxTagExemptionDays ?? d.maxTagExemptionDays,
+      escalation: { reverts: r?.escalation?.reverts ?? d.escalation.reverts, withinMinutes: r?.escalation?.withinMinutes ?? d.escalation.withinMinutes },
+    };
+    for (let i = 0; i < policy.exemptions.length; i += 1) {
+      const e = policy.exemptions[i]!;
+      const state = naiveState(e.match, s);
+      const live = now < naiveUntil(e.expires);
+      if (state === 'unknown' && live) return { throws: { kind: 'exemption', index: i } };
+      if (state === 'match' && live) return { throws: null, settings, exemption: e.name };
+    }
+    return { throws: null, settings, exemption: null };
+  }
+
+  // Few distinct values, so that rules overlap; name parts in upper and lower case, digits and `_`, so
+  // that the index files globs by prefix, suffix and three-character piece, some not at all, and the
+  // character filter both skips and admits rules.
+  const accounts = ['111111111111', '222222222222', '333333333333'];
+  const regions = ['eu-west-1', 'us-east-1'];
+  const ous = ['r-ab12', 'ou-ab12-11111111', 'ou-ab12-22222222'];
+  const nameParts = ['prod', 'qa', 'a', 'ab', '-', 'x1', 'Z', '_9', 'team-', 'api'];
+  const cidrs = ['0.0.0.0/0', '::/0', '203.0.113.0/24', '203.0.113.7/32', '198.51.100.0/24', '192.0.2.0/25', '10.0.0.0/8', '2001:db8::/32', '2001:db8:1::/48'];
+  const expiries = ['2026-05-31', '2026-06-01', '2026-06-01T00:00:00Z', '2026-06-01T00:00:00.001Z', '2026-05-31T23:59:59+00:00', '2027-01-01'];
+  const globArb = fc.array(fc.constantFrom(...nameParts, '*', '?'), { minLength: 1, maxLength: 4 }).map((p) => p.join('').slice(0, 100));
+  const tagsArb = fc.dictionary(fc.constantFrom('env', 'team'), fc.constantFrom('prod', 'dev'), { maxKeys: 2 });
+  const matchArb = fc
+    .record(
+      {
+        accounts: fc.uniqueArray(fc.constantFrom(...accounts), { minLength: 1, maxLength: 2 }),
+        regions: fc.uniqueArray(fc.constantFrom(...regions), { minLength: 1, maxLength: 2 }),
+        clusters: fc.array(globArb, { minLength: 1, maxLength: 3 }),
+        tags: tagsArb.filter((t) => Object.keys(t).length > 0),
+        ous: fc.uniqueArray(fc.constantFrom(...ous), { minLength: 1, maxLength: 2 }),
+        accountTags: fc.dictionary(fc.constantFrom('unit', 'tier'), fc.constantFrom('core', 'edge'), { maxKeys: 1 }),
+      },
+      { requiredKeys: [] },
+    )
+    // Organization keys in about one block in four, so that most policies still decide without them.
+    .filter((m) => Object.values(m).some((v) => Array.isArray(v) || Object.keys(v).length > 0))
+    .chain((m) => fc.boolean().map((keepOrg) => (keepOrg || (!m.ous && !m.accountTags) ? m : { ...m, ous: undefined, accountTags: undefined })))
+    .filter((m) => Object.values(m).some((v) => v !== undefined && (Array.isArray(v) || Object.keys(v).length > 0)));
+  // Exemptions mostly on one broad key, so that a fair share of clusters meets one, live or expired.
+  const exemptionMatchArb = fc.oneof(
+    fc.record({ clusters: fc.array(fc.constantFrom('*', '*a*', 'prod*', '*-*', '?*'), { minLength: 1, maxLength: 2 }) }),
+    fc.record({ regions: fc.uniqueArray(fc.constantFrom(...regions), { minLength: 1, maxLength: 1 }) }),
+    fc.record({ ous: fc.uniqueArray(fc.constantFrom(...ous), { minLength: 1, maxLength: 1 }) }),
+    matchArb,
+  );
+  const allowlistArb = fc.uniqueArray(fc.constantFrom(...cidrs.filter((c) => c !== '0.0.0.0/0' && c !== '::/0')), { minLength: 1, maxLength: 3 });
+  const settingsArb = fc.record(
+    {
+      mode: fc.constantFrom('enforce', 'alert'),
+      publicAccess: fc.constantFrom('forbidden', 'restricted', 'unrestricted'),
+      privateAccess: fc.constantFrom('required', 'optional'),
+      allowedPublicCidrs: allowlistArb,
+      maxPublicCidrs: fc.integer({ min: 3, max: 6 }),
+      maxTagExemptionDays: fc.integer({ min: 0, max: 30 }),
+      escalation: fc.record({ reverts: fc.integer({ min: 1, max: 5 }), withinMinutes: fc.integer({ min: 1, max: 120 }) }, { requiredKeys: [] }),
+    },
+    { requiredKeys: [] },
+  );
+  const policyArb = fc
+    .record({
+      defaults: fc.record({ publicAccess: fc.constantFrom('forbidden', 'restricted', 'unrestricted'), privateAccess: fc.constantFrom('required', 'optional'), allowedPublicCidrs: allowlistArb, maxPublicCidrs: fc.integer({ min: 3, max: 6 }) }),
+      // Up to 60 rules: policies of more than 16 go through the index, smaller ones are scanned.
+      rules: fc.array(fc.record({ match: matchArb, settings: settingsArb }), { maxLength: 60, size: 'max' }),
+      exemptions: fc.array(fc.record({ match: exemptionMatchArb, expires: fc.constantFrom(...expiries) }), { maxLength: 4, size: 'max' }),
+    })
+    .map(({ defaults, rules, exemptions }) =>
+      validatePolicy({
+        version: 1,
+        defaults,
+        rules: rules.map(({ match, settings }, i) => ({ name: `r${i}`, match, ...settings })),
+        exemptions: exemptions.map(({ match, expires }, i) => ({ name: `e${i}`, match, reason: `R-${i}`, expires })),
+      }),
+    );
+  const contextArb: fc.Arbitrary<AccountContext | null | undefined> = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.record({ ouPath: fc.subarray(ous), tags: fc.dictionary(fc.constantFrom('unit', 'tier'), fc.constantFrom('core', 'edge'), { maxKeys: 2 }) }),
+  );
+  // Half the names are built from a glob of the policy (each `*` filled with a few parts, each `?` with
+  // one character), so that clusters reach rules deep in a large policy rather than the first broad one.
+  const fillArb = fc.record({ rule: fc.nat(), glob: fc.nat(), fills: fc.array(fc.constantFrom('', ...nameParts), { minLength: 12, maxLength: 12 }), one: fc.constantFrom('a', 'Z', '9', '-', 'q') });
+  const nameArb = (policy: Policy) =>
+    fc.oneof(
+      fc.array(fc.constantFrom(...nameParts), { minLength: 1, maxLength: 4 }).map((p) => p.join('')),
+      fillArb.map(({ rule, glob, fills, one }) => {
+        const globs = policy.rules.flatMap((r, i) => (i >= rule % Math.max(1, policy.rules.length) && r.match.clusters ? [r.match.clusters] : []))[0];
+        if (globs === undefined) return 'prod';
+        let k = 0;
+        const name = globs[glob % globs.length]!.replace(/[*?]/g, (w) => (w === '?' ? one : fills[k++ % fills.length]!));
+        return name === '' ? 'a' : name;
+      }),
+    );
+  const clusterArb = (policy: Policy): fc.Arbitrary<ObservedCluster> => fc.record({
+    name: nameArb(policy),
+    arn: fc.constant(null),
+    account: fc.option(fc.constantFrom(...accounts), { nil: null }),
+    region: fc.option(fc.constantFrom(...regions), { nil: null }),
+    status: fc.constant('ACTIVE'),
+    vpcId: fc.constant(null),
+    tags: tagsArb,
+    config: fc.record({
+      endpointPublicAccess: fc.boolean(),
+      endpointPrivateAccess: fc.boolean(),
+      // Invalid entries too: an observed list is not validated, and evaluation must judge it the same way.
+      publicAccessCidrs: fc.array(fc.constantFrom(...cidrs, 'not-a-cidr', '203.0.113.0/24'), { minLength: 1, maxLength: 8 }),
+    }),
+  });
+  const NOW_INSTANT = Date.parse('2026-06-01T00:00:00Z');
+
+  it('agrees on settings, violations, exemption, verdict, action and target, or throws for the same rule or exemption', () => {
+    fc.assert(
+      fc.property(
+        policyArb.chain((policy) =>
+          fc.tuple(fc.constant(policy), fc.array(fc.record({ cluster: clusterArb(policy), context: contextArb, forceMode: fc.constantFrom(undefined, 'alert' as const) }), { minLength: 1, maxLength: 8, size: 'max' })),
+        ),
+        ([policy, cases]) => {
+          for (const { cluster, context, forceMode } of cases) {
+            const subject: MatchSubject = { name: cluster.name, account: cluster.account, region: cluster.region, tags: cluster.tags, accountContext: context };
+            const want = reference(policy, subject, NOW_INSTANT, forceMode);
+            const options = { now: NOW_INSTANT, ...(forceMode ? { forceMode } : {}), ...(context === undefined ? {} : { accountContext: context }) };
+            if (want.throws !== null) {
+              let thrown: unknown = null;
+              try {
+                evaluateCluster(policy, cluster, options);
+              } catch (err) {
+                thrown = err;
+              }
+              expect(thrown).toBeInstanceOf(AccountContextUnknownError);
+              expect((thrown as AccountContextUnknownError).needs).toMatchObject(want.throws);
+              continue;
+            }
+            const got = evaluateCluster(policy, cluster, options);
+            expect(got.settings).toEqual(want.settings);
+            const violations = findViolations(want.settings, cluster.config);
+            expect(got.violations).toEqual(violations);
+            expect(got.exemption?.name ?? null).toBe(want.exemption);
+            expect(got.verdict).toBe(want.exemption !== null ? 'exempt' : violations.length > 0 ? 'violation' : 'compliant');
+            const plan = violations.length > 0 && want.exemption === null ? planTarget(want.settings, cluster.config) : null;
+            expect(got.target).toEqual(plan?.target ?? null);
+            expect(got.action).toBe(plan === null ? 'none' : plan.target === null || want.settings.mode === 'alert' ? 'alert' : 'remediate');
+          }
+        },
+      ),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('the character filter keeps a rule whose globs share no character, and tells upper from lower case', () => {
+    // 20 rules, so the index (and with it the filter) is used; the globs of r17 need `Q` or `z`, none both.
+    const rules = Array.from({ length: 17 }, (_, i) => ({ name: `r${i}`, match: { clusters: [`*qqq${i}-*`] } }));
+    rules.push({ name: 'r17', match: { clusters: ['*Q*', '*z*'] } }, { name: 'r18', match: { clusters: ['*q*'] } }, { name: 'r19', match: { clusters: ['*'] } });
+    const policy = validatePolicy({ version: 1, defaults: { publicAccess: 'forbidden' }, rules });
+    const at = (name: string) => resolveSettings(policy, { name, account: null, region: null, tags: {} }).rule;
+    expect(at('aQb')).toBe('r17');
+    expect(at('azb')).toBe('r17');
+    expect(at('aqb')).toBe('r18');
+    expect(at('aZb')).toBe('r19');
+    expect(at('xqqq16-x')).toBe('r16');
   });
 });
