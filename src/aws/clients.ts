@@ -14,8 +14,8 @@
  *
  * The factory imports no service client itself: each adapter passes the client class it uses, so a
  * function loads only the SDK clients of the adapters it is wired with (a cold start pays for nothing
- * else). fromTemporaryCredentials loads its STS client only when another account is first reached. It is
- * bundled, not taken from the Lambda runtime (only the service clients are): imported statically so that
+ * else). fromTemporaryCredentials loads its STS client only when another account is first reached. Like
+ * the whole SDK it is bundled (serverless.yml, custom.esbuild, says why): imported statically so that
  * esbuild keeps fromTemporaryCredentials alone of the package, not every provider of its index.
  */
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, MiddlewareStack, Pluggable } from '@aws-sdk/types';

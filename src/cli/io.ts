@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { GuardError, InputError } from '../errors';
 
 /** Exit codes shared by every command. */
@@ -19,10 +18,13 @@ export async function readText(path: string, what: string): Promise<string> {
 /** Reads a JSON (or YAML, which is a superset) document from a file. */
 export async function readDocument(path: string, what: string): Promise<unknown> {
   const text = await readText(path, what);
+  const json = path.endsWith('.json');
+  // The YAML parser is loaded only for a file that needs it: `triage` reads JSON events and starts without it.
+  const parseYaml = json ? null : (await import('./yaml')).parse;
   try {
-    return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    return parseYaml ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
-    throw new InputError([`${what} ${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML/JSON'}: ${(err as Error).message.split('\n')[0]}`], { cause: err });
+    throw new InputError([`${what} ${path}: not valid ${json ? 'JSON' : 'YAML/JSON'}: ${(err as Error).message.split('\n')[0]}`], { cause: err });
   }
 }
 

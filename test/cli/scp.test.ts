@@ -179,7 +179,24 @@ describe('eks-endpoint-guard scp', () => {
       const log = join(dir, 'loaded.txt');
       writeFileSync(log, '');
       writeFileSync(join(dir, 'hooks.mjs'), "import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) {\n  if (url.startsWith('file:')) appendFileSync(process.env.SCP_LOADED_LOG, url + '\\n');\n  return next(url, context);\n}\n");
-      writeFileSync(join(dir, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
+      // The quick commands' CommonJS bundle is read with readFileSync and compiled with its code cache
+      // (src/cli/compile-cache.ts), never loaded as a module: record what is read from dist/ that way too.
+      writeFileSync(
+        join(dir, 'register.mjs'),
+        [
+          "import fs from 'node:fs';",
+          "import { register, syncBuiltinESMExports } from 'node:module';",
+          "import { pathToFileURL } from 'node:url';",
+          "register('./hooks.mjs', import.meta.url);",
+          'const readFileSync = fs.readFileSync;',
+          `fs.readFileSync = function (path, ...rest) {`,
+          `  if (typeof path === 'string' && path.startsWith(${JSON.stringify(join(ROOT, 'dist'))}) && path.endsWith('.cjs')) fs.appendFileSync(process.env.SCP_LOADED_LOG, pathToFileURL(path).href + '\\n');`,
+          '  return readFileSync.call(this, path, ...rest);',
+          '};',
+          'syncBuiltinESMExports();',
+          '',
+        ].join('\n'),
+      );
       const r = await run(['scp', '--policy', `${FIX}/strict.yaml`, '--organization', `${FIX}/organization.yaml`], ['--import', pathToFileURL(join(dir, 'register.mjs')).href], { SCP_LOADED_LOG: log });
       expect(r.code).toBe(0);
       const files = lines(readFileSync(log, 'utf8')).map((u) => fileURLToPath(u));

@@ -27,12 +27,38 @@ export type PackageRun = {
   output: string;
   /** The CloudFormation template, when packaging succeeded. */
   template?: Template;
-  /** Files of the deployment zip by name, when packaging succeeded. */
+  /**
+   * Each function's own deployment zip (`package: individually`), by the function's name in serverless.yml
+   * (the zip's name): its size and its files by name, when packaging succeeded.
+   */
+  artifacts?: Record<string, FunctionArtifact>;
+  /** The files of every function's zip together, by name (the one file they share, policy.yaml, is the same in each). */
   artifact?: Map<string, Buffer>;
   /** The CloudFormation parameter values a deploy would pass (provider.stackParameters), by key. */
   stackParameters?: Record<string, string>;
   seconds: number;
 };
+
+export type FunctionArtifact = {
+  /** The zip's file name, as the function's Code.S3Key ends. */
+  zip: string;
+  /** The logical id of the function's AWS::Lambda::Function resource. */
+  logicalId: string;
+  bytes: number;
+  files: Map<string, Buffer>;
+};
+
+/** The zip each function of a packaged template deploys, by the last part of its Code.S3Key. */
+export function functionZips(template: Template): { name: string; logicalId: string; zip: string }[] {
+  return Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+    .map(([logicalId, r]) => {
+      const key = (r.Properties.Code as { S3Key?: unknown } | undefined)?.S3Key;
+      if (typeof key !== 'string' || !key.endsWith('.zip')) throw new Error(`${logicalId} deploys no zip of its own (Code: ${JSON.stringify(r.Properties.Code)})`);
+      const zip = key.slice(key.lastIndexOf('/') + 1);
+      return { name: zip.replace(/\.zip$/, ''), logicalId, zip };
+    });
+}
 
 /** Reads every entry of a zip file (stored or deflated, as serverless-esbuild writes them). */
 export function readZip(zip: Buffer): Map<string, Buffer> {
@@ -82,12 +108,19 @@ export async function packageService(options: { stage?: string; params?: Record<
     const seconds = (performance.now() - started) / 1000;
     if (exitCode !== 0) return { exitCode, output, seconds };
     const template = JSON.parse(await readFile(join(dir, '.serverless/cloudformation-template-update-stack.json'), 'utf8')) as Template;
-    const artifact = readZip(await readFile(join(dir, '.serverless/eks-endpoint-guard.zip')));
+    const artifacts: Record<string, FunctionArtifact> = {};
+    const artifact = new Map<string, Buffer>();
+    for (const { name, logicalId, zip } of functionZips(template)) {
+      const data = await readFile(join(dir, '.serverless', zip));
+      const files = readZip(data);
+      artifacts[name] = { zip, logicalId, bytes: data.length, files };
+      for (const [file, contents] of files) artifact.set(file, contents);
+    }
     const state = JSON.parse(await readFile(join(dir, '.serverless/serverless-state.json'), 'utf8')) as {
       service: { provider: { stackParameters?: { ParameterKey: string; ParameterValue: string }[] } };
     };
     const stackParameters = Object.fromEntries((state.service.provider.stackParameters ?? []).map((p) => [p.ParameterKey, p.ParameterValue]));
-    return { exitCode, output, template, artifact, stackParameters, seconds };
+    return { exitCode, output, template, artifacts, artifact, stackParameters, seconds };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { GuardError, InputError } from '../../errors';
 import type { Evaluation, ObservedCluster, Policy } from '../../policy';
 import type { MatchSubject } from '../../policy/compile';
@@ -26,10 +25,12 @@ async function loadInventoryFile(path: string): Promise<MatchSubject[]> {
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
-function parseNow(value: string | undefined): number {
+async function parseNow(value: string | undefined): Promise<number> {
   if (value === undefined) return Date.now();
   // Date.parse alone takes non-ISO text ("1" is 2001-01-01) and rolls impossible days over
-  // (2027-02-30 becomes March 2): require the ISO shape and a real calendar date first.
+  // (2027-02-30 becomes March 2): require the ISO shape and a real calendar date first. zod is loaded
+  // here, not when the CLI starts: every command registers this module, and most never judge a date.
+  const { z } = await import('zod');
   const iso = ISO_INSTANT.test(value) && z.iso.date().safeParse(value.slice(0, 10)).success;
   // Without a zone, read it as UTC (as exemption dates are), not as this machine's local time.
   const zoned = value.length > 10 && !/(Z|[+-]\d{2}:\d{2})$/.test(value) ? `${value}Z` : value;
@@ -92,7 +93,7 @@ export function registerValidateCommand(program: Command): void {
         const problems = missingOptions(opts, { policy: '--policy <file>' });
         let now = Date.now();
         try {
-          now = parseNow(opts.now);
+          now = await parseNow(opts.now);
         } catch (err) {
           problems.push(...(err as InputError).problems);
         }
@@ -148,7 +149,7 @@ export function registerCheckCommand(program: Command): void {
         const problems = missingOptions(opts, { policy: '--policy <file>', cluster: '--cluster <file>' });
         let now = Date.now();
         try {
-          now = parseNow(opts.now);
+          now = await parseNow(opts.now);
         } catch (err) {
           problems.push(...(err as InputError).problems);
         }
