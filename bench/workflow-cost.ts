@@ -237,3 +237,13 @@ check('tracker alert lag p95', stats(everyTracker.map((m) => m.alertLag)).p95, T
 check('tracker alert lag max', stats(everyTracker.map((m) => m.alertLag)).max, TARGETS.lagMax, ' s');
 check('tracker exposure ÷ floor p95', stats(ours.map((m) => m.exposureRatio)).p95, TARGETS.exposureP95);
 check('tracker cost per event p95 ($)', stats(ours.map((m) => m.cost)).p95, TARGETS.costP95, '$');
+
+// The rest of the issue's figures, in the same run: the compiled policy's throughput, then start-up.
+const { measurePolicy, formatPolicy } = await import('./policy');
+console.log('\n## Policy evaluation (in process)\n');
+console.log(formatPolicy(await measurePolicy()));
+if (!args['skip-startup']) {
+  const { measureStartup, formatStartup } = await import('./startup');
+  console.log('\n## Start-up: each function\'s import time and the CLI\n');
+  console.log(formatStartup(await measureStartup()));
+}

@@ -644,7 +644,9 @@ export class LocalRunner {
           const elapsedSeconds = Math.round((clock.now() - startedClock) / 1000);
           this.hooks.onProgress?.({ kind: 'state', execution: name, cluster: input.cluster, state: ev.state.name, type: state?.Type ?? '?', waitSeconds: seconds, elapsedSeconds });
           if (seconds !== null && Number.isFinite(seconds) && seconds > 0) {
-            const from = firstWait ? queuedAt : clock.now();
+            // Only a Wait that comes before anything else moved this execution's time (a re-check's first
+            // pause) catches up from when it was started; after tracker runs it lasts its own seconds.
+            const from = firstWait && clock.now() === startedClock ? queuedAt : clock.now();
             firstWait = false;
             clock.advance(Math.max(0, from + seconds * 1000 - clock.now()));
           }

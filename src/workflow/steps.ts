@@ -47,7 +47,15 @@ function budgetExceeded(state: ExecutionState, deps: WorkflowDeps, since = state
   return deps.now() - since > deps.settings.maxWaitSeconds * 1000;
 }
 
-async function pollUpdate(cluster: ClusterRef, updateId: string | null, previous: PollResult | undefined, state: ExecutionState, deps: WorkflowDeps, since = state.startedAt): Promise<PollResult> {
+async function pollUpdate(
+  cluster: ClusterRef,
+  updateId: string | null,
+  previous: PollResult | undefined,
+  tracked: TrackResult | undefined,
+  state: ExecutionState,
+  deps: WorkflowDeps,
+  since = state.startedAt,
+): Promise<PollResult> {
   const polls = (previous?.polls ?? 0) + 1;
   const { status, errors } = await changeStatus(cluster, updateId, deps);
   const done = changeDone(updateId, status);
@@ -56,7 +64,13 @@ async function pollUpdate(cluster: ClusterRef, updateId: string | null, previous
   // Not done: the Express tracker polls next (or, should it fail, a Wait state of waitSeconds).
   const budgetLeftSeconds = deps.settings.maxWaitSeconds - (deps.now() - since) / 1000;
   const track = done || timedOut ? null : trackOf(cluster, updateId, deps.settings.tracking, budgetLeftSeconds);
-  return { done, status, errors, polls, waitSeconds: pollWaitSeconds(polls), timedOut, track };
+  // The Wait state after a failed tracker run doubles with the failures in a row (30 s to 180 s), not with
+  // the polls (each tracker run is one), and never outlasts the budget; without a tracker (a definition
+  // that polls in Wait states) it doubles with the polls, as before the tracker.
+  const trackerFailures = trackerFailure(tracked) ? (previous?.trackerFailures ?? 0) + 1 : 0;
+  const doubling = pollWaitSeconds(tracked === undefined ? polls : Math.max(1, trackerFailures));
+  const waitSeconds = Math.max(1, Math.min(doubling, Math.ceil(budgetLeftSeconds)));
+  return { done, status, errors, polls, waitSeconds, timedOut, track, trackerFailures };
 }
 
 /**
@@ -84,10 +98,10 @@ export async function pollChange(input: { cluster: ClusterRef; updateId: string 
 /** WaitForChange: is the triggering change (an update, or a new cluster's creation) finished yet? */
 export async function waitForChange(state: ExecutionState, deps: WorkflowDeps): Promise<PollResult> {
   const { trigger } = state;
-  if (trigger.waitFor === 'none') return { done: true, status: 'none', errors: [], polls: 0, waitSeconds: 0, timedOut: false, track: null };
+  if (trigger.waitFor === 'none') return { done: true, status: 'none', errors: [], polls: 0, waitSeconds: 0, timedOut: false, track: null, trackerFailures: 0 };
   const updateId = trigger.waitFor === 'update' ? trigger.updateId : null;
   reportTrackerFailure(state.changeTracking, state, deps);
-  return pollUpdate(state.cluster, updateId, state.change, state, deps);
+  return pollUpdate(state.cluster, updateId, state.change, state.changeTracking, state, deps);
 }
 
 /** WaitForRevert: is the guard's own update finished yet? */
@@ -96,7 +110,7 @@ export async function waitForRevert(state: ExecutionState, deps: WorkflowDeps): 
   if (!updateId) throw new WorkflowStateError('WaitForRevert needs $.remediation.updateId');
   await renewLease(state, deps);
   reportTrackerFailure(state.revertTracking, state, deps);
-  return pollUpdate(state.cluster, updateId, state.revert, state, deps, state.remediation?.at ?? state.startedAt);
+  return pollUpdate(state.cluster, updateId, state.revert, state.revertTracking, state, deps, state.remediation?.at ?? state.startedAt);
 }
 
 /**

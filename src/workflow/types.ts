@@ -56,6 +56,8 @@ export type PollResult = {
   timedOut: boolean;
   /** Not done (and not timed out): what the Express tracker polls next (src/workflow/tracking.ts). */
   track?: Track | null;
+  /** Tracker runs that failed in a row, each followed by a Wait state of waitSeconds (0 while it works). */
+  trackerFailures?: number;
 };
 
 /** Result of AcquireLease: may this execution enforce the cluster now? */

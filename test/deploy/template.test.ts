@@ -688,7 +688,14 @@ describe('IAM', () => {
     expect(statements.filter((s) => asList(s.Action).some((a) => a.startsWith('states:')))).toEqual([
       { Effect: 'Allow', Action: 'states:StartExecution', Resource: STATE_MACHINE_ARN },
       { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: 'TrackChangeStateMachine' } },
-      { Effect: 'Allow', Action: ['states:DescribeExecution', 'states:StopExecution'], Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:express:eks-endpoint-guard-dev-track-change:*' } },
+      {
+        Effect: 'Allow',
+        Action: ['states:DescribeExecution', 'states:StopExecution'],
+        Resource: [
+          { 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:eks-endpoint-guard-dev-track-change:*' },
+          { 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:express:eks-endpoint-guard-dev-track-change:*' },
+        ],
+      },
     ]);
     expect(statements.filter((s) => asList(s.Action).some((a) => a.startsWith('events:')))).toEqual([
       { Effect: 'Allow', Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'], Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule' } },
@@ -698,7 +705,7 @@ describe('IAM', () => {
     expect(STATE_MACHINE_ARN['Fn::Sub']).toMatch(new RegExp(`:stateMachine:${resource(dev.template!, 'EnforceEndpointStateMachine').Properties.StateMachineName as string}$`));
     // Resource "*" only for the log-delivery actions, which have no resource-level permissions (and the
     // tracker's own executions, whose names Step Functions makes up).
-    const wildcard = statements.filter((s) => JSON.stringify(s.Resource).includes('*') && !JSON.stringify(s.Resource).includes(':express:eks-endpoint-guard-dev-track-change:*'));
+    const wildcard = statements.filter((s) => JSON.stringify(s.Resource).includes('*') && !JSON.stringify(s.Resource).includes('eks-endpoint-guard-dev-track-change:*'));
     expect(wildcard.flatMap((s) => asList(s.Action)).every((a) => a.startsWith('logs:') && /Deliver|ResourcePolic|DescribeLogGroups/.test(a))).toBe(true);
     expect(role.Properties.AssumeRolePolicyDocument).toEqual({
       Version: '2012-10-17',
@@ -802,10 +809,28 @@ describe('the Express update tracker', () => {
       assumeMember('read'),
       { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': ['PollChangeLambdaFunction', 'Arn'] } },
     ]);
+    // Step Functions may use the role for the tracker alone, not for another state machine of the account.
     expect(resource(dev.template!, 'TrackChangeStateMachineRole').Properties.AssumeRolePolicyDocument).toEqual({
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }],
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'states.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            ArnLike: { 'aws:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:eks-endpoint-guard-dev-track-change' } },
+          },
+        },
+      ],
     });
+  });
+
+  it('pages the operations topic when the tracker keeps failing (three failed runs within an hour)', () => {
+    const alarm = resource(dev.template!, 'TrackerFailingAlarm').Properties;
+
+    expect(alarm).toMatchObject({ Namespace: 'EksEndpointGuard', MetricName: 'TrackerFailures', Dimensions: [{ Name: 'service', Value: 'eks-endpoint-guard' }], Statistic: 'Sum', Period: 3600, Threshold: 3, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+    expect(alarm.AlarmActions).toEqual([{ Ref: 'OperationsTopic' }]);
   });
 
   it('polls this account\'s clusters as a change reader that can describe them in this region and do nothing else, trusting only the tracker', () => {

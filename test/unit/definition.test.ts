@@ -280,7 +280,7 @@ describe('Express update tracker definition', () => {
       expect(t[name]!.Catch).toBeUndefined();
       for (const r of t[name]!.Retry ?? []) {
         expect(r.ErrorEquals).not.toContain('States.ALL');
-        expect(r.MaxAttempts).toBeLessThanOrEqual(3);
+        expect(r.MaxAttempts).toBeLessThanOrEqual(4);
       }
     }
   });

@@ -210,7 +210,7 @@ describe('waitForChange', () => {
 
     const result = await waitForChange(state('team-a', { trigger: trigger({ kind: 'sweep', waitFor: 'none', updateId: null }) }), d);
 
-    expect(result).toEqual({ done: true, status: 'none', errors: [], polls: 0, waitSeconds: 0, timedOut: false, track: null });
+    expect(result).toEqual({ done: true, status: 'none', errors: [], polls: 0, waitSeconds: 0, timedOut: false, track: null, trackerFailures: 0 });
     expect(d.eksFake.calls).toEqual([]);
   });
 
@@ -228,7 +228,7 @@ describe('waitForChange', () => {
     const result = await waitForChange(s, d);
 
     // The tracker follows it next (through pollChange: these fakes configure no tracking roles); waitSeconds is its fallback.
-    expect(result).toEqual({ done: false, status: 'InProgress', errors: [], polls, waitSeconds, timedOut: false, track: { cluster: ref('prod-api'), updateId: 'user-update-1', via: 'lambda', roleArn: null, pollSeconds: 10, maxPolls: 26 } });
+    expect(result).toEqual({ done: false, status: 'InProgress', errors: [], polls, waitSeconds, timedOut: false, track: { cluster: ref('prod-api'), updateId: 'user-update-1', via: 'lambda', roleArn: null, pollSeconds: 10, maxPolls: 26 }, trackerFailures: 0 });
     expect(d.eksFake.calls).toEqual([{ op: 'describeUpdate', args: [ref('prod-api'), 'user-update-1'] }]);
   });
 
@@ -1166,9 +1166,34 @@ describe('a failed tracker run', () => {
 
     const result = await waitForChange(state('prod-api', { change: previousPoll(1), changeTracking: { Error: 'States.TaskFailed', Cause: 'AccessDenied' } }), d);
 
-    expect(result).toMatchObject({ done: false, polls: 2, waitSeconds: 60 });
+    // The first failure in a row waits 30 s, however many tracker runs came before.
+    expect(result).toMatchObject({ done: false, polls: 2, waitSeconds: 30, trackerFailures: 1 });
     expect(metrics).toEqual([{ name: 'TrackerFailures', unit: 'Count', value: 1 }]);
     expect(warnings).toHaveLength(1);
+  });
+
+  it.each<[failuresBefore: number, tracked: 'failed' | 'ok', failures: number, waitSeconds: number]>([
+    [0, 'failed', 1, 30],
+    [1, 'failed', 2, 60],
+    [2, 'failed', 3, 120],
+    [3, 'failed', 4, 180],
+    [7, 'failed', 8, 180],
+    [3, 'ok', 0, 30],
+  ])('after %p failures in a row and a run that %s: %p failures, a %p s wait if the next one fails', async (before, tracked, failures, waitSeconds) => {
+    const d = deps({ eks: fakeEks({ updates: { 'user-update-1': update('user-update-1', 'InProgress') } }) });
+    const changeTracking = tracked === 'failed' ? { Error: 'States.TaskFailed', Cause: 'x' } : { done: false, status: 'InProgress', polls: 26 };
+
+    const result = await waitForChange(state('prod-api', { change: { ...previousPoll(12), trackerFailures: before }, changeTracking }), d);
+
+    expect(result).toMatchObject({ trackerFailures: failures, waitSeconds });
+  });
+
+  it('a fallback wait never outlasts the wait budget', async () => {
+    const d = deps({ elapsedSeconds: 3590, eks: fakeEks({ updates: { 'user-update-1': update('user-update-1', 'InProgress') } }) });
+
+    const result = await waitForChange(state('prod-api', { change: { ...previousPoll(12), trackerFailures: 5 }, changeTracking: { Error: 'States.TaskFailed', Cause: 'x' } }), d);
+
+    expect(result).toMatchObject({ timedOut: false, waitSeconds: 10, track: { maxPolls: 1 } });
   });
 
   it('a successful run is no failure', async () => {

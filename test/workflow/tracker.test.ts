@@ -14,7 +14,7 @@ import { manualClock } from '../../src/emulator/clock';
 import { parsePolicy } from '../../src/policy';
 import { CHANGE_READER_ROLE_NAME, MEMBER_READ_ROLE_NAME } from '../../src/local/deployment';
 import { GUARD_ROLE_NAME, startLocalGuard, type LocalGuard } from '../../src/local/local-guard';
-import type { ExecutionRecord } from '../../src/local/runner';
+import type { ExecutionRecord, ProgressEvent } from '../../src/local/runner';
 import { TRACK_POLL_SECONDS } from '../../src/workflow/tracking';
 
 const HOME = '111122223333';
@@ -23,7 +23,7 @@ const REGION = 'us-east-1';
 const OTHER_REGION = 'eu-west-1';
 const policy = parsePolicy(readFileSync('test/fixtures/workflow/policy.yaml', 'utf8'));
 
-type Harness = { emulator: Emulator; guard: LocalGuard };
+type Harness = { emulator: Emulator; guard: LocalGuard; progress: ProgressEvent[] };
 
 async function harness(clusters: { name: string; account: string; region: string }[], maxWaitSeconds?: number): Promise<Harness> {
   const { startTime: _s, ...base } = parse(readFileSync('test/fixtures/workflow/world.yaml', 'utf8')) as Record<string, unknown>;
@@ -33,8 +33,9 @@ async function harness(clusters: { name: string; account: string; region: string
     clusters: clusters.map((c) => ({ ...c, endpointPublicAccess: false, endpointPrivateAccess: true, ...(c.account === HOME && c.region === REGION ? { vpcId: 'vpc-0a1b2c3d4e5f60001' } : {}) })),
   } as unknown as EmulatorState;
   const emulator = await startEmulator({ state, clock: manualClock(Date.UTC(2026, 0, 1)) });
-  const guard = await startLocalGuard({ emulator, policy, homeAccount: HOME, homeRegion: REGION, ...(maxWaitSeconds ? { maxWaitSeconds } : {}) });
-  return { emulator, guard };
+  const progress: ProgressEvent[] = [];
+  const guard = await startLocalGuard({ emulator, policy, homeAccount: HOME, homeRegion: REGION, onProgress: (ev) => progress.push(ev), ...(maxWaitSeconds ? { maxWaitSeconds } : {}) });
+  return { emulator, guard, progress };
 }
 
 async function close(h: Harness | undefined): Promise<void> {
@@ -136,6 +137,12 @@ describe('the Express update tracker', () => {
     expect(polls).toBeLessThanOrEqual(20);
     expect(e.alerts.filter((a) => a.outcome === 'remediated')).toHaveLength(1);
     expect(e.finalConfig).toMatchObject({ endpointPublicAccess: false });
+    // Each fallback Wait lasts its whole seconds (30 s after the first failure in a row), even after tracker runs moved the clock.
+    const states = h.progress.filter((p): p is Extract<ProgressEvent, { kind: 'state' }> => p.kind === 'state' && p.execution === e.name);
+    const pauses = states.map((p, i) => [p, states[i + 1]] as const).filter(([p]) => p.state === 'PauseBeforeChangePoll' || p.state === 'PauseBeforeRevertPoll');
+    expect(pauses.length).toBeGreaterThanOrEqual(2);
+    expect(pauses[0]![0].waitSeconds).toBe(30);
+    for (const [pause, next] of pauses) expect(next!.elapsedSeconds - pause.elapsedSeconds).toBeGreaterThanOrEqual(pause.waitSeconds!);
   });
 
   it('stops tracking when the wait budget runs out, not a whole run later, and schedules a re-check', async () => {
