@@ -15,6 +15,7 @@ import type { WiringContext } from '../wiring';
 import type { Access, ClientClass } from './clients';
 import { call, toGuardError } from './errors';
 import { MemberRoleUnavailableError, type SweepEksPort } from '../sweep/ports';
+import { putOwn } from '../records';
 
 /**
  * A client for the cluster's own account and region. `access` says what the call does there: `read` (the
@@ -40,7 +41,8 @@ export function toPlainJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toPlainJson);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(value)) if (v !== undefined && key !== '$metadata') out[key] = toPlainJson(v);
+    // putOwn: the keys of `tags` are the cluster owner's, and `__proto__` is one an assignment would drop.
+    for (const [key, v] of Object.entries(value)) if (v !== undefined && key !== '$metadata') putOwn(out, key, toPlainJson(v));
     return out;
   }
   return value;

@@ -11,6 +11,7 @@ import type { WiringContext } from '../wiring';
 import { emptyLedger } from '../ledger/rules';
 import { LEDGER_RETENTION_DAYS, type ClusterLedger, type LedgerPort } from '../ledger/types';
 import type { ClusterRef } from '../policy/types';
+import { loadedKeys, storableKeys } from '../records';
 import { awsErrorName, toGuardError } from './errors';
 
 /** The partition key of a cluster's record. */
@@ -50,7 +51,7 @@ export function createLedgerPort(client: DynamoDBClient, options: LedgerPortOpti
     const item = out.Item as Item | undefined;
     if (!item) return { ledger: emptyLedger(cluster), version: 0 };
     // Fields added by later versions of the guard are filled in from the empty record.
-    return { ledger: { ...emptyLedger(cluster), ...item.doc, cluster }, version: item.version };
+    return { ledger: { ...emptyLedger(cluster), ...loadedKeys(item.doc), cluster }, version: item.version };
   };
 
   return {
@@ -67,7 +68,8 @@ export function createLedgerPort(client: DynamoDBClient, options: LedgerPortOpti
           pk: ledgerKey(cluster),
           version: version + 1,
           expiresAt: Math.floor(options.now() / 1000) + LEDGER_RETENTION_DAYS * 86_400,
-          doc: next,
+          // Tags are keyed by cluster owners: a `__proto__` tag would not survive marshalling unescaped.
+          doc: storableKeys(next),
         };
         try {
           await doc.send(

@@ -16,6 +16,7 @@ import type { Organization, OrganizationPort, OrgAccount, OrgAccountStatus } fro
 import type { WiringContext } from '../wiring';
 import { partitionOf, type ClientClass } from './clients';
 import { awsErrorName, toGuardError } from './errors';
+import { putOwn } from '../records';
 
 export type OrganizationPortOptions = {
   /** The clock the cache is judged by (the emulator's in tests). */
@@ -179,7 +180,7 @@ export function createOrganizationPort(client: () => OrganizationsClient | Promi
       const { paginateListTagsForResource } = await sdk();
       const tags: Record<string, string> = {};
       for await (const page of paginateListTagsForResource({ client: await client() }, { ResourceId: accountId })) {
-        for (const t of page.Tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? '';
+        for (const t of page.Tags ?? []) if (t.Key !== undefined) putOwn(tags, t.Key, t.Value ?? '');
       }
       return tags;
     });

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { clusterToWire, loggingAfter, newClusterRecord, updateToWire, type ClusterRecord, type LogSetup } from './cluster';
 import { checkEndpointSettings, decideEndpointUpdate, decideLoggingUpdate, eksErrors, endpointConfigFor } from './eks-rules';
 import { AwsError, type CallContext, type Env, type Operation, type Reply, type Service } from './protocol';
+import { ownRecord, putOwn } from '../records';
 
 const vpcConfigRequest = z.object({
   subnetIds: z.array(z.string()).optional(),
@@ -16,7 +17,7 @@ const loggingRequest = z.object({
   clusterLogging: z.array(z.object({ types: z.array(z.string()).default([]), enabled: z.boolean().default(false) })),
 });
 
-const tags = z.record(z.string(), z.string());
+const tags = ownRecord(z.string(), z.string());
 
 const createClusterRequest = z.looseObject({
   name: z.string(),
@@ -273,7 +274,7 @@ function route(ctx: CallContext, env: Env): Operation {
           const cluster = taggedCluster(env, ctx, arn);
           checkTags(newTags);
           if (Object.keys({ ...cluster.tags, ...newTags }).length > 50) throw eksErrors.badRequest('A resource can have at most 50 tags.');
-          Object.assign(cluster.tags, newTags);
+          for (const [k, v] of Object.entries(newTags)) putOwn(cluster.tags, k, v);
           return null;
         },
       };

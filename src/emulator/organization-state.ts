@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { ownRecord } from '../records';
 
 /**
  * The `organization:` section of the emulator's state file: one AWS Organization, its OUs (nested by
@@ -16,7 +17,7 @@ export const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
 /** Account states of the Organizations API (`State`); the legacy `Status` field is derived from it. */
 export const ACCOUNT_STATES = ['ACTIVE', 'SUSPENDED', 'PENDING_ACTIVATION', 'PENDING_CLOSURE', 'CLOSED'] as const;
 
-const tags = z.record(z.string().min(1).max(128), z.string().max(256)).refine((t) => Object.keys(t).length <= 50, 'at most 50 tags');
+const tags = ownRecord(z.string().min(1).max(128), z.string().max(256)).refine((t) => Object.keys(t).length <= 50, 'at most 50 tags');
 
 const unitSchema = z.strictObject({
   name: z.string().min(1, 'must be a non-empty OU name').max(128, 'must be at most 128 characters'),

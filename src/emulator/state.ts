@@ -8,6 +8,7 @@ import { organizationAccountIds, organizationReferenceProblems, organizationStat
 import { eventBridgeReferenceProblems, eventBridgeStateSchema } from './eventbridge-state';
 import { securityHubReferenceProblems, securityHubStateSchema } from './securityhub-state';
 import { sqsReferenceProblems, sqsStateSchema } from './sqs-state';
+import { ownRecord } from '../records';
 
 const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
 const region = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region name such as us-east-1');
@@ -65,7 +66,7 @@ const clusterSchema = z.strictObject({
   endpointPrivateAccess: z.boolean().default(false),
   /** Omitted: EKS's default, 0.0.0.0/0 (plus ::/0 on IPv6 clusters). */
   publicAccessCidrs: z.array(cidr).optional(),
-  tags: z.record(z.string(), z.string()).default({}),
+  tags: ownRecord(z.string(), z.string()).default({}),
   /** UPDATING is not a seedable status: start an update (or a platform update) instead. */
   status: z.enum(['ACTIVE', 'CREATING', 'FAILED', 'DELETING', 'PENDING']).default('ACTIVE'),
   version: z.string().regex(/^\d+\.\d+$/, 'must be a Kubernetes version such as 1.33').default('1.33'),

@@ -6,6 +6,7 @@
  * the call at hand: an odd `userAgent` or `responseElements.update.createdAt` must never refuse an event.
  */
 import { z } from 'zod';
+import { ownRecord } from '../records';
 
 export const CLOUDTRAIL_DETAIL_TYPE = 'AWS API Call via CloudTrail';
 export const EKS_EVENT_SOURCE = 'eks.amazonaws.com';
@@ -61,7 +62,7 @@ export const EksUpdateResponseSchema = z.object({
 /** `requestParameters` of TagResource: the resource (an EKS ARN, URL-encoded in some records) and the tags set. */
 export const TagResourceParamsSchema = z.object({
   resourceArn: z.string().min(1),
-  tags: z.record(z.string(), z.string()),
+  tags: ownRecord(z.string(), z.string()),
 });
 
 /**

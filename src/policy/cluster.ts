@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { InputError } from '../errors';
 import { formatPath } from './load';
 import type { EndpointConfig } from './types';
+import { ownRecord } from '../records';
 
 /** What the policy needs to know about a cluster, however it was obtained. */
 export type ObservedCluster = {
@@ -28,7 +29,7 @@ export const EKS_ENDPOINT_DEFAULTS: EndpointConfig = Object.freeze({
 const clusterSchema = z.looseObject({
   name: z.string().min(1),
   arn: z.string().optional(),
-  tags: z.record(z.string(), z.string()).nullish(),
+  tags: ownRecord(z.string(), z.string()).nullish(),
   resourcesVpcConfig: z.looseObject({
     endpointPublicAccess: z.boolean().nullish(),
     endpointPrivateAccess: z.boolean().nullish(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { OU_ID_PATTERN, ROOT_ID_PATTERN } from '../org/types';
 import { cidrProblem, familiesCovered, parseCidr, type Cidr } from './cidr';
+import { ownRecord } from '../records';
 
 /** The most CIDR blocks EKS accepts per cluster (a service quota that cannot be raised). */
 export const EKS_MAX_PUBLIC_CIDRS = 40;
@@ -84,14 +85,14 @@ export const matchSchema = z
     clusters: nonEmptyList(
       z.string().regex(/^[A-Za-z0-9_*?-]{1,100}$/, { error: 'not a cluster name glob (letters, digits, -, _, * and ?; at most 100 characters)' }),
     ).optional(),
-    tags: z.record(z.string(), z.string()).optional(),
+    tags: ownRecord(z.string(), z.string()).optional(),
     // Organizations ids, never names: OU names are not unique and can be renamed by anyone who may
     // administer the organization, ids cannot. A root id covers the whole organization.
     ous: nonEmptyList(
       z.string().regex(new RegExp(`${OU_ID_PATTERN.source}|${ROOT_ID_PATTERN.source}`), { error: 'not an organizational unit id (ou-xxxx-xxxxxxxx) or root id (r-xxxx)' }),
     ).optional(),
     // The account's tags in AWS Organizations: set in the management account, not by cluster owners.
-    accountTags: z.record(z.string(), z.string()).optional(),
+    accountTags: ownRecord(z.string(), z.string()).optional(),
   })
   // `tags: {}` or `accountTags: {}` alone names nothing: such a block would match every cluster.
   .refine((m) => Object.values(m).some((v) => v !== undefined && (Array.isArray(v) || Object.keys(v).length > 0)), {

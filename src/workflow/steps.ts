@@ -17,6 +17,7 @@ import { trackerFailure, trackOf, type TrackResult } from './tracking';
 import { METRIC_NAMES } from '../observability/metrics';
 import type { WorkflowDeps } from './deps';
 import type { AlertCase, EvaluateResult, ExecutionState, LeaseResult, PollResult, PreflightProblem, PreflightResult, RemediateResult, VerifyResult } from './types';
+import { putOwn } from '../records';
 
 /** An execution state that lacks what a step needs: a bug in the definition or a hand-started execution. */
 export class WorkflowStateError extends GuardError {
@@ -202,7 +203,7 @@ function tagChangeOf(claimed: ChangeRecord[], ledger: ClusterLedger, observed: O
   const removed = new Set<string>();
   for (const c of changes) {
     for (const [k, v] of Object.entries(c.tags?.set ?? {})) {
-      set[k] = v;
+      putOwn(set, k, v);
       removed.delete(k);
     }
     for (const k of c.tags?.removed ?? []) {
