@@ -6,6 +6,7 @@
  */
 import { DEFAULT_EXEMPTION_TAG } from '../policy/schema';
 import type { Alert, AlertCase, Outcome, Severity } from '../workflow/types';
+import { LEDGER_LIMITS } from '../ledger/types';
 import { consoleUrl, type Endpoint } from './describe';
 import { asciiOnly, bounded, clip, clipWords, codeSpan, formatDuration, isoTime, multiLine, oneLine, showInvisible, wrap } from './format';
 import { type ChangeLine, type Step, type Story, tellStory } from './story';
@@ -287,6 +288,7 @@ function tagChangeSection(t: NonNullable<Story['tagChange']>): string[] {
   if (t.by) lines.push(field('User agent', t.by.userAgent));
   if (t.set.length > 0) lines.push(...longField('Tags set', t.set.join(', ')));
   if (t.removed.length > 0) lines.push(...longField('Tags removed', t.removed.join(', ')));
+  if (t.omitted > 0) lines.push(...longField('Not listed', `${t.omitted} more tag${t.omitted === 1 ? '' : 's'} set or removed (the ledger keeps ${LEDGER_LIMITS.tagsPerChange} per call)`));
   const width = Math.min(40, Math.max('before'.length, ...t.rows.map((r) => r.before.length))) + 2;
   const row = (label: string, before: string, after: string) => `  ${label.padEnd(16)}${before.padEnd(width)}${after}`.trimEnd();
   lines.push(row('', 'before', 'after'), ...t.rows.map((r) => row(r.label, r.before, r.after)));
@@ -569,7 +571,7 @@ function chatDescription(c: AlertCase, story: Story, url: string): string {
   }
   const t = story.tagChange;
   if (t) {
-    const tags = [t.set.length > 0 ? `set ${t.set.map((x) => codeSpan(x)).join(', ')}` : '', t.removed.length > 0 ? `removed ${t.removed.map((x) => codeSpan(x)).join(', ')}` : '']
+    const tags = [t.set.length > 0 ? `set ${t.set.map((x) => codeSpan(x)).join(', ')}` : '', t.removed.length > 0 ? `removed ${t.removed.map((x) => codeSpan(x)).join(', ')}` : '', t.omitted > 0 ? `${t.omitted} more not listed` : '']
       .filter(Boolean)
       .join('; ');
     // The actor is named once when the tag change is the only change (the usual case).

@@ -78,6 +78,8 @@ export type Story = {
     by: ActorLine | null;
     set: string[];
     removed: string[];
+    /** Tags set or removed in the same calls that the ledger did not keep (not in `set` / `removed`). */
+    omitted: number;
     rows: SettingRow[];
     changes: string[];
     whatToDo: Step[];
@@ -475,6 +477,7 @@ function tagChangeStory(c: AlertCase): Story['tagChange'] {
     by,
     set: tagList(t.set),
     removed: bounded(t.removed.map((k) => oneLine(k, 128)), 50),
+    omitted: t.omitted ?? 0,
     rows: judgedRows(t.before, t.after),
     changes: judgedChanges(t.before, t.after),
     whatToDo: t.laxer

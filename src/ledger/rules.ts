@@ -33,10 +33,17 @@ const clipActor = (actor: Actor | null): Actor | null =>
  * grow its record past what DynamoDB accepts (and stop the guard from writing it).
  */
 export function boundedChange(change: ChangeRecord): ChangeRecord {
-  const tags = change.tags && {
-    set: Object.fromEntries(Object.entries(change.tags.set).slice(0, LEDGER_LIMITS.tagsPerChange).map(([k, v]) => [clip(k)!, clip(v)!])),
-    removed: change.tags.removed.slice(0, LEDGER_LIMITS.tagsPerChange).map((k) => clip(k)!),
-  };
+  let tags: ChangeRecord['tags'] = null;
+  if (change.tags) {
+    const set = Object.entries(change.tags.set);
+    const { removed } = change.tags;
+    const omitted = (change.tags.omitted ?? 0) + Math.max(0, set.length - LEDGER_LIMITS.tagsPerChange) + Math.max(0, removed.length - LEDGER_LIMITS.tagsPerChange);
+    tags = {
+      set: Object.fromEntries(set.slice(0, LEDGER_LIMITS.tagsPerChange).map(([k, v]) => [clip(k)!, clip(v)!])),
+      removed: removed.slice(0, LEDGER_LIMITS.tagsPerChange).map((k) => clip(k)!),
+      ...(omitted > 0 ? { omitted } : {}),
+    };
+  }
   return { ...change, eventId: clip(change.eventId)!, eventName: clip(change.eventName)!, actor: clipActor(change.actor), updateId: clip(change.updateId), tags };
 }
 

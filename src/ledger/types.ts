@@ -21,8 +21,12 @@ export type ChangeRecord = {
   /** The endpoint fields asked for (UpdateClusterConfig / CreateCluster), null for tag changes. */
   requested: Partial<EndpointTarget> | null;
   updateId: string | null;
-  /** For TagResource / UntagResource: the tags set, and the keys removed. */
-  tags: { set: Record<string, string>; removed: string[] } | null;
+  /**
+   * For TagResource / UntagResource: the tags set, and the keys removed, each cut at
+   * `LEDGER_LIMITS.tagsPerChange`; `omitted` counts what was cut (absent when nothing was), so a judgement
+   * never mistakes a cut list for the whole change.
+   */
+  tags: { set: Record<string, string>; removed: string[]; omitted?: number } | null;
   /** The change was made with one of the guard's roles but is not one the guard recorded. */
   guardRoleMisuse: boolean;
   /** When the guard first saw it (epoch ms). */

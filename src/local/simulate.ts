@@ -18,6 +18,7 @@ import { GUARD_ROLE_NAME, startLocalGuard } from './local-guard';
 import { MEMBER_READ_ROLE_NAME, MEMBER_WRITE_ROLE_NAME, type MemberDeployment } from './deployment';
 import type { DeliveryRecord, ExecutionRecord, ProgressEvent } from './runner';
 import type { CoverageRecord } from '../sweep/types';
+import { ownRecord } from '../records';
 
 /** An AWS region the SDK knows: a typo would leave a region silently ungoverned or unheard. */
 const regionName = z.string().superRefine((value, ctx) => {
@@ -51,7 +52,7 @@ const callStep = z.strictObject({
     })
     .default({}),
   logging: z.unknown().optional(),
-  tags: z.record(z.string(), z.string()).optional(),
+  tags: ownRecord(z.string(), z.string()).optional(),
   /** untagResource: the keys to remove. */
   tagKeys: z.array(z.string().min(1)).optional(),
   sourceIp: z.string().optional(),

@@ -193,7 +193,8 @@ function policyTagKeys(deps: WorkflowDeps): Set<string> {
  * ledger keeps from before the first of them. Without one (a cluster never judged since, or judged only in
  * the same second), what the overwritten or removed tags were cannot be known: a change to a tag the
  * policy decides on is then reported as possibly laxer (`before: null`), so that someone looks, rather
- * than passing silently; a change to other tags is not.
+ * than passing silently; a change to other tags is not. A change the ledger kept only in part (over 10
+ * tags in one call) may have touched such a tag unseen, so it counts as touching one.
  */
 function tagChangeOf(claimed: ChangeRecord[], ledger: ClusterLedger, observed: ObservedCluster, evaluation: Evaluation, deps: WorkflowDeps): AlertCase['tagChange'] {
   // Every tag change this judgement covers, this execution's trigger or not: together they moved the rule.
@@ -201,7 +202,9 @@ function tagChangeOf(claimed: ChangeRecord[], ledger: ClusterLedger, observed: O
   if (changes.length === 0) return null;
   const set: Record<string, string> = {};
   const removed = new Set<string>();
+  let omitted = 0;
   for (const c of changes) {
+    omitted += c.tags?.omitted ?? 0;
     for (const [k, v] of Object.entries(c.tags?.set ?? {})) {
       putOwn(set, k, v);
       removed.delete(k);
@@ -215,9 +218,9 @@ function tagChangeOf(claimed: ChangeRecord[], ledger: ClusterLedger, observed: O
   const after = judgedSettings(evaluation.settings, evaluation.verdict === 'exempt', observed.tags, deps.now());
   const before = judgedBefore(ledger, changes[0]!.eventTime);
   const relevant = policyTagKeys(deps);
-  const touched = [...Object.keys(set), ...removed].some((k) => relevant.has(k));
+  const touched = omitted > 0 || [...Object.keys(set), ...removed].some((k) => relevant.has(k));
   const laxer = before ? isLaxer(before, after) : touched || after.exempt;
-  return { actor: last.actor, set, removed: [...removed], before, after, laxer };
+  return { actor: last.actor, set, removed: [...removed], ...(omitted > 0 ? { omitted } : {}), before, after, laxer };
 }
 
 /**

@@ -190,7 +190,8 @@ export type AlertCase = {
   /** The change was made with a guard role outside the guard (critical, GUARD_ROLE_MISUSE): the session ARN. */
   guardRoleMisuse: { session: string } | null;
   /** A tag change gave the cluster a laxer rule or an exemption: who, and from what to what. */
-  tagChange: { actor: Actor | null; set: Record<string, string>; removed: string[]; before: JudgedSettings | null; after: JudgedSettings; laxer: boolean } | null;
+  /** `omitted`: tags set or removed that the ledger did not keep (over its per-change bound), not listed in `set` / `removed`. */
+  tagChange: { actor: Actor | null; set: Record<string, string>; removed: string[]; omitted?: number; before: JudgedSettings | null; after: JudgedSettings; laxer: boolean } | null;
   /** `escalated`: the guard's reverts of this cluster within the window, and everyone whose changes it undid. */
   escalation: { reverts: number; withinMinutes: number; actors: Actor[] } | null;
   /** The guard will look at this cluster again (a failure it may yet fix): when, and which attempt. */

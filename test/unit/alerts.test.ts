@@ -491,6 +491,15 @@ describe('renderAlert', () => {
     expect((alert.chat as { content: { nextSteps: string[] } }).content.nextSteps.join('\n')).toContain('wiki.example.com/eks-exemptions');
   });
 
+  it('says how many tags of the change the ledger did not keep, in email and chat', () => {
+    const cut = { ...tagChangeLaxerCompliant, tagChange: { ...tagChangeLaxerCompliant.tagChange!, omitted: 3 } };
+    const alert = renderAlert(cut, {});
+
+    expect(section(alert.text, 'TAG CHANGE LOOSENED THE POLICY')).toMatch(/Not listed:\s+3 more tags set or removed \(the ledger keeps 10 per call\)\n/);
+    expect(JSON.stringify(alert.chat)).toContain('3 more not listed');
+    expect(renderAlert(tagChangeLaxerCompliant, {}).text).not.toContain('Not listed');
+  });
+
   it("names the policy's exemption tag when it is given, without a ready-made tagging command", () => {
     const alert = renderAlert(alertedAlertMode, { exemptionTag: 'acme/exempt-until' });
     const howTo = section(alert.text, 'HOW TO REQUEST AN EXEMPTION');

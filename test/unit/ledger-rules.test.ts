@@ -95,6 +95,21 @@ describe('withChange and changeOf', () => {
     expect(next.changes.at(-1)!.eventId).toBe('new');
   });
 
+  const tagsOf = (set: number, removed: number) => ({ set: Object.fromEntries(Array.from({ length: set }, (_, i) => [`k${i}`, 'v'])), removed: Array.from({ length: removed }, (_, i) => `r${i}`) });
+  const N = LEDGER_LIMITS.tagsPerChange;
+  it.each<[string, number, number, number | undefined]>([
+    ['within the bound: nothing omitted, no omitted field', N, N, undefined],
+    ['one tag set too many', N + 1, 0, 1],
+    ['removed keys over the bound', 0, N + 5, 5],
+    ['both, as EKS allows 50 per call', 50, 50, 2 * (50 - N)],
+  ])(`bounds a tag change to ${LEDGER_LIMITS.tagsPerChange} tags set and removed, counting the rest: %s`, (_what, set, removed, omitted) => {
+    const kept = withChange(ledger(), change('t', T0, { eventName: 'TagResource', requested: null, tags: tagsOf(set, removed) }))!.changes[0]!.tags!;
+
+    expect(Object.keys(kept.set)).toHaveLength(Math.min(set, N));
+    expect(kept.removed).toHaveLength(Math.min(removed, N));
+    expect(kept.omitted).toBe(omitted);
+  });
+
   it('changeOf finds a change by its CloudTrail event id, or null', () => {
     const l = ledger({ changes: [a, b] });
 

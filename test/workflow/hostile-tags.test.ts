@@ -5,7 +5,7 @@
  * ledger nor hide from the judgement, and the cluster opened to the internet is still reverted, once.
  */
 import { readFileSync } from 'node:fs';
-import { EKSClient, TagResourceCommand, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
+import { EKSClient, TagResourceCommand, UntagResourceCommand, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
 import { parse } from 'yaml';
 import { startEmulator, type Emulator, type EmulatorState } from '../../src/emulator';
 import { manualClock } from '../../src/emulator/clock';
@@ -21,15 +21,15 @@ const policy = parsePolicy(readFileSync('test/fixtures/workflow/policy.yaml', 'u
 
 type Harness = { emulator: Emulator; guard: LocalGuard; eks: EKSClient };
 
-async function harness(tags: Record<string, string>): Promise<Harness> {
+async function harness(tags: Record<string, string>, name = 'prod-api', judgedBy = policy): Promise<Harness> {
   const { startTime: _s, ...base } = parse(readFileSync('test/fixtures/workflow/world.yaml', 'utf8')) as Record<string, unknown>;
   const state = {
     ...base,
     accounts: [{ id: HOME }],
-    clusters: [{ name: 'prod-api', account: HOME, region: REGION, vpcId: 'vpc-0a1b2c3d4e5f60001', endpointPublicAccess: false, endpointPrivateAccess: true, tags }],
+    clusters: [{ name, account: HOME, region: REGION, vpcId: 'vpc-0a1b2c3d4e5f60001', endpointPublicAccess: false, endpointPrivateAccess: true, tags }],
   } as unknown as EmulatorState;
   const emulator = await startEmulator({ state, clock: manualClock(Date.UTC(2026, 0, 1)) });
-  const guard = await startLocalGuard({ emulator, policy, homeAccount: HOME, homeRegion: REGION });
+  const guard = await startLocalGuard({ emulator, policy: judgedBy, homeAccount: HOME, homeRegion: REGION });
   const eks = new EKSClient({ region: REGION, endpoint: emulator.url, credentials: emulator.credentialsFor(`arn:aws:iam::${HOME}:user/alice`), maxAttempts: 1 });
   return { emulator, guard, eks };
 }
@@ -77,5 +77,26 @@ describe('tag keys JavaScript treats specially', () => {
     const ledger = await h.guard.ledger.read({ account: HOME, region: REGION, name: 'prod-api' });
     const tagged = ledger.changes.find((c) => c.eventName === 'TagResource')!;
     expect(Object.keys(tagged.tags!.set).sort()).toEqual(Object.keys(ODD_TAGS).sort());
+  });
+
+  // The ledger keeps 10 tags per change, and integer-like keys come first in any object's key order: the
+  // tag that moved the rule must not hide behind ten others. A cluster never judged has no `before` to
+  // compare with, so what the cut list cannot show counts as a policy tag.
+  const TEN = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [String(i), 'a']));
+  const tiered = parsePolicy('version: 1\ndefaults: { publicAccess: unrestricted, privateAccess: optional }\nrules:\n  - name: tier-prod\n    match: { tags: { tier: prod } }\n    publicAccess: forbidden\n');
+  it.each<[label: string, tags: Record<string, string>, judgedBy: typeof policy, call: (h: Harness, arn: string) => Promise<unknown>]>([
+    ['one TagResource setting the rule tag with ten others', { guard: 'strict' }, policy, (h, arn) => h.eks.send(new TagResourceCommand({ resourceArn: arn, tags: { guard: 'alert', ...TEN } }))],
+    ['one UntagResource removing the rule tag after ten others', { tier: 'prod' }, tiered, (h, arn) => h.eks.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: [...Object.keys(TEN).map((k) => `a${k}`), 'tier'] }))],
+  ])('%s: the loosening is still alerted', async (_label, tags, judgedBy, call) => {
+    h = await harness(tags, 'team-x', judgedBy);
+    await call(h, `arn:aws:eks:${REGION}:${HOME}:cluster/team-x`);
+
+    await enforcement(h);
+
+    const subjects = h.emulator.publishedMessages().map((m) => m.subject ?? '');
+    expect(subjects.filter((s) => s.includes('team-x') && s.includes('LOOSENED'))).toHaveLength(1);
+    const ledger = await h.guard.ledger.read({ account: HOME, region: REGION, name: 'team-x' });
+    const tagChange = ledger.changes.find((c) => c.eventName === 'TagResource' || c.eventName === 'UntagResource')!;
+    expect(tagChange.tags!.omitted).toBe(1);
   });
 });
