@@ -94,12 +94,12 @@ type Variant = { name: string; label: string; definition?: Definition };
 function lambdaPolling(wait: (pollResult: string) => Record<string, unknown>): Definition {
   const definition = structuredClone(loadDefinition().definition);
   const states = definition.States as Record<string, Record<string, unknown>>;
-  for (const [tracker, pause, result] of [
-    ['TrackChange', 'PauseBeforeChangePoll', '$.change'],
-    ['TrackRevert', 'PauseBeforeRevertPoll', '$.revert'],
+  for (const [tracker, pause, result, poll] of [
+    ['TrackChange', 'PauseBeforeChangePoll', '$.change', 'WaitForChange'],
+    ['TrackRevert', 'PauseBeforeRevertPoll', '$.revert', 'WaitForRevert'],
+    ['TrackBusyCluster', 'PauseBeforeEvaluation', '$.assessment', 'EvaluateCluster'],
   ] as const) {
     delete states[tracker];
-    const poll = tracker === 'TrackChange' ? 'WaitForChange' : 'WaitForRevert';
     states[pause] = { Type: 'Wait', ...wait(result), Next: poll };
     for (const state of Object.values(states)) {
       for (const choice of (state.Choices as { Next: string }[] | undefined) ?? []) if (choice.Next === tracker) choice.Next = pause;

@@ -181,6 +181,9 @@ async function judgeLiveCluster(state: ExecutionState, deps: WorkflowDeps): Prom
 
 const TAG_EVENTS = new Set(['TagResource', 'UntagResource']);
 
+/** The Wait before judging a busy cluster again when the tracker could not follow it. */
+const BUSY_CLUSTER_WAIT_SECONDS = 60;
+
 /** Tag keys the policy decides on: rule and exemption matches, and the exemption tag. */
 function policyTagKeys(deps: WorkflowDeps): Set<string> {
   const keys = new Set<string>([deps.policy.exemptionTag]);
@@ -225,16 +228,23 @@ function tagChangeOf(claimed: ChangeRecord[], ledger: ClusterLedger, observed: O
 
 /**
  * EvaluateCluster: judges the live cluster. A cluster that is UPDATING or CREATING still shows its old
- * endpoint values (endpoint-rules.md, rule 14), so it is judged again later rather than acted on.
+ * endpoint values (endpoint-rules.md, rule 14), so it is judged again later rather than acted on: the
+ * Express tracker follows its status (an update the guard has no id for: another person's, one the
+ * trigger did not name) and the cluster is judged within one poll of it settling; should the tracker
+ * fail, the workflow waits a minute instead.
  */
 export async function evaluateClusterStep(state: ExecutionState, deps: WorkflowDeps): Promise<EvaluateResult> {
+  // Only the judgement right after a busy one follows a tracker run (or its fallback Wait).
+  if (state.assessment && !state.assessment.settled && !state.assessment.leaseLost) reportTrackerFailure(state.busyTracking, state, deps);
   const { evaluation, status, observed } = await judgeLiveCluster(state, deps);
   const observedAt = deps.now();
   if (status !== null && NOT_DONE_CLUSTER.has(status)) {
     const timedOut = budgetExceeded(state, deps);
     await renewLease(state, deps);
-    deps.log.info('cluster busy, judging later', { cluster: state.cluster, status, timedOut });
-    return { settled: false, leaseLost: false, waitSeconds: 60, timedOut, evaluation, observedAt };
+    const budgetLeftSeconds = deps.settings.maxWaitSeconds - (observedAt - state.startedAt) / 1000;
+    const track = timedOut ? null : trackOf(state.cluster, null, deps.settings.tracking, budgetLeftSeconds);
+    deps.log.info('cluster busy, judging later', { cluster: state.cluster, status, timedOut, trackedVia: track?.via ?? null });
+    return { settled: false, leaseLost: false, waitSeconds: BUSY_CLUSTER_WAIT_SECONDS, timedOut, evaluation, observedAt, track };
   }
   // One write: renew the lease and claim the changes this judgement covers. The last judgement of an
   // earlier execution (RecordOutcome writes it) is what a tag change is compared with.

@@ -1,7 +1,8 @@
 /**
  * How the enforcement workflow follows an EKS update (or a new cluster) between its polls: the input of
  * the Express tracker (statemachine/track-change.asl.yml), which polls every few seconds for a few
- * minutes per run. Pure: the functions that poll (WaitForChange, WaitForRevert) return it with their result.
+ * minutes per run. Pure: the functions that poll (WaitForChange, WaitForRevert) and EvaluateCluster, for a
+ * busy cluster, return it with their result.
  *
  * EKS sends no event when an update ends, and refuses a second update while one runs, so the time from
  * an update's end to the guard's next step is pure lag: the tracker keeps it to one poll interval. It is
@@ -41,7 +42,7 @@ export type TrackVia = 'sdk' | 'lambda';
 /** The tracker's input (`track` in its execution input). */
 export type Track = {
   cluster: ClusterRef;
-  /** The update to follow; null: a new cluster, followed until it is no longer CREATING. */
+  /** The update to follow; null: the cluster itself (a new one, or one busy with an update of unknown id), followed until it is no longer CREATING, UPDATING or PENDING. */
   updateId: string | null;
   via: TrackVia;
   /** The role the tracker's SDK calls assume; null with `via: lambda` (pollChange has the functions' own roles). */
@@ -50,7 +51,7 @@ export type Track = {
   maxPolls: number;
 };
 
-/** The tracker's result, as the enforcement workflow keeps it (`$.changeTracking`, `$.revertTracking`), or the error its Catch kept. */
+/** The tracker's result, as the enforcement workflow keeps it (`$.changeTracking`, `$.revertTracking`, `$.busyTracking`), or the error its Catch kept. */
 export type TrackResult = { done: boolean; status: string; polls: number } | { Error: string; Cause: string };
 
 /** The role the tracker polls a cluster as: the change reader at home, the member read role elsewhere. */

@@ -91,6 +91,8 @@ export type EvaluateResult = {
   actors?: ChangeRecord[];
   /** Set when the trigger was a tag change: how the judgement moved. */
   tagChange?: AlertCase['tagChange'];
+  /** Busy (not timed out): the Express tracker's input to follow the cluster's status until it settles; the Wait of `waitSeconds` is its fallback. */
+  track?: Track | null;
 };
 
 export type PreflightProblem = { check: 'enableDnsSupport' | 'enableDnsHostnames' | 'AmazonProvidedDNS'; message: string; fix: string };
@@ -157,9 +159,10 @@ export type ExecutionState = ExecutionInput & {
   preflight?: PreflightResult;
   remediation?: RemediateResult;
   revert?: PollResult;
-  /** The Express tracker's last run for the change and for the revert, or the error its Catch kept. */
+  /** The Express tracker's last run for the change, for the revert and for a busy cluster, or the error its Catch kept. */
   changeTracking?: TrackResult;
   revertTracking?: TrackResult;
+  busyTracking?: TrackResult;
   verification?: VerifyResult;
   /** NotifyOutcome's result (UpdateFinding runs after it). */
   notification?: { outcome: Outcome; finding?: boolean };

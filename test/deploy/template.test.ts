@@ -684,7 +684,7 @@ describe('IAM', () => {
     expect(startTasks.map(([name, s]) => [name, s.Parameters?.['StateMachineArn.$']])).toEqual([['ScheduleRecheck', '$$.StateMachine.Id']]);
     // And the Express tracker, waited for (.sync:2): its executions, and the rule Step Functions waits through.
     const syncTasks = Object.entries(States).filter(([, s]) => s.Resource === 'arn:aws:states:::states:startExecution.sync:2');
-    expect(syncTasks.map(([name]) => name).sort()).toEqual(['TrackChange', 'TrackRevert']);
+    expect(syncTasks.map(([name]) => name).sort()).toEqual(['TrackBusyCluster', 'TrackChange', 'TrackRevert']);
     expect(statements.filter((s) => asList(s.Action).some((a) => a.startsWith('states:')))).toEqual([
       { Effect: 'Allow', Action: 'states:StartExecution', Resource: STATE_MACHINE_ARN },
       { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: 'TrackChangeStateMachine' } },

@@ -46,6 +46,7 @@ const CLOSERS = new Set(['RecordOutcome', 'ScheduleRecheck', 'NotifyOutcome']);
 const TRACKERS: Record<string, { poll: string; pause: string; result: string; track: string }> = {
   TrackChange: { poll: 'WaitForChange', pause: 'PauseBeforeChangePoll', result: '$.changeTracking', track: '$.change.track' },
   TrackRevert: { poll: 'WaitForRevert', pause: 'PauseBeforeRevertPoll', result: '$.revertTracking', track: '$.revert.track' },
+  TrackBusyCluster: { poll: 'EvaluateCluster', pause: 'PauseBeforeEvaluation', result: '$.busyTracking', track: '$.assessment.track' },
 };
 /** Tasks whose failure must not hold the revert up: a short retry, then on along the path. */
 const COURTESIES = new Set(['NotifyDetection', 'UpdateFinding']);
@@ -65,8 +66,13 @@ describe('state machine definition', () => {
   it('starts with the re-check choice, then WaitForChange, and has every Task of the workflow', () => {
     expect(definition.StartAt).toBe('IsRecheck');
     expect(states.IsRecheck!.Default).toBe('WaitForChange');
-    expect(tasks.sort()).toEqual(['AcquireLease', 'EvaluateCluster', 'NotifyDetection', 'NotifyOutcome', 'PreflightCheck', 'RecordOutcome', 'RemediateCluster', 'ScheduleRecheck', 'TrackChange', 'TrackRevert', 'UpdateFinding', 'VerifyRemediation', 'WaitForChange', 'WaitForRevert']);
-    expect(integrations).toEqual({ ScheduleRecheck: 'arn:aws:states:::states:startExecution', TrackChange: 'arn:aws:states:::states:startExecution.sync:2', TrackRevert: 'arn:aws:states:::states:startExecution.sync:2' });
+    expect(tasks.sort()).toEqual(['AcquireLease', 'EvaluateCluster', 'NotifyDetection', 'NotifyOutcome', 'PreflightCheck', 'RecordOutcome', 'RemediateCluster', 'ScheduleRecheck', 'TrackBusyCluster', 'TrackChange', 'TrackRevert', 'UpdateFinding', 'VerifyRemediation', 'WaitForChange', 'WaitForRevert']);
+    expect(integrations).toEqual({
+      ScheduleRecheck: 'arn:aws:states:::states:startExecution',
+      TrackChange: 'arn:aws:states:::states:startExecution.sync:2',
+      TrackRevert: 'arn:aws:states:::states:startExecution.sync:2',
+      TrackBusyCluster: 'arn:aws:states:::states:startExecution.sync:2',
+    });
   });
 
   it.each(lambdaTasks.filter((n) => !COURTESIES.has(n)))('%s retries only transient errors, for more than 15 minutes on average and with a bound', (name) => {

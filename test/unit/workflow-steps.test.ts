@@ -31,7 +31,7 @@ import {
 import { trackOf, TRACK_MAX_POLLS, TRACK_POLL_SECONDS, type TrackingSettings } from '../../src/workflow/tracking';
 import type { Metric } from '../../src/observability/metrics';
 import { triggerChange } from '../../src/workflow/changes';
-import type { ExecutionState, PollResult, RemediateResult, Trigger } from '../../src/workflow/types';
+import type { EvaluateResult, ExecutionState, PollResult, RemediateResult, Trigger } from '../../src/workflow/types';
 import { FakeLedger } from './fakes/ledger';
 
 const POLICY = parsePolicy(readFileSync(new URL('../fixtures/workflow/policy.yaml', import.meta.url), 'utf8'), 'workflow policy');
@@ -522,20 +522,37 @@ describe('evaluateClusterStep', () => {
     expect(result.evaluation).toMatchObject({ verdict: 'violation', action: 'alert', settings: { mode: 'alert' }, target: { endpointPublicAccess: false, endpointPrivateAccess: true } });
   });
 
-  it.each(['UPDATING', 'CREATING'])('a cluster still %s is not settled: judged again after a wait', async (status) => {
-    const d = deps({ eks: fakeEks({ clusters: { 'prod-api': described('prod-api', { pub: true, priv: false }, { status }) } }) });
+  it.each(['UPDATING', 'CREATING'])('a cluster still %s is not settled: the tracker follows its status, a one-minute wait is the fallback', async (status) => {
+    const d = deps({ elapsedSeconds: 3540, eks: fakeEks({ clusters: { 'prod-api': described('prod-api', { pub: true, priv: false }, { status }) } }) });
 
     const result = await evaluateClusterStep(state('prod-api'), d);
 
     expect(result.settled).toBe(false);
     expect(result.timedOut).toBe(false);
-    expect(result.waitSeconds).toBeGreaterThan(0);
+    expect(result.waitSeconds).toBe(60);
+    // By the cluster (no update id), and no longer than the 60 s of budget left.
+    expect(result.track).toEqual({ cluster: ref('prod-api'), updateId: null, via: 'lambda', roleArn: null, pollSeconds: 10, maxPolls: 6 });
   });
 
-  it('a cluster still busy past the wait budget times out', async () => {
+  it('a cluster still busy past the wait budget times out, with nothing to track', async () => {
     const d = deps({ elapsedSeconds: 3601, eks: fakeEks({ clusters: { 'prod-api': described('prod-api', { pub: true, priv: false }, { status: 'UPDATING' }) } }) });
 
-    await expect(evaluateClusterStep(state('prod-api'), d)).resolves.toMatchObject({ settled: false, timedOut: true });
+    await expect(evaluateClusterStep(state('prod-api'), d)).resolves.toMatchObject({ settled: false, timedOut: true, track: null });
+  });
+
+  it.each<[label: string, previous: Partial<EvaluateResult> | undefined, counted: number]>([
+    ['right after a busy judgement whose tracker run failed: counted once', { settled: false, leaseLost: false }, 1],
+    ['after a settled judgement (a stale revert judged again): not counted again', { settled: true, leaseLost: false }, 0],
+    ['after a lost lease: not counted', { settled: false, leaseLost: true }, 0],
+    ['in the first judgement: not counted', undefined, 0],
+  ])('a failed busy-cluster tracker run, %s', async (_label, previous, counted) => {
+    const metrics: Metric[] = [];
+    const d = { ...deps({ eks: fakeEks({ clusters: { 'prod-api': described('prod-api', { pub: true, priv: false }) } }) }), metrics: { add: (m: Metric) => metrics.push(m) } };
+    const assessment = previous && ({ waitSeconds: 60, timedOut: false, evaluation: null, observedAt: 0, ...previous } as EvaluateResult);
+
+    await evaluateClusterStep(state('prod-api', { ...(assessment ? { assessment } : {}), busyTracking: { Error: 'States.TaskFailed', Cause: 'AccessDenied' } }), d);
+
+    expect(metrics.filter((m) => m.name === 'TrackerFailures')).toHaveLength(counted);
   });
 
   it('a settled cluster never times out, however late', async () => {

@@ -891,7 +891,7 @@ function describeCase(scenarioDoc: Doc, policyDoc: Doc): string {
 // ---------------------------------------------------------------------------------------------------------
 describe('the guard end to end, on random worlds, policies and stories', () => {
   test('the racing person can act before every Lambda Task state of the definition, and while the tracker polls', () => {
-    expect(TASK_STATES).toEqual(['WaitForChange', 'AcquireLease', 'EvaluateCluster', 'NotifyDetection', 'PreflightCheck', 'RemediateCluster', 'WaitForRevert', 'VerifyRemediation', 'RecordOutcome', 'NotifyOutcome', 'UpdateFinding', 'TrackChange', 'TrackRevert', 'DescribeUpdate']);
+    expect(TASK_STATES).toEqual(['WaitForChange', 'AcquireLease', 'EvaluateCluster', 'NotifyDetection', 'PreflightCheck', 'RemediateCluster', 'WaitForRevert', 'VerifyRemediation', 'RecordOutcome', 'NotifyOutcome', 'UpdateFinding', 'TrackChange', 'TrackBusyCluster', 'TrackRevert', 'DescribeUpdate']);
   });
 
   test(

@@ -25,7 +25,7 @@ const policy = parsePolicy(readFileSync('test/fixtures/workflow/policy.yaml', 'u
 
 type Harness = { emulator: Emulator; guard: LocalGuard; progress: ProgressEvent[] };
 
-async function harness(clusters: { name: string; account: string; region: string }[], maxWaitSeconds?: number): Promise<Harness> {
+async function harness(clusters: { name: string; account: string; region: string }[], maxWaitSeconds?: number, beforeTask?: (task: { state: string; execution: string }) => Promise<void>): Promise<Harness> {
   const { startTime: _s, ...base } = parse(readFileSync('test/fixtures/workflow/world.yaml', 'utf8')) as Record<string, unknown>;
   const state = {
     ...base,
@@ -34,7 +34,7 @@ async function harness(clusters: { name: string; account: string; region: string
   } as unknown as EmulatorState;
   const emulator = await startEmulator({ state, clock: manualClock(Date.UTC(2026, 0, 1)) });
   const progress: ProgressEvent[] = [];
-  const guard = await startLocalGuard({ emulator, policy, homeAccount: HOME, homeRegion: REGION, onProgress: (ev) => progress.push(ev), ...(maxWaitSeconds ? { maxWaitSeconds } : {}) });
+  const guard = await startLocalGuard({ emulator, policy, homeAccount: HOME, homeRegion: REGION, onProgress: (ev) => progress.push(ev), ...(maxWaitSeconds ? { maxWaitSeconds } : {}), ...(beforeTask ? { beforeTask } : {}) });
   return { emulator, guard, progress };
 }
 
@@ -143,6 +143,47 @@ describe('the Express update tracker', () => {
     expect(pauses.length).toBeGreaterThanOrEqual(2);
     expect(pauses[0]![0].waitSeconds).toBe(30);
     for (const [pause, next] of pauses) expect(next!.elapsedSeconds - pause.elapsedSeconds).toBeGreaterThanOrEqual(pause.waitSeconds!);
+  });
+
+  // A cluster found UPDATING by an update the guard has no id for (here a logging change another person
+  // starts while the guard takes its lease): followed by its status, judged within one poll of the end.
+  it.each<[how: string, trusted: boolean]>([
+    ['by its status in the tracker, and judged within one poll of the end', true],
+    ['in a one-minute Wait when the tracker cannot run, and still remediated once', false],
+  ])('follows a cluster busy with an update of unknown id %s', async (_how, trusted) => {
+    const cluster = { name: 'prod-api', account: HOME, region: REGION };
+    const bob = () => new EKSClient({ region: REGION, endpoint: h!.emulator.url, credentials: h!.emulator.credentialsFor(`arn:aws:iam::${HOME}:user/bob`), maxAttempts: 1 });
+    let started = false;
+    h = await harness([cluster], undefined, async ({ state }) => {
+      if (state !== 'AcquireLease' || started) return;
+      started = true;
+      h!.emulator.setUpdateSeconds(333);
+      const eks = bob();
+      await eks.send(new UpdateClusterConfigCommand({ name: 'prod-api', logging: { clusterLogging: [{ types: ['api'], enabled: true }] } })).finally(() => eks.destroy());
+      h!.emulator.setUpdateSeconds(200);
+    });
+    if (!trusted) h.emulator.putRole({ account: HOME, name: CHANGE_READER_ROLE_NAME, trust: [`arn:aws:iam::${HOME}:role/${GUARD_ROLE_NAME}`] });
+
+    const e = await openToInternet(h, cluster, 120, 200);
+
+    expect(started).toBe(true);
+    expect(e.outcome).toBe('remediated');
+    expect(e.alerts.filter((a) => a.outcome === 'remediated')).toHaveLength(1);
+    expect(e.states).toContain('TrackBusyCluster');
+    const [, logging, revert] = h.emulator.snapshot().clusters[0]!.updates;
+    expect(logging!.type).toBe('LoggingUpdate');
+    const lag = (Date.parse(revert!.createdAt) - Date.parse(logging!.endsAt)) / 1000;
+    expect(lag).toBeGreaterThanOrEqual(0);
+    if (trusted) {
+      expect(e.states).not.toContain('PauseBeforeEvaluation');
+      expect(lag).toBeLessThanOrEqual(TRACK_POLL_SECONDS);
+    } else {
+      // Each fallback is one tracker attempt and one minute's Wait: no tight loop, and the lag of v0.1.
+      const waits = e.states.filter((s) => s === 'PauseBeforeEvaluation').length;
+      expect(waits).toBeGreaterThanOrEqual(5);
+      expect(e.states.filter((s) => s === 'TrackBusyCluster').length).toBe(waits);
+      expect(lag).toBeLessThanOrEqual(60 + TRACK_POLL_SECONDS);
+    }
   });
 
   it('stops tracking when the wait budget runs out, not a whole run later, and schedules a re-check', async () => {
