@@ -76,7 +76,10 @@ async function pollUpdate(
 
 /**
  * The tracker's last run failed and the workflow waited in a Wait state instead: said in the log and
- * counted (TrackerFailures), since every wait then costs minutes of lag until the cause is fixed.
+ * counted (TrackerFailures), since every wait then costs minutes of lag until the cause is fixed. Called
+ * once the step has done its AWS calls: metrics are flushed even when a Lambda fails, so a step retried
+ * after a throttled call would otherwise count the same failure again (and EKS throttling is what
+ * usually fails the tracker).
  */
 function reportTrackerFailure(result: TrackResult | undefined, state: ExecutionState, deps: WorkflowDeps): void {
   const failure = trackerFailure(result);
@@ -101,8 +104,9 @@ export async function waitForChange(state: ExecutionState, deps: WorkflowDeps): 
   const { trigger } = state;
   if (trigger.waitFor === 'none') return { done: true, status: 'none', errors: [], polls: 0, waitSeconds: 0, timedOut: false, track: null, trackerFailures: 0 };
   const updateId = trigger.waitFor === 'update' ? trigger.updateId : null;
+  const result = await pollUpdate(state.cluster, updateId, state.change, state.changeTracking, state, deps);
   reportTrackerFailure(state.changeTracking, state, deps);
-  return pollUpdate(state.cluster, updateId, state.change, state.changeTracking, state, deps);
+  return result;
 }
 
 /** WaitForRevert: is the guard's own update finished yet? */
@@ -110,8 +114,9 @@ export async function waitForRevert(state: ExecutionState, deps: WorkflowDeps): 
   const updateId = state.remediation?.updateId;
   if (!updateId) throw new WorkflowStateError('WaitForRevert needs $.remediation.updateId');
   await renewLease(state, deps);
+  const result = await pollUpdate(state.cluster, updateId, state.revert, state.revertTracking, state, deps, state.remediation?.at ?? state.startedAt);
   reportTrackerFailure(state.revertTracking, state, deps);
-  return pollUpdate(state.cluster, updateId, state.revert, state.revertTracking, state, deps, state.remediation?.at ?? state.startedAt);
+  return result;
 }
 
 /**
@@ -181,8 +186,14 @@ async function judgeLiveCluster(state: ExecutionState, deps: WorkflowDeps): Prom
 
 const TAG_EVENTS = new Set(['TagResource', 'UntagResource']);
 
-/** The Wait before judging a busy cluster again when the tracker could not follow it. */
+/** The Wait before judging a busy cluster again when the tracker could not follow it (never past the budget). */
 const BUSY_CLUSTER_WAIT_SECONDS = 60;
+/**
+ * The Wait after RemediateCluster found the cluster showing an update (UPDATING): EvaluateCluster then
+ * has the tracker follow it. Only a refusal while the cluster shows none (an EKS platform update) waits
+ * with `busyWaitSeconds`, since nothing then tells when it ends.
+ */
+const SHOWN_BUSY_WAIT_SECONDS = 1;
 
 /** Tag keys the policy decides on: rule and exemption matches, and the exemption tag. */
 function policyTagKeys(deps: WorkflowDeps): Set<string> {
@@ -234,8 +245,13 @@ function tagChangeOf(claimed: ChangeRecord[], ledger: ClusterLedger, observed: O
  * fail, the workflow waits a minute instead.
  */
 export async function evaluateClusterStep(state: ExecutionState, deps: WorkflowDeps): Promise<EvaluateResult> {
+  const result = await evaluateLive(state, deps);
   // Only the judgement right after a busy one follows a tracker run (or its fallback Wait).
   if (state.assessment && !state.assessment.settled && !state.assessment.leaseLost) reportTrackerFailure(state.busyTracking, state, deps);
+  return result;
+}
+
+async function evaluateLive(state: ExecutionState, deps: WorkflowDeps): Promise<EvaluateResult> {
   const { evaluation, status, observed } = await judgeLiveCluster(state, deps);
   const observedAt = deps.now();
   if (status !== null && NOT_DONE_CLUSTER.has(status)) {
@@ -244,7 +260,8 @@ export async function evaluateClusterStep(state: ExecutionState, deps: WorkflowD
     const budgetLeftSeconds = deps.settings.maxWaitSeconds - (observedAt - state.startedAt) / 1000;
     const track = timedOut ? null : trackOf(state.cluster, null, deps.settings.tracking, budgetLeftSeconds);
     deps.log.info('cluster busy, judging later', { cluster: state.cluster, status, timedOut, trackedVia: track?.via ?? null });
-    return { settled: false, leaseLost: false, waitSeconds: BUSY_CLUSTER_WAIT_SECONDS, timedOut, evaluation, observedAt, track };
+    const waitSeconds = Math.max(1, Math.min(BUSY_CLUSTER_WAIT_SECONDS, Math.ceil(budgetLeftSeconds)));
+    return { settled: false, leaseLost: false, waitSeconds, timedOut, evaluation, observedAt, track };
   }
   // One write: renew the lease and claim the changes this judgement covers. The last judgement of an
   // earlier execution (RecordOutcome writes it) is what a tag change is compared with.
@@ -356,11 +373,11 @@ export async function remediateCluster(state: ExecutionState, deps: WorkflowDeps
   // A Lambda retry of this step sees the same state, so the same attempt number and the same token.
   const attempt = (state.remediation?.attempt ?? 0) + 1;
   const base = { target, busyAttempts, attempt, waitSeconds: 0, error: null, updateId: null, token: null };
-  const busy = (message: string): RemediateResult => {
+  const busy = (message: string, shown: boolean): RemediateResult => {
     const attempts = busyAttempts + 1;
     const gaveUp = budgetExceeded(state, deps);
-    deps.log.warn('cluster busy with another update', { cluster: state.cluster, attempts, gaveUp });
-    return { ...base, status: gaveUp ? 'gave-up' : 'busy', busyAttempts: attempts, waitSeconds: busyWaitSeconds(attempts), error: { name: 'ClusterBusyError', message } };
+    deps.log.warn('cluster busy with another update', { cluster: state.cluster, attempts, gaveUp, shown });
+    return { ...base, status: gaveUp ? 'gave-up' : 'busy', busyAttempts: attempts, waitSeconds: shown ? SHOWN_BUSY_WAIT_SECONDS : busyWaitSeconds(attempts), error: { name: 'ClusterBusyError', message } };
   };
 
   const { held, ledger } = await renewLease(state, deps);
@@ -376,7 +393,7 @@ export async function remediateCluster(state: ExecutionState, deps: WorkflowDeps
   // answers with the update it started, refuses while someone else's runs, or finds nothing left to do.
   const retried = ledger.ownUpdates.some((u) => u.token === token) && (liveBusy || sameConfig(live.config, { publicAccessCidrs: live.config.publicAccessCidrs, ...target }));
   if (!retried) {
-    if (liveBusy) return busy(`cluster is ${live.status}`);
+    if (liveBusy) return busy(`cluster is ${live.status}`, true);
     if (!sameConfig(live.config, evaluation.observed) || !sameTags(live.tags, evaluation.observed.tags)) {
       deps.log.warn('cluster changed since it was judged, judging again', { cluster: state.cluster, judged: evaluation.observed, live: live.config });
       return { ...base, status: 'stale' };
@@ -390,7 +407,7 @@ export async function remediateCluster(state: ExecutionState, deps: WorkflowDeps
     deps.log.info(updateId ? 'remediation started' : 'already at the desired configuration', { cluster: state.cluster, updateId, target, token });
     return { ...base, token, status: updateId ? 'started' : 'already-compliant', updateId, at: deps.now() };
   } catch (err) {
-    if (err instanceof ClusterBusyError) return { ...busy(err.message), token };
+    if (err instanceof ClusterBusyError) return { ...busy(err.message, liveBusy), token };
     if (err instanceof AwsRequestRejectedError) {
       const permanent = PERMANENT_REFUSALS.has(err.awsErrorName);
       deps.log.error('remediation rejected', { cluster: state.cluster, error: err.message, awsError: err.awsErrorName, permanent });

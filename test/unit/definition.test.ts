@@ -281,14 +281,19 @@ describe('Express update tracker definition', () => {
     expect(choiceStatuses('ClusterInProgress')).toEqual([...NOT_DONE_CLUSTER].sort());
   });
 
-  it('retries only transient errors, briefly, and catches nothing (the parent falls back)', () => {
+  it('retries only transient errors, briefly, and catches only a deleted cluster (the parent falls back on the rest)', () => {
     for (const name of ['DescribeUpdate', 'DescribeCluster', 'PollChange']) {
-      expect(t[name]!.Catch).toBeUndefined();
+      // A deleted cluster ends the run as settled (NOT_FOUND), so the next step finds it gone without a fallback wait.
+      expect(t[name]!.Catch).toEqual([{ ErrorEquals: [name === 'PollChange' ? 'ClusterNotFoundError' : 'Eks.ResourceNotFoundException'], ResultPath: '$.gone', Next: 'Gone' }]);
       for (const r of t[name]!.Retry ?? []) {
         expect(r.ErrorEquals).not.toContain('States.ALL');
         expect(r.MaxAttempts).toBeLessThanOrEqual(4);
       }
     }
+  });
+
+  it('ends a run whose cluster is gone as done, status NOT_FOUND', () => {
+    expect(t.Gone).toEqual({ Type: 'Pass', Parameters: { done: true, status: 'NOT_FOUND', 'polls.$': '$.count.n' }, End: true });
   });
 
   it('stops after maxPolls polls, waiting pollSeconds between them, and says whether the change is done', () => {

@@ -534,6 +534,12 @@ describe('evaluateClusterStep', () => {
     expect(result.track).toEqual({ cluster: ref('prod-api'), updateId: null, via: 'lambda', roleArn: null, pollSeconds: 10, maxPolls: 6 });
   });
 
+  it('the fallback wait for a busy cluster never outlasts the wait budget', async () => {
+    const d = deps({ elapsedSeconds: 3590, eks: fakeEks({ clusters: { 'prod-api': described('prod-api', { pub: true, priv: false }, { status: 'UPDATING' }) } }) });
+
+    await expect(evaluateClusterStep(state('prod-api'), d)).resolves.toMatchObject({ settled: false, timedOut: false, waitSeconds: 10, track: { maxPolls: 1 } });
+  });
+
   it('a cluster still busy past the wait budget times out, with nothing to track', async () => {
     const d = deps({ elapsedSeconds: 3601, eks: fakeEks({ clusters: { 'prod-api': described('prod-api', { pub: true, priv: false }, { status: 'UPDATING' }) } }) });
 
@@ -947,12 +953,12 @@ describe('remediateCluster', () => {
     expect(result).toMatchObject({ status, updateId: null, busyAttempts: attempts, waitSeconds: busyWaitSeconds(attempts), error: { name: 'ClusterBusyError', message: busy.message } });
   });
 
-  it.each(['UPDATING', 'CREATING'])('a cluster found %s at the re-read is busy too, without calling UpdateClusterConfig', async (status) => {
+  it.each(['UPDATING', 'CREATING'])('a cluster found %s at the re-read is busy too, without calling UpdateClusterConfig; judged again a second later (the tracker then follows it)', async (status) => {
     const d = deps({ eks: fakeEks({ clusters: asJudged({ status }), update: () => ({ updateId: 'should-not-happen' }) }) });
 
     const result = await remediateCluster(openProd(), d);
 
-    expect(result).toMatchObject({ status: 'busy', busyAttempts: 1, waitSeconds: 30, error: { name: 'ClusterBusyError', message: expect.stringContaining(status) } });
+    expect(result).toMatchObject({ status: 'busy', busyAttempts: 1, waitSeconds: 1, error: { name: 'ClusterBusyError', message: expect.stringContaining(status) } });
     expect(d.eksFake.calls.map((c) => c.op)).toEqual(['describeCluster']);
     expect(ownUpdates(d)).toEqual([]);
   });
@@ -1203,6 +1209,24 @@ describe('a failed tracker run', () => {
     const result = await waitForChange(state('prod-api', { change: { ...previousPoll(12), trackerFailures: before }, changeTracking }), d);
 
     expect(result).toMatchObject({ trackerFailures: failures, waitSeconds });
+  });
+
+  // Metrics are flushed even when a Lambda fails: a step retried after a throttled call must not count the
+  // same failed run twice (EKS throttling is what usually fails the tracker, and it throttles the step too).
+  it.each<[step: string, run: (d: ReturnType<typeof deps>) => Promise<unknown>, eks: () => ReturnType<typeof fakeEks>]>([
+    ['WaitForChange', (d) => waitForChange(state('prod-api', { change: previousPoll(1), changeTracking: { Error: 'States.TaskFailed', Cause: 'x' } }), d), () => fakeEks({ updates: { 'user-update-1': update('user-update-1', 'InProgress') } })],
+    ['EvaluateCluster', (d) => evaluateClusterStep(state('prod-api', { assessment: { settled: false, leaseLost: false, waitSeconds: 60, timedOut: false, evaluation: null, observedAt: 0 }, busyTracking: { Error: 'States.TaskFailed', Cause: 'x' } }), d), () => fakeEks({ clusters: { 'prod-api': described('prod-api', { pub: false, priv: true }) } })],
+  ])('%s counts a failed run only when its own calls succeed, so a retry counts it once', async (_step, run, eks) => {
+    const metrics: Metric[] = [];
+    const throttled = eks();
+    throttled.describeUpdate = async () => { throw new TransientAwsError('DescribeUpdate failed: ThrottlingException'); };
+    throttled.describeCluster = async () => { throw new TransientAwsError('DescribeCluster failed: ThrottlingException'); };
+    const counting = (e: ReturnType<typeof fakeEks>) => ({ ...deps({ eks: e }), metrics: { add: (m: Metric) => metrics.push(m) } });
+
+    await expect(run(counting(throttled))).rejects.toBeInstanceOf(TransientAwsError);
+    expect(metrics).toEqual([]);
+    await run(counting(eks()));
+    expect(metrics.filter((m) => m.name === 'TrackerFailures')).toHaveLength(1);
   });
 
   it('a fallback wait never outlasts the wait budget', async () => {

@@ -7,7 +7,7 @@
  * never the remediation or its alert.
  */
 import { readFileSync } from 'node:fs';
-import { CreateClusterCommand, EKSClient, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
+import { CreateClusterCommand, DeleteClusterCommand, EKSClient, UpdateClusterConfigCommand } from '@aws-sdk/client-eks';
 import { parse } from 'yaml';
 import { startEmulator, type Emulator, type EmulatorState } from '../../src/emulator';
 import { manualClock } from '../../src/emulator/clock';
@@ -184,6 +184,34 @@ describe('the Express update tracker', () => {
       expect(e.states.filter((s) => s === 'TrackBusyCluster').length).toBe(waits);
       expect(lag).toBeLessThanOrEqual(60 + TRACK_POLL_SECONDS);
     }
+  });
+
+  it('ends tracking a busy cluster that is deleted meanwhile at once: no fallback wait, no tracker failure', async () => {
+    const cluster = { name: 'prod-api', account: HOME, region: REGION };
+    const asBob = () => new EKSClient({ region: REGION, endpoint: h!.emulator.url, credentials: h!.emulator.credentialsFor(`arn:aws:iam::${HOME}:user/bob`), maxAttempts: 1 });
+    let phase: 'idle' | 'busy' | 'deleted' = 'idle';
+    let deletedAt = 0;
+    h = await harness([cluster], undefined, async ({ state }) => {
+      if (state === 'AcquireLease' && phase === 'idle') {
+        phase = 'busy';
+        h!.emulator.setUpdateSeconds(100);
+        const eks = asBob();
+        await eks.send(new UpdateClusterConfigCommand({ name: 'prod-api', logging: { clusterLogging: [{ types: ['audit'], enabled: true }] } })).finally(() => eks.destroy());
+      } else if (state === 'DescribeCluster' && phase === 'busy' && h!.emulator.snapshot().clusters[0]!.updates.every((u) => u.status !== 'InProgress')) {
+        phase = 'deleted';
+        deletedAt = h!.emulator.clock.now();
+        const eks = asBob();
+        await eks.send(new DeleteClusterCommand({ name: 'prod-api' })).finally(() => eks.destroy());
+      }
+    });
+
+    const e = await openToInternet(h, cluster, 120, 200);
+
+    expect(phase).toBe('deleted');
+    expect(e.outcome).toBe('ignored');
+    expect(e.states).toContain('TrackBusyCluster');
+    expect(e.states).not.toContain('PauseBeforeEvaluation');
+    expect(e.elapsedSeconds * 1000 - (deletedAt - Date.UTC(2026, 0, 1))).toBeLessThanOrEqual(5_000);
   });
 
   it('stops tracking when the wait budget runs out, not a whole run later, and schedules a re-check', async () => {
